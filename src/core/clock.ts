@@ -1,0 +1,79 @@
+/**
+ * Time is injected. The engine, probes and timers read time only through a Clock, so tests and the
+ * simulator run a 30-minute canary in virtual time.
+ */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` of this clock's time, or rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) =>
+    new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
+};
+
+interface Sleeper {
+  at: number;
+  resolve: () => void;
+}
+
+/** A clock that moves only when told to. `advance` wakes every sleeper whose time has come, in order. */
+export class ManualClock implements Clock {
+  private current: number;
+  private sleepers: Sleeper[] = [];
+
+  constructor(start = Date.UTC(2026, 0, 1)) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const sleeper: Sleeper = { at: this.current + Math.max(0, ms), resolve };
+      this.sleepers.push(sleeper);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  async advance(ms: number): Promise<void> {
+    const end = this.current + ms;
+    for (;;) {
+      this.sleepers.sort((a, b) => a.at - b.at);
+      const next = this.sleepers[0];
+      if (!next || next.at > end) break;
+      this.sleepers.shift();
+      this.current = next.at;
+      next.resolve();
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    this.current = end;
+  }
+
+  pendingSleepers(): number {
+    return this.sleepers.length;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The validated, normalised configuration (what `loadConfig` returns). Durations are milliseconds.
+ * The zod schema in src/config/ parses YAML into exactly these types; defaults are documented here.
+ */
+
+export interface ProbeTiming {
+  /** Wait before the first check. Default 0. */
+  initialDelay: number;
+  /** Time between checks. Default 1s. */
+  period: number;
+  /** A check that takes longer fails. Default 1s. */
+  timeout: number;
+  /** Consecutive failures after which the instance is considered failed. Default 3. */
+  failureThreshold: number;
+  /** Consecutive successes after which the instance is considered ready. Default 1. */
+  successThreshold: number;
+}
+
+export type ProbeConfig = ProbeTiming & { name: string } & (
+    | {
+        type: "http";
+        path: string;
+        /** Port to probe; default the instance's own port. */
+        port?: number;
+        /** Accepted status range, inclusive. Default [200, 399]. */
+        status: [number, number];
+        /** A regular expression the body must match. */
+        body?: string;
+        headers: Record<string, string>;
+      }
+    | { type: "tcp"; port?: number }
+    | { type: "exec"; command: string[]; env: Record<string, string> }
+    | { type: "grpc"; port?: number; service: string }
+  );
+
+export type TargetConfig =
+  | {
+      type: "process";
+      /** argv; `${version}` is replaced. Run without a shell. */
+      command: string[];
+      /** Working directory, relative to the config file; `${version}` is replaced. */
+      cwd?: string;
+      env: Record<string, string>;
+      replicas: number;
+      /** Time between SIGTERM and SIGKILL when stopping an instance. Default 10s. */
+      stopTimeout: number;
+    }
+  | {
+      type: "sim";
+      replicas: number;
+      /** Virtual time an instance takes to start. Default 0. */
+      startupTime: number;
+      /** Versions whose instances report unhealthy (for tests and the simulator). */
+      unhealthyVersions: string[];
+    };
+
+export type RouterConfig =
+  | {
+      type: "builtin";
+      /** Port the router listens on for the service's traffic. */
+      listen: number;
+      /** Listen address. Default 127.0.0.1. */
+      host: string;
+      /** How long a request waits for an endpoint when none is up (recreate). Default 30s. */
+      holdTimeout: number;
+      /** How many requests may wait at once; more get 503. Default 1000. */
+      holdMaxRequests: number;
+    }
+  | { type: "none" };
+
+/** An amount of replicas: a count, or a percentage of the desired replicas. */
+export interface Amount {
+  value: number;
+  percent: boolean;
+}
+
+export type CanaryStepConfig = { setWeight: number } | { pause: { duration?: number } };
+
+export type StrategyConfig =
+  | { type: "canary"; steps: CanaryStepConfig[]; progressDeadline: number }
+  | {
+      type: "blueGreen";
+      /** Switch automatically after this long with a healthy preview; null waits for `tandem resume`. */
+      autoPromote: number | null;
+      /** Keep the old stack this long after the switch, for an instant rollback. Default 30s. */
+      scaleDownDelay: number;
+      progressDeadline: number;
+    }
+  | {
+      type: "rolling";
+      batchSize: Amount;
+      maxSurge: Amount;
+      maxUnavailable: Amount;
+      pauseBetweenBatches: number;
+      progressDeadline: number;
+    }
+  | { type: "recreate"; progressDeadline: number };
+
+export interface ServiceConfig {
+  name: string;
+  target: TargetConfig;
+  router: RouterConfig;
+  health: ProbeConfig[];
+  strategy: StrategyConfig;
+  dependsOn: string[];
+  /** A manual pause (`pause: {}` or blue-green without autoPromote) rolls back after this long. Default 24h. */
+  pauseTimeout: number;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+}
+
+export interface StoreConfig {
+  type: "sqlite";
+  /** Relative to the config file. Default `.tandem/tandem.db`. */
+  path: string;
+}
+
+export interface TandemConfig {
+  project: string;
+  /** Absolute path of the file this was loaded from (or "<inline>"). */
+  file: string;
+  /** Directory relative paths resolve against. */
+  baseDir: string;
+  /** Where logs and state live, absolute. Default `<baseDir>/.tandem`. */
+  stateDir: string;
+  store: StoreConfig;
+  environments: Record<string, EnvironmentConfig>;
+  services: Record<string, ServiceConfig>;
+}

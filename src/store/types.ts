@@ -76,7 +76,12 @@ export interface Store {
 
   getStable(project: string, environment: string, service: string): Promise<RegistryEntry | undefined>;
   /** Newest first. */
-  registryHistory(project: string, environment: string, service?: string, limit?: number): Promise<RegistryEntry[]>;
+  registryHistory(
+    project: string,
+    environment: string,
+    service?: string,
+    limit?: number,
+  ): Promise<RegistryEntry[]>;
 
   putInstance(instance: InstanceRecord): Promise<void>;
   deleteInstance(id: string): Promise<void>;
@@ -96,7 +101,13 @@ export interface Store {
    * Takes or renews the named lease for `holder` until now + ttlMs. Succeeds when the lease is free,
    * expired, already held by `holder`, or held by `stealFrom` (a holder known to be dead).
    */
-  acquireLease(name: string, holder: string, ttlMs: number, now: number, stealFrom?: string): Promise<boolean>;
+  acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    now: number,
+    stealFrom?: string,
+  ): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
   getLease(name: string): Promise<{ holder: string; expiresAt: number } | undefined>;
 }

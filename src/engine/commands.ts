@@ -1,0 +1,60 @@
+import { isTerminal, type ReleaseCommand, type RolloutState } from "../core/types.js";
+import { describeStep } from "./describe.js";
+import type { PassContext } from "./pass-context.js";
+import { beginRollback } from "./transitions.js";
+
+/**
+ * Applies a request written to the store by another process (CLI, API) to one rollout. Pure apart from
+ * the events it emits: returns the new state.
+ */
+export function applyCommand(rollout: RolloutState, command: ReleaseCommand, ctx: PassContext): RolloutState {
+  const by = `${command.actor}${command.reason ? `: ${command.reason}` : ""}`;
+  const reject = (why: string): RolloutState => {
+    ctx.emit({
+      type: "command.rejected",
+      severity: "warning",
+      service: rollout.service,
+      message: `${command.type} refused for ${rollout.service}: ${why}`,
+      data: { command: command.type, actor: command.actor },
+    });
+    return rollout;
+  };
+  if (isTerminal(rollout.status)) return reject(`the rollout already ended (${rollout.status})`);
+  const accept = (what: string) =>
+    ctx.emit({
+      type: "command.accepted",
+      service: rollout.service,
+      message: `${rollout.service}: ${what} (requested by ${by})`,
+      data: { command: command.type, actor: command.actor, reason: command.reason },
+    });
+
+  switch (command.type) {
+    case "abort":
+    case "rollback": {
+      if (rollout.phase === "rolling_back") return reject("it is already rolling back");
+      accept(command.type === "abort" ? "aborting" : "rolling back");
+      const outcome = command.type === "abort" ? "aborted" : "rolled_back";
+      return beginRollback(rollout, `${command.type} requested by ${by}`, outcome, ctx);
+    }
+    case "resume":
+    case "promote": {
+      const step = rollout.steps[rollout.stepIndex];
+      if (rollout.phase !== "progressing" || step?.type !== "pause") {
+        return reject("the rollout is not at a pause step");
+      }
+      if (command.type === "resume" && step.duration !== undefined) {
+        return reject(`the current step is a timed pause (${describeStep(step)}); use promote to skip it`);
+      }
+      accept(`${command.type === "resume" ? "resumed" : "promoted"} past ${describeStep(step)}`);
+      ctx.emit({ type: "rollout.resumed", service: rollout.service, message: `${rollout.service}: resumed` });
+      return {
+        ...rollout,
+        status: "running",
+        pausedSince: undefined,
+        pauseReason: undefined,
+        stepIndex: rollout.stepIndex + 1,
+        stepStartedAt: ctx.now,
+      };
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import { formatDuration } from "../core/duration.js";
+import type { Step } from "../core/types.js";
+
+/** One line for people: `setWeight 25`, `pause 30s`, `pause (until resumed)`, `scale new to 2`. */
+export function describeStep(step: Step): string {
+  switch (step.type) {
+    case "setWeight":
+      return `setWeight ${step.weight}`;
+    case "pause":
+      return step.duration === undefined
+        ? `pause until resumed${step.reason ? ` (${step.reason})` : ""}`
+        : `pause ${formatDuration(step.duration)}${step.reason ? ` (${step.reason})` : ""}`;
+    case "scale":
+      return `scale ${step.track} to ${step.replicas}`;
+  }
+}

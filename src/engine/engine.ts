@@ -1,0 +1,167 @@
+import type { Clock } from "../core/clock.js";
+import { systemClock } from "../core/clock.js";
+import type { ServiceConfig, TandemConfig } from "../core/config.js";
+import { CasConflictError, NotFoundError } from "../core/errors.js";
+import { isTerminal, type Logger, type ReleaseState, silentLogger, type TandemEvent } from "../core/types.js";
+import type { RouterFactory } from "../routers/types.js";
+import type { Store } from "../store/types.js";
+import type { TargetFactory } from "../targets/types.js";
+import { newHolderId, takeLease } from "./lease.js";
+import { reconcileRelease } from "./release-pass.js";
+import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
+
+export interface Plugins {
+  createTarget: TargetFactory;
+  createRouter: RouterFactory;
+  createMonitor(service: ServiceConfig, clock: Clock): HealthMonitor;
+}
+
+export interface EngineOptions {
+  store: Store;
+  config: TandemConfig;
+  plugins: Plugins;
+  /** The service configuration a release runs with (its stored snapshot, interpolated). */
+  serviceConfig(release: ReleaseState, service: string): ServiceConfig;
+  clock?: Clock;
+  log?: Logger;
+  /** Time between passes of `run`. Default 200ms. */
+  passIntervalMs?: number;
+  /** How long this engine's claim on a release lasts without renewal. Default 15s. */
+  leaseTtlMs?: number;
+}
+
+export type EventListener = (event: TandemEvent) => void;
+
+/**
+ * The level-triggered reconciler: each pass loads a release from the store, acts, and writes the new
+ * state once with a compare-and-swap; events are published only after that write.
+ */
+export class Engine {
+  readonly holder = newHolderId();
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly runtimes = new Map<string, ServiceRuntime>();
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? silentLogger;
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** One reconcile pass; returns the release as stored afterwards. */
+  async reconcileOnce(
+    releaseId: string,
+    signal: AbortSignal = new AbortController().signal,
+  ): Promise<ReleaseState> {
+    const { store } = this.options;
+    const release = await store.getRelease(releaseId);
+    if (!release) throw new NotFoundError(`release ${releaseId}`, "`tandem history` lists releases");
+    if (isTerminal(release.status)) {
+      this.dispose(release.id);
+      return release;
+    }
+    const leaseName = `release:${releaseId}`;
+    await takeLease(store, leaseName, this.holder, this.options.leaseTtlMs ?? 15_000, this.clock.now());
+    const commands = await store.pendingCommands(releaseId);
+    const result = await reconcileRelease(release, {
+      now: this.clock.now(),
+      signal,
+      commands,
+      runtime: (service) => this.runtime(release, service),
+      onRolloutError: (rollout, error) =>
+        this.log.warn(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
+    });
+    try {
+      await store.writeRelease({
+        release: result.release,
+        expectedRevision: release.revision,
+        events: result.events,
+        consumedCommands: result.consumedCommands,
+        registry: result.registry,
+      });
+    } catch (error) {
+      if (!(error instanceof CasConflictError)) throw error;
+      this.log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
+      return (await store.getRelease(releaseId)) ?? release;
+    }
+    for (const event of result.events) this.publish(event);
+    if (isTerminal(result.release.status)) {
+      this.dispose(releaseId);
+      await store.releaseLease(leaseName, this.holder);
+    }
+    return result.release;
+  }
+
+  /** Drives a release until it ends (or the signal aborts), one pass every passIntervalMs. */
+  async run(releaseId: string, signal: AbortSignal = new AbortController().signal): Promise<ReleaseState> {
+    for (;;) {
+      const release = await this.reconcileOnce(releaseId, signal);
+      if (isTerminal(release.status) || signal.aborted) return release;
+      await this.clock.sleep(this.options.passIntervalMs ?? 200, signal).catch(() => undefined);
+    }
+  }
+
+  /** Drives every active release of the project until all have ended. */
+  async runActive(signal: AbortSignal = new AbortController().signal): Promise<ReleaseState[]> {
+    const active = await this.options.store.listReleases({
+      project: this.options.config.project,
+      active: true,
+    });
+    return Promise.all(active.map((r) => this.run(r.id, signal)));
+  }
+
+  close(): void {
+    for (const key of [...this.runtimes.keys()]) this.disposeKey(key);
+    this.listeners.clear();
+  }
+
+  private publish(event: TandemEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.log.warn("event listener failed", { error: String(error) });
+      }
+    }
+  }
+
+  private runtime(release: ReleaseState, service: string): ServiceRuntime {
+    const key = `${release.id}/${service}`;
+    const existing = this.runtimes.get(key);
+    if (existing) return existing;
+    const config = this.options.serviceConfig(release, service);
+    const { store, config: project } = this.options;
+    const context = {
+      project: release.project,
+      environment: release.environment,
+      service,
+      stateDir: project.stateDir,
+      baseDir: project.baseDir,
+      store,
+      clock: this.clock,
+      log: this.log,
+    };
+    const runtime: ServiceRuntime = {
+      service: config,
+      target: this.options.plugins.createTarget(config.target, context),
+      router: this.options.plugins.createRouter(config.router, context),
+      monitor: this.options.plugins.createMonitor(config, this.clock),
+    };
+    this.runtimes.set(key, runtime);
+    return runtime;
+  }
+
+  private dispose(releaseId: string): void {
+    for (const key of [...this.runtimes.keys()]) if (key.startsWith(`${releaseId}/`)) this.disposeKey(key);
+  }
+
+  private disposeKey(key: string): void {
+    this.runtimes.get(key)?.monitor.stop();
+    this.runtimes.delete(key);
+  }
+}

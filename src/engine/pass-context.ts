@@ -1,0 +1,16 @@
+import type { EventType, Severity } from "../core/types.js";
+
+export interface EventDraft {
+  type: EventType;
+  severity?: Severity;
+  service?: string;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+/** What one reconcile pass carries: its time (read once), its cancellation, and the events it emits. */
+export interface PassContext {
+  now: number;
+  signal: AbortSignal;
+  emit(event: EventDraft): void;
+}

@@ -1,0 +1,279 @@
+import { formatDuration } from "../core/duration.js";
+import { TargetError } from "../core/errors.js";
+import { type Endpoint, isTerminal, type RolloutState, type Step } from "../core/types.js";
+import { describeStep } from "./describe.js";
+import type { PassContext } from "./pass-context.js";
+import { rollBack } from "./rollback.js";
+import { desiredRouteTable, routedEndpointIds, sameRouteTable } from "./routes.js";
+import type { ServiceRuntime } from "./runtime.js";
+import { advanceStep, beginRollback } from "./transitions.js";
+
+/** How long a removed endpoint may take to finish its in-flight requests before it is stopped. */
+export const DRAIN_TIMEOUT_MS = 10_000;
+
+export interface View {
+  newEndpoints: Endpoint[];
+  stableEndpoints: Endpoint[];
+}
+
+type StepOutcome = { done: true; rollout: RolloutState } | { done: false; rollout: RolloutState };
+
+/**
+ * One reconcile pass of one rollout: observe the instances, act on the current step, return the new
+ * state. Every action is idempotent, so a pass interrupted at any point is simply run again.
+ */
+export async function reconcileRollout(
+  input: RolloutState,
+  runtime: ServiceRuntime,
+  ctx: PassContext,
+): Promise<RolloutState> {
+  let rollout = input;
+  if (isTerminal(rollout.status)) return rollout;
+  if (rollout.status === "pending") rollout = start(rollout, ctx);
+  await runtime.router.ensure(ctx.signal);
+  let view = await observe(rollout, runtime);
+
+  if (rollout.phase === "rolling_back") return rollBack(rollout, runtime, view, ctx);
+  await syncRoutes(rollout, runtime, view, ctx);
+
+  const failure = view.newEndpoints
+    .map((e) => runtime.monitor.health(e.id))
+    .find((h) => h?.state === "failed")?.failure;
+  if (failure) {
+    ctx.emit({
+      type: "rollout.probe_failed",
+      severity: "error",
+      service: rollout.service,
+      message: `${rollout.service}@${rollout.version}: probe ${failure.probe} failed on ${failure.endpoint}: ${failure.message}`,
+      data: { ...failure },
+    });
+    return beginRollback(
+      { ...rollout, probeFailure: failure },
+      `probe ${failure.probe} failed on ${failure.endpoint}: ${failure.message}`,
+      "rolled_back",
+      ctx,
+    );
+  }
+
+  for (let guard = 0; guard <= rollout.steps.length; guard++) {
+    const step = rollout.steps[rollout.stepIndex];
+    if (!step) return complete(rollout, runtime, ctx);
+    const outcome = await executeStep(step, rollout, runtime, view, ctx);
+    if (!outcome.done) return outcome.rollout;
+    rollout = advanceStep(outcome.rollout, ctx);
+    view = await observe(rollout, runtime);
+  }
+  return rollout;
+}
+
+function start(rollout: RolloutState, ctx: PassContext): RolloutState {
+  ctx.emit({
+    type: "rollout.started",
+    service: rollout.service,
+    message: `${rollout.service}: ${rollout.stableVersion ?? "(none)"} -> ${rollout.version}, ${rollout.steps.length} steps`,
+    data: { version: rollout.version, stableVersion: rollout.stableVersion, steps: rollout.steps },
+  });
+  const first = rollout.steps[0];
+  if (first) {
+    ctx.emit({
+      type: "rollout.step_started",
+      service: rollout.service,
+      message: `${rollout.service}: step 1/${rollout.steps.length}: ${describeStep(first)}`,
+      data: { stepIndex: 0, step: first },
+    });
+  }
+  return { ...rollout, status: "running", startedAt: ctx.now, stepStartedAt: ctx.now };
+}
+
+export async function observe(rollout: RolloutState, runtime: ServiceRuntime): Promise<View> {
+  const newEndpoints = await runtime.target.list(rollout.version);
+  const stableEndpoints =
+    rollout.stableVersion && rollout.stableVersion !== rollout.version
+      ? await runtime.target.list(rollout.stableVersion)
+      : [];
+  runtime.monitor.watch([...newEndpoints, ...stableEndpoints]);
+  return { newEndpoints, stableEndpoints };
+}
+
+/** Makes the router serve the table derived from state; does nothing when it already does. */
+export async function syncRoutes(
+  rollout: RolloutState,
+  runtime: ServiceRuntime,
+  view: View,
+  ctx: PassContext,
+  excluded?: ReadonlySet<string>,
+): Promise<void> {
+  const current = await runtime.router.current(ctx.signal);
+  const desired = desiredRouteTable({
+    rollout,
+    newEndpoints: view.newEndpoints,
+    stableEndpoints: view.stableEndpoints,
+    health: (id) => runtime.monitor.health(id),
+    routedNow: routedEndpointIds(current),
+    excluded,
+  });
+  if (!sameRouteTable(current, desired)) await runtime.router.apply(desired, ctx.signal);
+}
+
+async function executeStep(
+  step: Step,
+  rollout: RolloutState,
+  runtime: ServiceRuntime,
+  view: View,
+  ctx: PassContext,
+): Promise<StepOutcome> {
+  switch (step.type) {
+    case "setWeight": {
+      const next = { ...rollout, weight: step.weight };
+      await syncRoutes(next, runtime, view, ctx);
+      if (rollout.weight !== step.weight) {
+        ctx.emit({
+          type: "rollout.weight_changed",
+          service: rollout.service,
+          message: `${rollout.service}: ${step.weight}% of traffic to ${rollout.version}`,
+          data: { weight: step.weight, previous: rollout.weight },
+        });
+      }
+      return { done: true, rollout: next };
+    }
+    case "pause":
+      return pause(step, rollout, ctx);
+    case "scale": {
+      const result = await scale(step.track, step.replicas, rollout, runtime, view, ctx);
+      if (result.state === "done") {
+        return {
+          done: true,
+          rollout: { ...rollout, replicas: { ...rollout.replicas, [step.track]: step.replicas } },
+        };
+      }
+      if (result.state === "waiting") return { done: false, rollout };
+      if (result.deadline) {
+        ctx.emit({
+          type: "rollout.deadline_exceeded",
+          severity: "error",
+          service: rollout.service,
+          message: result.reason,
+        });
+      }
+      return { done: false, rollout: beginRollback(rollout, result.reason, result.outcome, ctx) };
+    }
+  }
+}
+
+function pause(step: Extract<Step, { type: "pause" }>, rollout: RolloutState, ctx: PassContext): StepOutcome {
+  if (step.duration !== undefined) {
+    return { done: ctx.now >= rollout.stepStartedAt + step.duration, rollout };
+  }
+  if (rollout.pausedSince === undefined) {
+    const reason = step.reason ?? "paused until resumed";
+    ctx.emit({
+      type: "rollout.paused",
+      severity: "warning",
+      service: rollout.service,
+      message: `${rollout.service}: ${reason}; run \`tandem resume\` to continue or \`tandem abort\` to roll back`,
+      data: { reason, timeoutMs: rollout.pauseTimeout },
+    });
+    return {
+      done: false,
+      rollout: { ...rollout, status: "paused", pausedSince: ctx.now, pauseReason: reason },
+    };
+  }
+  if (ctx.now > rollout.pausedSince + rollout.pauseTimeout) {
+    const reason = `nobody resumed the pause within ${formatDuration(rollout.pauseTimeout)}`;
+    ctx.emit({
+      type: "rollout.deadline_exceeded",
+      severity: "error",
+      service: rollout.service,
+      message: reason,
+    });
+    return { done: false, rollout: beginRollback(rollout, reason, "failed", ctx) };
+  }
+  return { done: false, rollout };
+}
+
+export type ScaleResult =
+  | { state: "done" }
+  | { state: "waiting" }
+  | { state: "failed"; reason: string; outcome: "rolled_back" | "failed"; deadline: boolean };
+
+/** Brings a track to `replicas` instances; new instances must become ready within the progress deadline. */
+export async function scale(
+  track: "new" | "stable",
+  replicas: number,
+  rollout: RolloutState,
+  runtime: ServiceRuntime,
+  view: View,
+  ctx: PassContext,
+): Promise<ScaleResult> {
+  const version = track === "new" ? rollout.version : rollout.stableVersion;
+  const endpoints = track === "new" ? view.newEndpoints : view.stableEndpoints;
+  if (!version) return { state: "done" };
+
+  if (endpoints.length > replicas) {
+    await stopEndpoints(endpoints.slice(replicas), rollout, runtime, view, ctx);
+    ctx.emit({
+      type: "rollout.scaled",
+      service: rollout.service,
+      message: `${rollout.service}: ${version} scaled down to ${replicas}`,
+      data: { version, track, replicas },
+    });
+    return { state: "done" };
+  }
+  if (endpoints.length < replicas) {
+    try {
+      const started = await runtime.target.start(version, replicas - endpoints.length, ctx.signal);
+      runtime.monitor.watch([...view.newEndpoints, ...view.stableEndpoints, ...started]);
+      ctx.emit({
+        type: "rollout.scaled",
+        service: rollout.service,
+        message: `${rollout.service}: starting ${started.length} instance(s) of ${version} (${replicas} wanted)`,
+        data: { version, track, replicas, started: started.map((e) => `${e.host}:${e.port}`) },
+      });
+    } catch (error) {
+      if (!(error instanceof TargetError)) throw error;
+      return { state: "failed", reason: error.message, outcome: "failed", deadline: false };
+    }
+    return { state: "waiting" };
+  }
+  const notReady = endpoints.filter((e) => runtime.monitor.health(e.id)?.state !== "ready");
+  if (notReady.length === 0) return { state: "done" };
+  if (ctx.now > rollout.stepStartedAt + rollout.progressDeadline) {
+    const last = runtime.monitor.health(notReady[0]!.id)?.lastResult;
+    const reason =
+      `${notReady.length} of ${replicas} instance(s) of ${version} not ready after ` +
+      `${formatDuration(rollout.progressDeadline)}${last ? ` (last check: ${last.probe}: ${last.message})` : ""}`;
+    return { state: "failed", reason, outcome: "rolled_back", deadline: true };
+  }
+  return { state: "waiting" };
+}
+
+/** Takes endpoints out of the route table, lets their requests finish, then stops them. */
+export async function stopEndpoints(
+  victims: Endpoint[],
+  rollout: RolloutState,
+  runtime: ServiceRuntime,
+  view: View,
+  ctx: PassContext,
+): Promise<void> {
+  if (victims.length === 0) return;
+  const ids = new Set(victims.map((e) => e.id));
+  await syncRoutes(rollout, runtime, view, ctx, ids);
+  await runtime.router.drain([...ids], DRAIN_TIMEOUT_MS, ctx.signal);
+  await runtime.target.stop(victims, ctx.signal);
+}
+
+async function complete(
+  rollout: RolloutState,
+  runtime: ServiceRuntime,
+  ctx: PassContext,
+): Promise<RolloutState> {
+  const strays = (await runtime.target.list()).filter((e) => e.version !== rollout.version);
+  if (strays.length > 0) await runtime.target.stop(strays, ctx.signal);
+  ctx.emit({
+    type: "rollout.succeeded",
+    service: rollout.service,
+    message: `${rollout.service}: ${rollout.version} is live (100% of traffic)`,
+    data: { version: rollout.version, previous: rollout.stableVersion },
+  });
+  return { ...rollout, status: "succeeded", phase: "completed", weight: 100, finishedAt: ctx.now };
+}

@@ -1,0 +1,170 @@
+import type Database from "better-sqlite3";
+import { StoreError } from "../core/errors.js";
+
+/** One schema change. Versions are applied in ascending order, each at most once. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const initialSchema = `
+CREATE TABLE releases (
+  id          TEXT PRIMARY KEY,
+  project     TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  status      TEXT NOT NULL,
+  revision    INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL,
+  updated_at  INTEGER NOT NULL,
+  state       TEXT NOT NULL CHECK (json_valid(state))
+);
+CREATE INDEX releases_by_project ON releases (project, environment, created_at);
+CREATE INDEX releases_by_status ON releases (project, status);
+
+CREATE TABLE rollouts (
+  release_id     TEXT NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+  service        TEXT NOT NULL,
+  version        TEXT NOT NULL,
+  stable_version TEXT,
+  status         TEXT NOT NULL,
+  PRIMARY KEY (release_id, service)
+);
+CREATE INDEX rollouts_by_service ON rollouts (service, release_id);
+
+CREATE TABLE events (
+  seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at          INTEGER NOT NULL,
+  release_id  TEXT NOT NULL,
+  project     TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  service     TEXT,
+  type        TEXT NOT NULL,
+  severity    TEXT NOT NULL,
+  message     TEXT NOT NULL,
+  data        TEXT CHECK (data IS NULL OR json_valid(data))
+);
+CREATE INDEX events_by_release ON events (release_id, seq);
+CREATE INDEX events_by_project ON events (project, seq);
+CREATE TRIGGER events_are_append_only_update BEFORE UPDATE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'events are append-only: UPDATE is not allowed');
+END;
+CREATE TRIGGER events_are_append_only_delete BEFORE DELETE ON events
+BEGIN
+  SELECT RAISE(ABORT, 'events are append-only: DELETE is not allowed');
+END;
+
+CREATE TABLE commands (
+  id          TEXT PRIMARY KEY,
+  release_id  TEXT NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+  service     TEXT,
+  type        TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  reason      TEXT,
+  created_at  INTEGER NOT NULL,
+  consumed_at INTEGER
+);
+CREATE INDEX commands_pending ON commands (release_id, consumed_at, created_at);
+
+CREATE TABLE registry (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  project     TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  service     TEXT NOT NULL,
+  version     TEXT NOT NULL,
+  release_id  TEXT NOT NULL,
+  at          INTEGER NOT NULL
+);
+CREATE INDEX registry_by_service ON registry (project, environment, service, at, id);
+
+CREATE TABLE instances (
+  id          TEXT PRIMARY KEY,
+  project     TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  service     TEXT NOT NULL,
+  version     TEXT NOT NULL,
+  host        TEXT NOT NULL,
+  port        INTEGER NOT NULL,
+  pid         INTEGER,
+  started_at  INTEGER NOT NULL,
+  log_file    TEXT NOT NULL
+);
+CREATE INDEX instances_by_service ON instances (project, environment, service, version);
+
+CREATE TABLE routers (
+  project     TEXT NOT NULL,
+  environment TEXT NOT NULL,
+  service     TEXT NOT NULL,
+  pid         INTEGER NOT NULL,
+  listen_host TEXT NOT NULL,
+  listen_port INTEGER NOT NULL,
+  admin_port  INTEGER NOT NULL,
+  token       TEXT NOT NULL,
+  started_at  INTEGER NOT NULL,
+  PRIMARY KEY (project, environment, service)
+);
+
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+`;
+
+/** Every migration, oldest first. Append new ones; never edit one that has shipped. */
+export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", sql: initialSchema }];
+
+const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+)`;
+
+/**
+ * Applies the migrations not yet recorded in `schema_migrations`, all in one BEGIN IMMEDIATE
+ * transaction: a second process migrating at the same moment waits (busy_timeout), then finds
+ * everything applied. Returns the versions applied by this call.
+ */
+export function applyMigrations(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+  now: () => number = Date.now,
+): number[] {
+  assertOrdered(migrations);
+  const migrate = db.transaction((): number[] => {
+    db.exec(createMigrationsTable);
+    const applied = new Set(db.prepare("SELECT version FROM schema_migrations").pluck().all() as number[]);
+    const newest = Math.max(0, ...applied);
+    const known = migrations.at(-1)?.version ?? 0;
+    if (newest > known) {
+      throw new StoreError(
+        `the database has schema version ${newest}, newer than this tandem knows (${known})`,
+        { hint: "upgrade tandem, or point it at another database file" },
+      );
+    }
+    const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    const appliedNow: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      record.run(migration.version, now());
+      appliedNow.push(migration.version);
+    }
+    return appliedNow;
+  });
+  return migrate.immediate();
+}
+
+function assertOrdered(migrations: readonly Migration[]): void {
+  migrations.forEach((migration, index) => {
+    const previous = migrations[index - 1];
+    if (!Number.isInteger(migration.version) || migration.version < 1) {
+      throw new StoreError(`migration "${migration.name}" has an invalid version ${migration.version}`);
+    }
+    if (previous && migration.version <= previous.version) {
+      throw new StoreError(
+        `migrations out of order: ${previous.version} "${previous.name}" before ${migration.version} "${migration.name}"`,
+      );
+    }
+  });
+}

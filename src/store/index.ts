@@ -1,0 +1,39 @@
+import { isAbsolute, resolve } from "node:path";
+import type { StoreConfig } from "../core/config.js";
+import { UnknownTypeError } from "../core/errors.js";
+import { SqliteStore } from "./sqlite.js";
+import type { Store } from "./types.js";
+
+export { MIGRATIONS, type Migration } from "./migrations.js";
+export { SqliteStore } from "./sqlite.js";
+export type * from "./types.js";
+
+export const STORE_TYPES = ["sqlite"] as const;
+
+export interface OpenStoreOptions {
+  /** Directory a relative `path` resolves against (the config file's). Default: the working directory. */
+  baseDir?: string;
+}
+
+/** Opens the configured store and applies pending migrations. An unknown `type` is an error. */
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
+  const type = (config as { type: string }).type;
+  switch (config.type) {
+    case "sqlite": {
+      const file =
+        config.path === ":memory:" || isAbsolute(config.path)
+          ? config.path
+          : resolve(options.baseDir ?? ".", config.path);
+      const store = new SqliteStore(file);
+      try {
+        await store.migrate();
+      } catch (error) {
+        await store.close();
+        throw error;
+      }
+      return store;
+    }
+    default:
+      throw new UnknownTypeError("store", type, STORE_TYPES);
+  }
+}

@@ -1,0 +1,240 @@
+import { CasConflictError, NotFoundError, StoreError, TandemError } from "../core/errors.js";
+import {
+  type RegistryEntry,
+  type ReleaseCommand,
+  type ReleaseState,
+  type TandemEvent,
+  TERMINAL_STATUSES,
+} from "../core/types.js";
+import type { SqliteConnection } from "./sqlite-connection.js";
+import {
+  type CommandRow,
+  commandFromRow,
+  type EventRow,
+  eventFromRow,
+  eventParams,
+  type ReleaseRow,
+  releaseFromRow,
+} from "./sqlite-rows.js";
+import type { EventFilter, ReleaseFilter, ReleaseWrite } from "./types.js";
+
+/** Releases, their rollout rows, events and commands: the part of the store a reconcile pass writes. */
+
+export function createRelease(sql: SqliteConnection, release: ReleaseState, events: TandemEvent[]): void {
+  if (release.revision !== 0) {
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      `a new release must have revision 0, release ${release.id} has ${release.revision}`,
+    );
+  }
+  const seqs = sql.write(() => {
+    const inserted = sql
+      .statement(
+        `INSERT INTO releases (id, project, environment, status, revision, created_at, updated_at, state)
+         VALUES (?, ?, ?, ?, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+      )
+      .run(
+        release.id,
+        release.project,
+        release.environment,
+        release.status,
+        release.createdAt,
+        release.updatedAt,
+        JSON.stringify(release),
+      );
+    if (inserted.changes === 0) {
+      throw new StoreError(`release ${release.id} already exists`, {
+        hint: "release ids must be unique; create the release under a new id",
+      });
+    }
+    writeRollouts(sql, release);
+    return insertEvents(sql, events);
+  });
+  assignSeqs(events, seqs);
+}
+
+export function getRelease(sql: SqliteConnection, id: string): ReleaseState | undefined {
+  const row = sql.statement("SELECT revision, state FROM releases WHERE id = ?").get(id) as
+    | ReleaseRow
+    | undefined;
+  return row ? releaseFromRow(row) : undefined;
+}
+
+/** Newest first (creation time, then insertion order). An empty `statuses` list does not filter. */
+export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): ReleaseState[] {
+  const conditions = ["r.project = ?"];
+  const params: unknown[] = [filter.project];
+  if (filter.environment !== undefined) {
+    conditions.push("r.environment = ?");
+    params.push(filter.environment);
+  }
+  if (filter.service !== undefined) {
+    conditions.push("EXISTS (SELECT 1 FROM rollouts o WHERE o.release_id = r.id AND o.service = ?)");
+    params.push(filter.service);
+  }
+  if (filter.active) {
+    conditions.push(`r.status NOT IN (${placeholders(TERMINAL_STATUSES.length)})`);
+    params.push(...TERMINAL_STATUSES);
+  }
+  if (filter.statuses && filter.statuses.length > 0) {
+    conditions.push(`r.status IN (${placeholders(filter.statuses.length)})`);
+    params.push(...filter.statuses);
+  }
+  params.push(filter.limit ?? -1);
+  const rows = sql
+    .statement(
+      `SELECT r.revision, r.state FROM releases r WHERE ${conditions.join(" AND ")}
+       ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`,
+    )
+    .all(...params) as ReleaseRow[];
+  return rows.map(releaseFromRow);
+}
+
+/**
+ * The CAS write of one reconcile pass, in one transaction: the release row (only if its stored
+ * revision is still `expectedRevision`), its rollout rows, events, consumed commands and registry
+ * entries. On a conflict nothing is written. On success `write.release.revision` is the new revision.
+ */
+export function writeRelease(sql: SqliteConnection, write: ReleaseWrite): void {
+  const { release, expectedRevision } = write;
+  const events = write.events ?? [];
+  const newRevision = expectedRevision + 1;
+  const seqs = sql.write(() => {
+    const updated = sql
+      .statement(
+        `UPDATE releases SET project = ?, environment = ?, status = ?, revision = ?, updated_at = ?, state = ?
+         WHERE id = ? AND revision = ?`,
+      )
+      .run(
+        release.project,
+        release.environment,
+        release.status,
+        newRevision,
+        release.updatedAt,
+        JSON.stringify({ ...release, revision: newRevision }),
+        release.id,
+        expectedRevision,
+      );
+    if (updated.changes === 0) {
+      const stored = sql.statement("SELECT revision FROM releases WHERE id = ?").pluck().get(release.id) as
+        | number
+        | undefined;
+      throw new CasConflictError(`release ${release.id}`, expectedRevision, stored);
+    }
+    writeRollouts(sql, release);
+    const assigned = insertEvents(sql, events);
+    consumeCommands(sql, release.id, write.consumedCommands ?? [], release.updatedAt);
+    insertRegistryEntries(sql, write.registry ?? []);
+    return assigned;
+  });
+  release.revision = newRevision;
+  assignSeqs(events, seqs);
+}
+
+/** Appends events in one transaction and sets each event's `seq`. */
+export function appendEvents(sql: SqliteConnection, events: TandemEvent[]): void {
+  if (events.length === 0) return;
+  const seqs = sql.write(() => insertEvents(sql, events));
+  assignSeqs(events, seqs);
+}
+
+/** Ascending by seq. */
+export function listEvents(sql: SqliteConnection, filter: EventFilter): TandemEvent[] {
+  const conditions = ["seq > ?"];
+  const params: unknown[] = [filter.afterSeq ?? 0];
+  if (filter.releaseId !== undefined) {
+    conditions.push("release_id = ?");
+    params.push(filter.releaseId);
+  }
+  if (filter.project !== undefined) {
+    conditions.push("project = ?");
+    params.push(filter.project);
+  }
+  params.push(filter.limit ?? -1);
+  const rows = sql
+    .statement(`SELECT * FROM events WHERE ${conditions.join(" AND ")} ORDER BY seq ASC LIMIT ?`)
+    .all(...params) as EventRow[];
+  return rows.map(eventFromRow);
+}
+
+export function addCommand(sql: SqliteConnection, command: ReleaseCommand): void {
+  sql.write(() => {
+    const release = sql.statement("SELECT 1 FROM releases WHERE id = ?").get(command.releaseId);
+    if (!release) {
+      throw new NotFoundError(`release ${command.releaseId}`, "`tandem history` lists the releases");
+    }
+    sql
+      .statement(
+        `INSERT INTO commands (id, release_id, service, type, actor, reason, created_at, consumed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        command.id,
+        command.releaseId,
+        command.service ?? null,
+        command.type,
+        command.actor,
+        command.reason ?? null,
+        command.createdAt,
+        command.consumedAt ?? null,
+      );
+  });
+}
+
+/** Unconsumed commands of a release, oldest first. */
+export function pendingCommands(sql: SqliteConnection, releaseId: string): ReleaseCommand[] {
+  const rows = sql
+    .statement(
+      `SELECT * FROM commands WHERE release_id = ? AND consumed_at IS NULL
+       ORDER BY created_at ASC, rowid ASC`,
+    )
+    .all(releaseId) as CommandRow[];
+  return rows.map(commandFromRow);
+}
+
+/** Rewrites the rollout rows of a release (one per rollout), for queries such as history per service. */
+function writeRollouts(sql: SqliteConnection, release: ReleaseState): void {
+  sql.statement("DELETE FROM rollouts WHERE release_id = ?").run(release.id);
+  const insert = sql.statement(
+    "INSERT INTO rollouts (release_id, service, version, stable_version, status) VALUES (?, ?, ?, ?, ?)",
+  );
+  for (const rollout of release.rollouts) {
+    insert.run(release.id, rollout.service, rollout.version, rollout.stableVersion, rollout.status);
+  }
+}
+
+function insertEvents(sql: SqliteConnection, events: TandemEvent[]): number[] {
+  const insert = sql.statement(
+    `INSERT INTO events (at, release_id, project, environment, service, type, severity, message, data)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  return events.map((event) => Number(insert.run(...eventParams(event)).lastInsertRowid));
+}
+
+/** Only commands of this release that are still pending; other ids are ignored. */
+function consumeCommands(sql: SqliteConnection, releaseId: string, ids: string[], at: number): void {
+  const consume = sql.statement(
+    "UPDATE commands SET consumed_at = ? WHERE id = ? AND release_id = ? AND consumed_at IS NULL",
+  );
+  for (const id of ids) consume.run(at, id, releaseId);
+}
+
+function insertRegistryEntries(sql: SqliteConnection, entries: RegistryEntry[]): void {
+  const insert = sql.statement(
+    "INSERT INTO registry (project, environment, service, version, release_id, at) VALUES (?, ?, ?, ?, ?, ?)",
+  );
+  for (const entry of entries) {
+    insert.run(entry.project, entry.environment, entry.service, entry.version, entry.releaseId, entry.at);
+  }
+}
+
+/** Seqs are set on the caller's events only once the transaction has committed. */
+function assignSeqs(events: TandemEvent[], seqs: number[]): void {
+  events.forEach((event, index) => {
+    event.seq = seqs[index];
+  });
+}
+
+function placeholders(count: number): string {
+  return Array.from({ length: count }, () => "?").join(", ");
+}

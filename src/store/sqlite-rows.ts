@@ -1,0 +1,167 @@
+import type {
+  CommandType,
+  EventType,
+  RegistryEntry,
+  ReleaseCommand,
+  ReleaseState,
+  Severity,
+  TandemEvent,
+} from "../core/types.js";
+import type { InstanceRecord, RouterRecord } from "./types.js";
+
+/** Row shapes as better-sqlite3 returns them, and their conversion to Tandem records. */
+
+export interface ReleaseRow {
+  revision: number;
+  state: string;
+}
+
+export function releaseFromRow(row: ReleaseRow): ReleaseState {
+  const release = JSON.parse(row.state) as ReleaseState;
+  // The column is authoritative: it is what the CAS compares against.
+  release.revision = row.revision;
+  return release;
+}
+
+export interface EventRow {
+  seq: number;
+  at: number;
+  release_id: string;
+  project: string;
+  environment: string;
+  service: string | null;
+  type: string;
+  severity: string;
+  message: string;
+  data: string | null;
+}
+
+export function eventFromRow(row: EventRow): TandemEvent {
+  const event: TandemEvent = {
+    seq: row.seq,
+    at: row.at,
+    releaseId: row.release_id,
+    project: row.project,
+    environment: row.environment,
+    type: row.type as EventType,
+    severity: row.severity as Severity,
+    message: row.message,
+  };
+  if (row.service !== null) event.service = row.service;
+  if (row.data !== null) event.data = JSON.parse(row.data) as Record<string, unknown>;
+  return event;
+}
+
+export function eventParams(event: TandemEvent): unknown[] {
+  return [
+    event.at,
+    event.releaseId,
+    event.project,
+    event.environment,
+    event.service ?? null,
+    event.type,
+    event.severity,
+    event.message,
+    event.data === undefined ? null : JSON.stringify(event.data),
+  ];
+}
+
+export interface CommandRow {
+  id: string;
+  release_id: string;
+  service: string | null;
+  type: string;
+  actor: string;
+  reason: string | null;
+  created_at: number;
+  consumed_at: number | null;
+}
+
+export function commandFromRow(row: CommandRow): ReleaseCommand {
+  const command: ReleaseCommand = {
+    id: row.id,
+    releaseId: row.release_id,
+    type: row.type as CommandType,
+    actor: row.actor,
+    createdAt: row.created_at,
+  };
+  if (row.service !== null) command.service = row.service;
+  if (row.reason !== null) command.reason = row.reason;
+  if (row.consumed_at !== null) command.consumedAt = row.consumed_at;
+  return command;
+}
+
+export interface RegistryRow {
+  project: string;
+  environment: string;
+  service: string;
+  version: string;
+  release_id: string;
+  at: number;
+}
+
+export function registryFromRow(row: RegistryRow): RegistryEntry {
+  return {
+    project: row.project,
+    environment: row.environment,
+    service: row.service,
+    version: row.version,
+    releaseId: row.release_id,
+    at: row.at,
+  };
+}
+
+export interface InstanceRow {
+  id: string;
+  project: string;
+  environment: string;
+  service: string;
+  version: string;
+  host: string;
+  port: number;
+  pid: number | null;
+  started_at: number;
+  log_file: string;
+}
+
+export function instanceFromRow(row: InstanceRow): InstanceRecord {
+  const instance: InstanceRecord = {
+    id: row.id,
+    project: row.project,
+    environment: row.environment,
+    service: row.service,
+    version: row.version,
+    host: row.host,
+    port: row.port,
+    startedAt: row.started_at,
+    logFile: row.log_file,
+  };
+  if (row.pid !== null) instance.pid = row.pid;
+  return instance;
+}
+
+export interface RouterRow {
+  project: string;
+  environment: string;
+  service: string;
+  pid: number;
+  listen_host: string;
+  listen_port: number;
+  admin_port: number;
+  token: string;
+  started_at: number;
+}
+
+export function routerFromRow(row: RouterRow): RouterRecord {
+  return {
+    project: row.project,
+    environment: row.environment,
+    service: row.service,
+    pid: row.pid,
+    listenHost: row.listen_host,
+    listenPort: row.listen_port,
+    adminPort: row.admin_port,
+    token: row.token,
+    startedAt: row.started_at,
+  };
+}

@@ -1,0 +1,135 @@
+import type { RegistryEntry, ReleaseCommand, ReleaseState, TandemEvent } from "../core/types.js";
+import { applyMigrations } from "./migrations.js";
+import { guard, SqliteConnection } from "./sqlite-connection.js";
+import * as registry from "./sqlite-registry.js";
+import * as releases from "./sqlite-releases.js";
+import type {
+  EventFilter,
+  InstanceRecord,
+  ReleaseFilter,
+  ReleaseWrite,
+  RouterRecord,
+  Store,
+} from "./types.js";
+
+/**
+ * The default store: one SQLite file shared by every Tandem process of a project (engine, CLI
+ * commands, router clients), in WAL mode with a 5s busy timeout. Writes run in BEGIN IMMEDIATE
+ * transactions. Methods are async so other stores (PostgreSQL) implement the same interface.
+ *
+ * Revisions: createRelease stores revision 0; each writeRelease stores expectedRevision + 1.
+ */
+export class SqliteStore implements Store {
+  private readonly sql: SqliteConnection;
+
+  /** Opens (and creates, with its parent directory) the database file. Call `migrate()` before use. */
+  constructor(readonly file: string) {
+    this.sql = guard(`opening ${file}`, () => new SqliteConnection(file));
+  }
+
+  async migrate(): Promise<void> {
+    guard("migrate", () => applyMigrations(this.sql.db));
+  }
+
+  async close(): Promise<void> {
+    this.sql.close();
+  }
+
+  async createRelease(release: ReleaseState, events: TandemEvent[]): Promise<void> {
+    guard("createRelease", () => releases.createRelease(this.sql, release, events));
+  }
+
+  async getRelease(id: string): Promise<ReleaseState | undefined> {
+    return guard("getRelease", () => releases.getRelease(this.sql, id));
+  }
+
+  async listReleases(filter: ReleaseFilter): Promise<ReleaseState[]> {
+    return guard("listReleases", () => releases.listReleases(this.sql, filter));
+  }
+
+  async writeRelease(write: ReleaseWrite): Promise<void> {
+    guard("writeRelease", () => releases.writeRelease(this.sql, write));
+  }
+
+  async appendEvents(events: TandemEvent[]): Promise<void> {
+    guard("appendEvents", () => releases.appendEvents(this.sql, events));
+  }
+
+  async listEvents(filter: EventFilter): Promise<TandemEvent[]> {
+    return guard("listEvents", () => releases.listEvents(this.sql, filter));
+  }
+
+  async addCommand(command: ReleaseCommand): Promise<void> {
+    guard("addCommand", () => releases.addCommand(this.sql, command));
+  }
+
+  async pendingCommands(releaseId: string): Promise<ReleaseCommand[]> {
+    return guard("pendingCommands", () => releases.pendingCommands(this.sql, releaseId));
+  }
+
+  async getStable(project: string, environment: string, service: string): Promise<RegistryEntry | undefined> {
+    return guard("getStable", () => registry.getStable(this.sql, project, environment, service));
+  }
+
+  async registryHistory(
+    project: string,
+    environment: string,
+    service?: string,
+    limit?: number,
+  ): Promise<RegistryEntry[]> {
+    return guard("registryHistory", () =>
+      registry.registryHistory(this.sql, project, environment, service, limit),
+    );
+  }
+
+  async putInstance(instance: InstanceRecord): Promise<void> {
+    guard("putInstance", () => registry.putInstance(this.sql, instance));
+  }
+
+  async deleteInstance(id: string): Promise<void> {
+    guard("deleteInstance", () => registry.deleteInstance(this.sql, id));
+  }
+
+  async listInstances(filter: {
+    project: string;
+    environment?: string;
+    service?: string;
+    version?: string;
+  }): Promise<InstanceRecord[]> {
+    return guard("listInstances", () => registry.listInstances(this.sql, filter));
+  }
+
+  async putRouter(router: RouterRecord): Promise<void> {
+    guard("putRouter", () => registry.putRouter(this.sql, router));
+  }
+
+  async getRouter(project: string, environment: string, service: string): Promise<RouterRecord | undefined> {
+    return guard("getRouter", () => registry.getRouter(this.sql, project, environment, service));
+  }
+
+  async deleteRouter(project: string, environment: string, service: string): Promise<void> {
+    guard("deleteRouter", () => registry.deleteRouter(this.sql, project, environment, service));
+  }
+
+  async listRouters(project: string): Promise<RouterRecord[]> {
+    return guard("listRouters", () => registry.listRouters(this.sql, project));
+  }
+
+  async acquireLease(
+    name: string,
+    holder: string,
+    ttlMs: number,
+    now: number,
+    stealFrom?: string,
+  ): Promise<boolean> {
+    return guard("acquireLease", () => registry.acquireLease(this.sql, name, holder, ttlMs, now, stealFrom));
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    guard("releaseLease", () => registry.releaseLease(this.sql, name, holder));
+  }
+
+  async getLease(name: string): Promise<{ holder: string; expiresAt: number } | undefined> {
+    return guard("getLease", () => registry.getLease(this.sql, name));
+  }
+}

@@ -1,0 +1,44 @@
+import { afterEach, beforeEach, describe } from "vitest";
+import { releaseConformance } from "./conformance-releases.js";
+import { sideTableConformance } from "./conformance-side-tables.js";
+import type { Store } from "./types.js";
+
+export interface StoreUnderTest {
+  store: Store;
+  /** Removes what the store left behind (files, schemas). Called after `store.close()`. */
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * Registers the vitest suite every Store implementation must pass, covering each Store method.
+ * `makeStore` returns a fresh, empty store (migrated or not: the suite calls `migrate()`).
+ * Call it at the top level of a test file:
+ *
+ *     storeConformanceSuite("sqlite", async () => { ...; return { store, cleanup } });
+ */
+export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`${name} store conformance`, () => {
+    let current: StoreUnderTest | undefined;
+
+    beforeEach(async () => {
+      current = await makeStore();
+      await current.store.migrate();
+    });
+
+    afterEach(async () => {
+      const finished = current;
+      current = undefined;
+      if (!finished) return;
+      await finished.store.close();
+      await finished.cleanup();
+    });
+
+    const store = (): Store => {
+      if (!current) throw new Error("store conformance: no store (beforeEach did not run)");
+      return current.store;
+    };
+
+    releaseConformance(store);
+    sideTableConformance(store);
+  });
+}

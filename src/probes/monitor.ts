@@ -1,0 +1,183 @@
+import type { Clock } from "../core/clock.js";
+import type { Endpoint } from "../core/types.js";
+import { hostPort } from "./network.js";
+import type { EndpointHealth, Probe, ProbeResult } from "./types.js";
+
+/** Period used when no probe is configured (the one round that makes an endpoint ready). */
+const DEFAULT_PERIOD_MS = 1_000;
+
+interface WatchedEndpoint {
+  endpoint: Endpoint;
+  controller: AbortController;
+  health: EndpointHealth;
+  /** Consecutive failures of each probe, by index in `probes`. */
+  probeFailures: number[];
+  loop: Promise<void>;
+}
+
+/**
+ * Probes endpoints with Kubernetes semantics, timed only through the injected Clock. Per endpoint:
+ * wait `initialDelay`, then every `period` run every probe at once (each bounded by its `timeout`).
+ * The endpoint is `ready` after `successThreshold` consecutive rounds in which every probe passed, and
+ * `failed` once any probe has failed `failureThreshold` times in a row. Failed is final: the loop
+ * stops and the failure (probe, host:port, message, time) stays readable. A ready endpoint keeps
+ * being probed and fails the same way.
+ *
+ * With several probes the endpoint uses the longest `initialDelay`, the shortest `period` and the
+ * largest `successThreshold`; `failureThreshold` and `timeout` stay per probe. With no probes an
+ * endpoint is ready after its first round.
+ */
+export class ProbeMonitor {
+  private readonly watched = new Map<string, WatchedEndpoint>();
+  private readonly initialDelay: number;
+  private readonly period: number;
+  private readonly successThreshold: number;
+
+  constructor(
+    private readonly probes: Probe[],
+    private readonly clock: Clock,
+  ) {
+    const timings = probes.map((probe) => probe.config);
+    this.initialDelay = Math.max(0, ...timings.map((timing) => timing.initialDelay));
+    const shortestPeriod = Math.min(...timings.map((timing) => timing.period));
+    this.period = timings.length ? Math.max(1, shortestPeriod) : DEFAULT_PERIOD_MS;
+    this.successThreshold = Math.max(1, ...timings.map((timing) => timing.successThreshold));
+  }
+
+  /** Starts monitoring the endpoints not yet watched and stops monitoring (and forgets) the ones not listed. */
+  watch(endpoints: Endpoint[]): void {
+    const listed = new Set(endpoints.map((endpoint) => endpoint.id));
+    for (const [id, watched] of this.watched) {
+      if (listed.has(id)) continue;
+      watched.controller.abort();
+      this.watched.delete(id);
+    }
+    for (const endpoint of endpoints) {
+      if (this.watched.has(endpoint.id)) continue;
+      const watched: WatchedEndpoint = {
+        endpoint,
+        controller: new AbortController(),
+        health: {
+          endpointId: endpoint.id,
+          state: "starting",
+          consecutiveSuccesses: 0,
+          consecutiveFailures: 0,
+        },
+        probeFailures: this.probes.map(() => 0),
+        loop: Promise.resolve(),
+      };
+      this.watched.set(endpoint.id, watched);
+      watched.loop = this.run(watched);
+    }
+  }
+
+  health(endpointId: string): EndpointHealth | undefined {
+    const watched = this.watched.get(endpointId);
+    return watched ? structuredClone(watched.health) : undefined;
+  }
+
+  all(): EndpointHealth[] {
+    return [...this.watched.values()].map((watched) => structuredClone(watched.health));
+  }
+
+  /** Cancels every loop (no sleeper or timer is left behind) and forgets every endpoint. */
+  async stop(): Promise<void> {
+    const loops = [...this.watched.values()].map((watched) => {
+      watched.controller.abort();
+      return watched.loop;
+    });
+    this.watched.clear();
+    await Promise.all(loops);
+  }
+
+  private async run(watched: WatchedEndpoint): Promise<void> {
+    const { signal } = watched.controller;
+    try {
+      if (this.initialDelay > 0) await this.clock.sleep(this.initialDelay, signal);
+      while (!signal.aborted) {
+        const roundStartedAt = this.clock.now();
+        const results = await Promise.all(
+          this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal)),
+        );
+        if (signal.aborted) return;
+        this.recordRound(watched, results);
+        if (watched.health.state === "failed") return;
+        const wait = roundStartedAt + this.period - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait, signal);
+        else await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      if (signal.aborted) return;
+      // A bug, not an unhealthy endpoint: surface it as a failure rather than an unhandled rejection.
+      this.markFailed(watched, "monitor", `probe monitor error: ${(error as Error)?.message ?? error}`);
+    }
+  }
+
+  /** One check bounded by the probe's timeout in clock time; never rejects. */
+  private async checkWithTimeout(
+    probe: Probe,
+    endpoint: Endpoint,
+    loopSignal: AbortSignal,
+  ): Promise<ProbeResult> {
+    const controller = new AbortController();
+    const onLoopAbort = () => controller.abort(loopSignal.reason);
+    loopSignal.addEventListener("abort", onLoopAbort, { once: true });
+    const timeoutMs = probe.config.timeout;
+    const timedOut = this.clock.sleep(timeoutMs, controller.signal).then(
+      (): ProbeResult => ({ ok: false, message: `timed out after ${timeoutMs}ms`, durationMs: timeoutMs }),
+      (): ProbeResult => ({ ok: false, message: "aborted", durationMs: 0 }),
+    );
+    const checked = Promise.resolve()
+      .then(() => probe.check(endpoint, controller.signal))
+      .catch(
+        (error: unknown): ProbeResult => ({
+          ok: false,
+          message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
+          durationMs: 0,
+        }),
+      );
+    try {
+      return await Promise.race([checked, timedOut]);
+    } finally {
+      controller.abort();
+      loopSignal.removeEventListener("abort", onLoopAbort);
+    }
+  }
+
+  private recordRound(watched: WatchedEndpoint, results: ProbeResult[]): void {
+    const { health, probeFailures } = watched;
+    const at = this.clock.now();
+    results.forEach((result, index) => {
+      probeFailures[index] = result.ok ? 0 : (probeFailures[index] ?? 0) + 1;
+    });
+    const firstFailing = results.findIndex((result) => !result.ok);
+    const shownIndex = firstFailing >= 0 ? firstFailing : results.length - 1;
+    const shown = results[shownIndex];
+    if (shown) health.lastResult = { ...shown, probe: this.probes[shownIndex]!.name, at };
+
+    health.consecutiveFailures = Math.max(0, ...probeFailures);
+    if (firstFailing < 0) {
+      health.consecutiveSuccesses += 1;
+      if (health.state === "starting" && health.consecutiveSuccesses >= this.successThreshold) {
+        health.state = "ready";
+      }
+      return;
+    }
+    health.consecutiveSuccesses = 0;
+    const tripped = this.probes.findIndex(
+      (probe, index) => (probeFailures[index] ?? 0) >= Math.max(1, probe.config.failureThreshold),
+    );
+    if (tripped >= 0) this.markFailed(watched, this.probes[tripped]!.name, results[tripped]!.message);
+  }
+
+  private markFailed(watched: WatchedEndpoint, probe: string, message: string): void {
+    const { endpoint, health } = watched;
+    health.state = "failed";
+    health.failure = {
+      probe,
+      endpoint: hostPort(endpoint.host, endpoint.port),
+      message,
+      at: this.clock.now(),
+    };
+  }
+}

@@ -59,21 +59,31 @@ export class ManualClock implements Clock {
     });
   }
 
+  /**
+   * Moves time forward by `ms`, waking sleepers in time order. Before each wake-up, pending work is let
+   * run to completion, so work that would finish "instantly" in real time never loses a race to a timer.
+   */
   async advance(ms: number): Promise<void> {
     const end = this.current + ms;
     for (;;) {
+      await settle();
       this.sleepers.sort((a, b) => a.at - b.at);
       const next = this.sleepers[0];
       if (!next || next.at > end) break;
       this.sleepers.shift();
       this.current = next.at;
       next.resolve();
-      await new Promise<void>((r) => setImmediate(r));
     }
     this.current = end;
+    await settle();
   }
 
   pendingSleepers(): number {
     return this.sleepers.length;
   }
+}
+
+/** Lets promise chains and already-queued immediates run (a few event-loop turns, no real time). */
+async function settle(): Promise<void> {
+  for (let turn = 0; turn < 3; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
 }

@@ -1,0 +1,189 @@
+import type { Command } from "commander";
+import { formatDuration } from "../core/duration.js";
+import { TandemError } from "../core/errors.js";
+import { isTerminal } from "../core/types.js";
+import { describeStep } from "../engine/describe.js";
+import type { Orchestrator } from "../orchestrator.js";
+import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
+import { eventLine, releaseSummary } from "./format.js";
+import { driveWithProgress } from "./run-release.js";
+
+type Globals = () => GlobalOptions;
+
+export function registerReleaseCommands(program: Command, globals: Globals): void {
+  program
+    .command("plan")
+    .description("show the steps each service would go through, and how long they take at least")
+    .argument("<services...>", "SERVICE@VERSION ...")
+    .option("-e, --env <environment>", "environment")
+    .action(async (services: string[], options: { env?: string }) =>
+      withOrchestrator(globals(), async (o) => {
+        const plans = await o.plan({ services, environment: options.env });
+        if (globals().json) return printJson(plans);
+        for (const plan of plans) {
+          console.log(
+            `${plan.service}: ${plan.stableVersion ?? "(none)"} -> ${plan.version} (${plan.strategy})`,
+          );
+          plan.steps.forEach((step, i) =>
+            console.log(`  ${String(i + 1).padStart(2)}. ${describeStep(step)}`),
+          );
+          const manual = plan.manualPauses ? ` + ${plan.manualPauses} manual pause(s)` : "";
+          console.log(`  expected duration: at least ${formatDuration(plan.minDurationMs)}${manual}`);
+        }
+      }),
+    );
+
+  program
+    .command("deploy")
+    .description("release SERVICE@VERSION into an environment and follow it until it ends")
+    .argument("<services...>", "SERVICE@VERSION ...")
+    .option("-e, --env <environment>", "environment")
+    .action(async (services: string[], options: { env?: string }) =>
+      withOrchestrator(globals(), async (o) => {
+        const release = await o.createRelease({ services, environment: options.env });
+        if (!globals().json) console.log(`release ${release.id} created`);
+        process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json });
+      }),
+    );
+
+  program
+    .command("engine")
+    .description("drive every unfinished release (after an interrupted deploy or a crash) until it ends")
+    .action(async () =>
+      withOrchestrator(globals(), async (o) => {
+        const active = await o.history({ active: true });
+        if (active.length === 0) return console.log("no unfinished release");
+        process.exitCode = await driveWithProgress(
+          o,
+          active.map((r) => r.id),
+          { json: globals().json },
+        );
+      }),
+    );
+
+  program
+    .command("status")
+    .description("show a release (default: the unfinished ones) and what runs where")
+    .argument("[release]", "release id")
+    .option("-e, --env <environment>", "environment")
+    .action(async (releaseId: string | undefined, options: { env?: string }) =>
+      withOrchestrator(globals(), async (o) => {
+        const releases = releaseId
+          ? [await o.getStatus(releaseId)]
+          : await o.history({ active: true, environment: options.env });
+        const where = await o.where(options.env);
+        if (globals().json) return printJson({ releases, where });
+        if (releases.length === 0) console.log("no unfinished release");
+        for (const release of releases) console.log(releaseSummary(release, o.clock.now()));
+        if (releaseId) {
+          for (const event of await o.events(releaseId)) console.log(`  ${eventLine(event)}`);
+        }
+        console.log("\nwhat runs where:");
+        for (const entry of where) {
+          const versions = [...new Set(entry.instances.map((i) => i.version))].join(", ") || "-";
+          const router = entry.router ? `${entry.router.listenHost}:${entry.router.listenPort}` : "-";
+          console.log(
+            `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)} (${versions})  router ${router}`,
+          );
+        }
+      }),
+    );
+
+  program
+    .command("history")
+    .description("list releases, newest first")
+    .option("-e, --env <environment>", "environment")
+    .option("-s, --service <service>", "only releases of this service")
+    .option("-n, --limit <n>", "how many", "20")
+    .action(async (options: { env?: string; service?: string; limit: string }) =>
+      withOrchestrator(globals(), async (o) => {
+        const releases = await o.history({
+          environment: options.env,
+          service: options.service,
+          limit: Number(options.limit),
+        });
+        if (globals().json) return printJson(releases);
+        for (const r of releases) {
+          const took = r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : "-";
+          const what = r.rollouts.map((x) => `${x.service}@${x.version}`).join(" ");
+          console.log(
+            `${r.id}  ${new Date(r.createdAt).toISOString()}  ${r.environment.padEnd(10)} ${r.status.padEnd(12)} ${took.padEnd(8)} ${what}`,
+          );
+        }
+      }),
+    );
+
+  const control = (name: "abort" | "resume", description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("[release]", "release id (default: the only unfinished one)")
+      .option("-r, --reason <text>", "why, for the record")
+      .option("-s, --service <service>", "only this service's rollout")
+      .option("-f, --force", name === "resume" ? "also skip a timed pause" : "ignored")
+      .action(
+        async (
+          releaseId: string | undefined,
+          options: { reason?: string; service?: string; force?: boolean },
+        ) =>
+          withOrchestrator(globals(), async (o) => {
+            const id = releaseId ?? (await onlyActive(o));
+            const command =
+              name === "abort"
+                ? await o.abort(id, { reason: options.reason, service: options.service })
+                : await o.resume(id, {
+                    reason: options.reason,
+                    service: options.service,
+                    force: options.force,
+                  });
+            if (globals().json) return printJson(command);
+            console.log(
+              `${command.type} requested for release ${id}; the engine acts on it at its next pass`,
+            );
+          }),
+      );
+  control("abort", "stop a release: roll back what it moved and end it as aborted");
+  control("resume", "continue a release waiting at a pause");
+
+  program
+    .command("rollback")
+    .description("roll a service back: during a release, stop it; afterwards, release the previous version")
+    .argument("<service>", "service")
+    .option("-e, --env <environment>", "environment")
+    .option("--to <version>", "roll back to this version")
+    .option("-r, --reason <text>", "why, for the record")
+    .action(async (service: string, options: { env?: string; to?: string; reason?: string }) =>
+      withOrchestrator(globals(), async (o) => {
+        const result = await o.rollback(service, {
+          environment: options.env,
+          to: options.to,
+          reason: options.reason,
+        });
+        if (result.kind === "command") {
+          if (globals().json) return printJson(result);
+          return console.log(`rollback requested for release ${result.releaseId}`);
+        }
+        if (!globals().json)
+          console.log(
+            `release ${result.release.id} rolls ${service} back to ${result.release.rollouts[0]?.version}`,
+          );
+        process.exitCode = await driveWithProgress(o, [result.release.id], { json: globals().json });
+      }),
+    );
+}
+
+async function onlyActive(o: Orchestrator): Promise<string> {
+  const active = (await o.history({ active: true })).filter((r) => !isTerminal(r.status));
+  if (active.length !== 1) {
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      active.length === 0 ? "no unfinished release" : `${active.length} unfinished releases`,
+      {
+        hint: active.length
+          ? `name one: ${active.map((r) => r.id).join(", ")}`
+          : "`tandem history` lists releases",
+      },
+    );
+  }
+  return active[0]!.id;
+}

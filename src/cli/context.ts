@@ -1,0 +1,45 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { TandemError } from "../core/errors.js";
+import { Orchestrator } from "../orchestrator.js";
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+}
+
+/** The configuration file: --config, else TANDEM_CONFIG, else ./tandem.yaml. */
+export function configPath(options: GlobalOptions): string {
+  const file = resolve(options.config ?? process.env.TANDEM_CONFIG ?? "tandem.yaml");
+  if (!existsSync(file)) {
+    throw new TandemError("TANDEM_ERR_CONFIG_NOT_FOUND", `no configuration at ${file}`, {
+      hint: "run `tandem init` to write one, or pass --config FILE",
+    });
+  }
+  return file;
+}
+
+export async function withOrchestrator<T>(
+  options: GlobalOptions,
+  work: (orchestrator: Orchestrator) => Promise<T>,
+): Promise<T> {
+  const orchestrator = await Orchestrator.open(configPath(options));
+  try {
+    return await work(orchestrator);
+  } finally {
+    await orchestrator.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Exit codes a CI job can act on (README, "Exit codes"). */
+export const EXIT = {
+  ok: 0,
+  releaseFailed: 1,
+  invalid: 2,
+  operational: 3,
+  interrupted: 130,
+} as const;

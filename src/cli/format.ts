@@ -1,0 +1,35 @@
+import { formatDuration } from "../core/duration.js";
+import type { ReleaseState, RolloutState, TandemEvent } from "../core/types.js";
+import { describeStep } from "../engine/describe.js";
+
+/** Where a rollout is, in one line: `api 1.0.0 -> 1.1.0  step 4/9 pause 30s (12s left)  25% new  running`. */
+export function rolloutLine(rollout: RolloutState, now: number): string {
+  const step = rollout.steps[rollout.stepIndex];
+  let where: string;
+  if (rollout.phase === "rolling_back") where = "rolling back";
+  else if (rollout.phase === "completed" || !step) where = "done";
+  else {
+    where = `step ${rollout.stepIndex + 1}/${rollout.steps.length} ${describeStep(step)}`;
+    if (step.type === "pause" && step.duration !== undefined && rollout.status === "running") {
+      where += ` (${formatDuration(Math.max(0, rollout.stepStartedAt + step.duration - now))} left)`;
+    }
+  }
+  const versions = `${rollout.stableVersion ?? "(none)"} -> ${rollout.version}`;
+  return `${rollout.service.padEnd(12)} ${versions.padEnd(22)} ${where.padEnd(44)} ${String(rollout.weight).padStart(3)}% new  ${rollout.status}`;
+}
+
+export function releaseHeader(release: ReleaseState): string {
+  return `release ${release.id}  ${release.environment}  ${release.status}  by ${release.createdBy}`;
+}
+
+export function eventLine(event: TandemEvent): string {
+  const time = new Date(event.at).toISOString().slice(11, 19);
+  const mark = event.severity === "error" ? "✗" : event.severity === "warning" ? "!" : "·";
+  return `${time} ${mark} ${event.message}`;
+}
+
+export function releaseSummary(release: ReleaseState, now: number): string {
+  const lines = [releaseHeader(release), ...release.rollouts.map((r) => `  ${rolloutLine(r, now)}`)];
+  if (release.reason) lines.push(`  reason: ${release.reason}`);
+  return lines.join("\n");
+}

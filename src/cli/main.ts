@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from "commander";
+import { redactSecrets } from "../config/index.js";
+import { isTandemError } from "../core/errors.js";
+import { registerProjectCommands } from "./commands-project.js";
+import { registerReleaseCommands } from "./commands-release.js";
+import { EXIT, type GlobalOptions } from "./context.js";
+
+const OPERATIONAL = new Set([
+  "TANDEM_ERR_TARGET",
+  "TANDEM_ERR_ROUTER",
+  "TANDEM_ERR_STORE",
+  "TANDEM_ERR_LEASE",
+  "TANDEM_ERR_PROBE",
+]);
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("tandem")
+    .description("Release several services together, safely.")
+    .option("-c, --config <file>", "configuration file (default: ./tandem.yaml or $TANDEM_CONFIG)")
+    .option("--json", "print machine-readable JSON")
+    .exitOverride()
+    .showHelpAfterError();
+  const globals = () => program.opts<GlobalOptions>();
+  registerProjectCommands(program, globals);
+  registerReleaseCommands(program, globals);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    if (isTandemError(error)) {
+      process.stderr.write(`error ${error.code}: ${redactSecrets(error.message)}\n`);
+      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+      return OPERATIONAL.has(error.code) ? EXIT.operational : EXIT.invalid;
+    }
+    process.stderr.write(
+      `unexpected error: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
+    );
+    return EXIT.operational;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,51 @@
+import { isTerminal, type ReleaseState } from "../core/types.js";
+import type { Orchestrator } from "../orchestrator.js";
+import { EXIT, printJson } from "./context.js";
+import { releaseSummary } from "./format.js";
+import { ProgressView } from "./progress.js";
+
+/**
+ * Drives releases in this process with live progress, until they end or the user interrupts
+ * (the release then keeps its state; `tandem engine` continues it).
+ */
+export async function driveWithProgress(
+  orchestrator: Orchestrator,
+  releaseIds: string[],
+  options: { json?: boolean },
+): Promise<number> {
+  const view = new ProgressView(options.json ? process.stderr : process.stdout);
+  const unsubscribe = orchestrator.subscribe((event) => view.event(event));
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  const latest = new Map<string, ReleaseState>();
+  const redraw = setInterval(async () => {
+    for (const id of releaseIds) {
+      const release = await orchestrator.store.getRelease(id).catch(() => undefined);
+      if (release) latest.set(id, release);
+      if (release && !isTerminal(release.status)) view.render(release, orchestrator.clock.now());
+    }
+  }, 250);
+  try {
+    const finals = await Promise.all(releaseIds.map((id) => orchestrator.run(id, controller.signal)));
+    clearInterval(redraw);
+    if (controller.signal.aborted) {
+      process.stderr.write(
+        "\nstopped driving the release; routers and instances keep serving.\n" +
+          "continue with `tandem engine`, or stop it with `tandem abort RELEASE`.\n",
+      );
+      return EXIT.interrupted;
+    }
+    if (options.json) printJson(finals.length === 1 ? finals[0] : finals);
+    else
+      for (const release of finals)
+        process.stdout.write(`\n${releaseSummary(release, orchestrator.clock.now())}\n`);
+    return finals.every((r) => r.status === "succeeded") ? EXIT.ok : EXIT.releaseFailed;
+  } finally {
+    clearInterval(redraw);
+    unsubscribe();
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+  }
+}

@@ -1,0 +1,191 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { StrategyConfig } from "../core/config.js";
+import { simProbeConfig } from "../targets/sim.js";
+import { engineFixture, simService } from "./engine.fixtures.js";
+
+const canary: StrategyConfig = {
+  type: "canary",
+  steps: [{ setWeight: 25 }, { pause: { duration: 30_000 } }, { setWeight: 50 }, { pause: {} }],
+  progressDeadline: 60_000,
+};
+
+let fixture: Awaited<ReturnType<typeof engineFixture>>;
+afterEach(async () => fixture?.cleanup());
+
+describe("engine: first release", () => {
+  it("goes straight to 100% and records the stable version", async () => {
+    fixture = await engineFixture(simService(canary));
+    const final = await fixture.deployed("1.0.0");
+    expect(final.status).toBe("succeeded");
+    expect((await fixture.store.getStable("shop", "staging", "api"))?.version).toBe("1.0.0");
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 100 });
+    expect(fixture.router.table?.backends[0]?.endpoints).toHaveLength(2);
+  });
+});
+
+describe("engine: canary", () => {
+  it("walks the steps, honours the soak time, waits for resume, then promotes", async () => {
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    const engine = fixture.newEngine();
+    const { id } = await fixture.release("2.0.0");
+
+    const atSoak = await fixture.drive(
+      engine,
+      id,
+      (r) => r.rollouts[0]!.steps[r.rollouts[0]!.stepIndex]?.type === "pause",
+    );
+    const rollout = atSoak.rollouts[0]!;
+    expect(rollout.weight).toBe(25);
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 75, "2.0.0": 25 });
+    const soakStarted = rollout.stepStartedAt;
+
+    await fixture.clock.advance(29_000);
+    expect((await engine.reconcileOnce(id)).rollouts[0]!.weight).toBe(25);
+    await fixture.clock.advance(1_000);
+    const paused = await fixture.drive(engine, id, (r) => r.status === "paused");
+    expect(paused.rollouts[0]!.stepStartedAt - soakStarted).toBeGreaterThanOrEqual(30_000);
+    expect(paused.status).toBe("paused");
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 50, "2.0.0": 50 });
+
+    await fixture.clock.advance(10 * 60_000);
+    expect((await engine.reconcileOnce(id)).status).toBe("paused");
+    await fixture.store.addCommand({
+      id: "c1",
+      releaseId: id,
+      type: "resume",
+      actor: "bob",
+      createdAt: fixture.clock.now(),
+    });
+    const final = await fixture.drive(engine, id);
+    expect(final.status).toBe("succeeded");
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 0, "2.0.0": 100 });
+    expect((await fixture.store.getStable("shop", "staging", "api"))?.version).toBe("2.0.0");
+    const types = (await fixture.store.listEvents({ releaseId: id })).map((e) => e.type);
+    expect(types).toContain("rollout.paused");
+    expect(types).toContain("command.accepted");
+    expect(types.at(-1)).toBe("release.succeeded");
+  });
+
+  it("rolls back a version whose probes fail, naming the probe, and ends 100% on the old version", async () => {
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    const final = await fixture.drive(fixture.newEngine(), (await fixture.release("bad")).id);
+    expect(final.status).toBe("rolled_back");
+    expect(final.rollouts[0]!.reason).toMatch(/probe sim failed on sim:\d+: .*unhealthy/);
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 100, bad: 0 });
+    expect(fixture.router.table?.backends.find((b) => b.version === "bad")?.endpoints).toHaveLength(0);
+    expect((await fixture.store.getStable("shop", "staging", "api"))?.version).toBe("1.0.0");
+    const events = await fixture.store.listEvents({ releaseId: final.id });
+    expect(events.find((e) => e.type === "rollout.probe_failed")?.message).toContain("probe sim failed");
+  });
+
+  it("aborts on request from another process and returns traffic to the stable version", async () => {
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    const engine = fixture.newEngine();
+    const { id } = await fixture.release("2.0.0");
+    await fixture.drive(engine, id, (r) => r.rollouts[0]!.weight === 25);
+    await fixture.store.addCommand({
+      id: "c2",
+      releaseId: id,
+      type: "abort",
+      actor: "carol",
+      reason: "pager",
+      createdAt: 0,
+    });
+    const final = await fixture.drive(engine, id);
+    expect(final.status).toBe("aborted");
+    expect(final.reason).toContain("carol: pager");
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
+    expect(await fixture.store.pendingCommands(id)).toHaveLength(0);
+  });
+
+  it("rolls back when new instances are not ready within the progress deadline", async () => {
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    fixture.config.services.api = simService(canary, {
+      target: { type: "sim", replicas: 2, startupTime: 120_000, unhealthyVersions: [] },
+      health: [simProbeConfig({ failureThreshold: 1_000 })],
+    });
+    const final = await fixture.drive(fixture.newEngine(), (await fixture.release("2.0.0")).id);
+    expect(final.status).toBe("rolled_back");
+    expect(final.reason).toMatch(/not ready after 1m/);
+  });
+
+  it("rolls back a manual pause nobody resumes within pauseTimeout", async () => {
+    fixture = await engineFixture(simService(canary, { pauseTimeout: 120_000 }));
+    await fixture.deployed("1.0.0");
+    const final = await fixture.drive(fixture.newEngine(), (await fixture.release("2.0.0")).id);
+    expect(final.status).toBe("failed");
+    expect(final.reason).toMatch(/nobody resumed the pause within 2m/);
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
+  });
+});
+
+describe("engine: restart", () => {
+  it("a new engine continues from the stored step, with the soak time that was left", async () => {
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    const first = fixture.newEngine();
+    const { id } = await fixture.release("2.0.0");
+    const atSoak = await fixture.drive(
+      first,
+      id,
+      (r) => r.rollouts[0]!.steps[r.rollouts[0]!.stepIndex]?.type === "pause",
+    );
+    const soakEnds = atSoak.rollouts[0]!.stepStartedAt + 30_000;
+    const stepIndex = atSoak.rollouts[0]!.stepIndex;
+    await fixture.clock.advance(5_000);
+    // the first engine "dies" here: it is simply never called again, and its lease is not released.
+
+    const second = fixture.newEngine();
+    await expect(second.reconcileOnce(id)).rejects.toThrow(/being driven by another engine/);
+    await fixture.clock.advance(15_000); // lease expires
+    const resumed = await second.reconcileOnce(id);
+    expect(resumed.rollouts[0]!.stepIndex).toBe(stepIndex);
+    expect(resumed.rollouts[0]!.weight).toBe(25);
+    const after = await fixture.drive(second, id, (r) => r.rollouts[0]!.stepIndex > stepIndex);
+    expect(fixture.clock.now()).toBeGreaterThanOrEqual(soakEnds);
+    expect(fixture.clock.now()).toBeLessThan(soakEnds + 2_000);
+    expect(after.rollouts[0]!.weight).toBe(50);
+  });
+});
+
+describe("engine: other strategies", () => {
+  const cases: Array<[string, StrategyConfig]> = [
+    [
+      "blueGreen",
+      { type: "blueGreen", autoPromote: 10_000, scaleDownDelay: 5_000, progressDeadline: 60_000 },
+    ],
+    [
+      "rolling",
+      {
+        type: "rolling",
+        batchSize: { value: 1, percent: false },
+        maxSurge: { value: 1, percent: false },
+        maxUnavailable: { value: 0, percent: false },
+        pauseBetweenBatches: 1_000,
+        progressDeadline: 60_000,
+      },
+    ],
+    ["recreate", { type: "recreate", progressDeadline: 60_000 }],
+  ];
+  for (const [name, strategy] of cases) {
+    it(`${name}: a good version is promoted, a bad one rolled back`, async () => {
+      fixture = await engineFixture(
+        simService(strategy, {
+          target: { type: "sim", replicas: 3, startupTime: 1_000, unhealthyVersions: ["bad"] },
+        }),
+      );
+      await fixture.deployed("1.0.0");
+      const good = await fixture.drive(fixture.newEngine(), (await fixture.release("2.0.0")).id);
+      expect(good.status).toBe("succeeded");
+      expect(fixture.router.weights()).toMatchObject({ "2.0.0": 100 });
+      const bad = await fixture.drive(fixture.newEngine(), (await fixture.release("bad")).id);
+      expect(bad.status).toBe("rolled_back");
+      expect(fixture.router.weights()).toMatchObject({ "2.0.0": 100 });
+      expect(fixture.router.table?.backends.find((b) => b.version === "2.0.0")?.endpoints).toHaveLength(3);
+    });
+  }
+});

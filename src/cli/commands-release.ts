@@ -24,9 +24,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           console.log(
             `${plan.service}: ${plan.stableVersion ?? "(none)"} -> ${plan.version} (${plan.strategy})`,
           );
-          plan.steps.forEach((step, i) =>
-            console.log(`  ${String(i + 1).padStart(2)}. ${describeStep(step)}`),
-          );
+          for (const [i, step] of plan.steps.entries())
+            console.log(`  ${String(i + 1).padStart(2)}. ${describeStep(step)}`);
           const manual = plan.manualPauses ? ` + ${plan.manualPauses} manual pause(s)` : "";
           console.log(`  expected duration: at least ${formatDuration(plan.minDurationMs)}${manual}`);
         }

@@ -1,0 +1,169 @@
+import { Agent } from "node:http";
+import type { RouteTable } from "../types.js";
+import type { VersionStatsRecorder } from "./stats.js";
+
+/** One upstream address with its own keep-alive pool and in-flight count. */
+export class EndpointState {
+  inFlight = 0;
+  /** Set when a route table no longer lists this endpoint; its pool closes once inFlight reaches 0. */
+  removed = false;
+  readonly agent: Agent;
+
+  constructor(
+    readonly id: string,
+    readonly host: string,
+    readonly port: number,
+    maxSockets: number,
+  ) {
+    // Free sockets expire before Node's default server keepAliveTimeout (5s), narrowing the race in
+    // which the upstream closes an idle socket just as we reuse it.
+    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: 64, timeout: 4000 });
+  }
+}
+
+export interface CompiledBackend {
+  version: string;
+  weight: number;
+  /** Cumulative weight up to and including this backend, for the weighted pick. */
+  upTo: number;
+  endpoints: EndpointState[];
+  cursor: number;
+  stats: VersionStatsRecorder;
+}
+
+/** A route table prepared for the hot path. Replaced as a whole, never mutated (except cursors). */
+export interface CompiledTable {
+  table: RouteTable;
+  backends: CompiledBackend[];
+  /** Backends by descending weight: where a request goes when its version has no endpoint left. */
+  fallbackOrder: CompiledBackend[];
+  hasEndpoints: boolean;
+}
+
+export const EMPTY_COMPILED_TABLE: CompiledTable = {
+  table: { backends: [] },
+  backends: [],
+  fallbackOrder: [],
+  hasEndpoints: false,
+};
+
+/** Picks a backend by weight; undefined only for an empty table. */
+export function pickBackend(compiled: CompiledTable): CompiledBackend | undefined {
+  const backends = compiled.backends;
+  if (backends.length === 0) return undefined;
+  const roll = Math.random() * 100;
+  for (let i = 0; i < backends.length; i++) {
+    const backend = backends[i]!;
+    if (roll < backend.upTo) return backend;
+  }
+  // Float sums a hair under 100: the roll fell past the end, so it belongs to the last weighted one.
+  return compiled.fallbackOrder[0];
+}
+
+/**
+ * Round-robin over the backend's endpoints, preferring the least busy one, skipping `exclude`
+ * (endpoints a retried request has already failed on).
+ */
+export function pickEndpoint(
+  backend: CompiledBackend,
+  exclude: EndpointState[] | undefined,
+): EndpointState | undefined {
+  const endpoints = backend.endpoints;
+  const count = endpoints.length;
+  if (count === 0) return undefined;
+  const start = backend.cursor;
+  backend.cursor = start + 1 >= count ? 0 : start + 1;
+  let best: EndpointState | undefined;
+  for (let k = 0; k < count; k++) {
+    const index = start + k;
+    const endpoint = endpoints[index >= count ? index - count : index]!;
+    if (exclude?.includes(endpoint)) continue;
+    if (best === undefined || endpoint.inFlight < best.inFlight) best = endpoint;
+  }
+  return best;
+}
+
+/**
+ * Owns every EndpointState: those of the current table, and removed ones that still carry requests.
+ * Compiling a new table reuses the state (pool, in-flight count) of endpoints with the same id and address.
+ */
+export class EndpointRegistry {
+  private live = new Map<string, EndpointState>();
+  private readonly draining = new Set<EndpointState>();
+
+  constructor(private readonly maxSocketsPerEndpoint: number) {}
+
+  compile(table: RouteTable, statsFor: (version: string) => VersionStatsRecorder): CompiledTable {
+    const nextLive = new Map<string, EndpointState>();
+    let upTo = 0;
+    let hasEndpoints = false;
+    const backends = table.backends.map((backend): CompiledBackend => {
+      upTo += backend.weight;
+      const endpoints = backend.endpoints.map((e) => {
+        const state =
+          this.reuse(e.id, e.host, e.port) ??
+          new EndpointState(e.id, e.host, e.port, this.maxSocketsPerEndpoint);
+        nextLive.set(e.id, state);
+        return state;
+      });
+      if (endpoints.length > 0) hasEndpoints = true;
+      return {
+        version: backend.version,
+        weight: backend.weight,
+        upTo,
+        endpoints,
+        cursor: 0,
+        stats: statsFor(backend.version),
+      };
+    });
+    for (const [id, state] of this.live) {
+      if (nextLive.get(id) !== state) this.retire(state);
+    }
+    this.live = nextLive;
+    const fallbackOrder = backends.filter((b) => b.weight > 0).sort((a, b) => b.weight - a.weight);
+    fallbackOrder.push(...backends.filter((b) => b.weight === 0));
+    return { table, backends, fallbackOrder, hasEndpoints };
+  }
+
+  /** Requests in flight to endpoints with this id, in the current table or removed from it. */
+  inFlight(id: string): number {
+    let total = this.live.get(id)?.inFlight ?? 0;
+    for (const state of this.draining) if (state.id === id) total += state.inFlight;
+    return total;
+  }
+
+  /** Called when a request to `state` ends. */
+  released(state: EndpointState): void {
+    state.inFlight--;
+    if (state.removed && state.inFlight === 0) {
+      this.draining.delete(state);
+      state.agent.destroy();
+    }
+  }
+
+  destroyAll(): void {
+    for (const state of this.live.values()) state.agent.destroy();
+    for (const state of this.draining) state.agent.destroy();
+    this.live.clear();
+    this.draining.clear();
+  }
+
+  private reuse(id: string, host: string, port: number): EndpointState | undefined {
+    const current = this.live.get(id);
+    if (current && current.host === host && current.port === port) return current;
+    for (const state of this.draining) {
+      if (state.id === id && state.host === host && state.port === port) {
+        this.draining.delete(state);
+        state.removed = false;
+        return state;
+      }
+    }
+    return undefined;
+  }
+
+  private retire(state: EndpointState): void {
+    state.removed = true;
+    if (state.inFlight === 0) state.agent.destroy();
+    else this.draining.add(state);
+  }
+}

@@ -2,7 +2,7 @@ import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/
 import { service as healthService } from "grpc-health-check";
 import type { ProbeConfig } from "../core/config.js";
 import type { Endpoint } from "../core/types.js";
-import { hostPort } from "./network.js";
+import { describeNetworkError, hostPort } from "./network.js";
 import type { Probe, ProbeResult } from "./types.js";
 
 export type GrpcProbeConfig = Extract<ProbeConfig, { type: "grpc" }>;
@@ -68,7 +68,7 @@ export class GrpcProbe implements Probe {
       case status.DEADLINE_EXCEEDED:
         return `timed out after ${this.config.timeout}ms`;
       case status.UNAVAILABLE:
-        return `unavailable: ${error.details}`;
+        return `unavailable: ${describeUnavailable(error.details)}`;
       case status.NOT_FOUND:
         return `SERVICE_UNKNOWN: ${error.details}`;
       case status.UNIMPLEMENTED:
@@ -77,6 +77,15 @@ export class GrpcProbe implements Probe {
         return `${status[error.code] ?? error.code}: ${error.details}`;
     }
   }
+}
+
+/** grpc-js details are long ("No connection established. Last error: …"); keep what a person needs. */
+function describeUnavailable(details: string): string {
+  const code = /\b(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|ETIMEDOUT)\b/.exec(
+    details,
+  )?.[1];
+  if (code) return describeNetworkError({ code });
+  return details.replace(/\s*Resolution note:.*$/s, "").trim() || "no connection";
 }
 
 function statusName(value: string | number | undefined): string {

@@ -1,0 +1,229 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { ManualClock } from "../core/clock.js";
+import type { ProbeConfig, ProbeTiming } from "../core/config.js";
+import type { Endpoint } from "../core/types.js";
+import { ProbeMonitor } from "./monitor.js";
+import type { Probe, ProbeResult } from "./types.js";
+
+type Step = "ok" | "fail" | "hang";
+
+/** A probe that plays a script of outcomes, one per check (the last one repeats). */
+class ScriptedProbe implements Probe {
+  readonly config: ProbeConfig;
+  readonly checkedAt: number[] = [];
+  readonly abortedChecks: number[] = [];
+
+  constructor(
+    readonly name: string,
+    private readonly script: Step[],
+    private readonly clock: ManualClock,
+    timing: Partial<ProbeTiming> = {},
+  ) {
+    this.config = {
+      type: "tcp",
+      name,
+      initialDelay: 0,
+      period: 1_000,
+      timeout: 500,
+      failureThreshold: 3,
+      successThreshold: 1,
+      ...timing,
+    };
+  }
+
+  check(_endpoint: Endpoint, signal: AbortSignal): Promise<ProbeResult> {
+    const index = this.checkedAt.length;
+    this.checkedAt.push(this.clock.now() - START);
+    const step = this.script[Math.min(index, this.script.length - 1)] ?? "ok";
+    if (step === "hang") {
+      return new Promise((resolve) =>
+        signal.addEventListener("abort", () => {
+          this.abortedChecks.push(index);
+          resolve({ ok: false, message: "aborted", durationMs: 0 });
+        }),
+      );
+    }
+    return Promise.resolve({
+      ok: step === "ok",
+      message: `${this.name} check #${index + 1}: ${step}`,
+      durationMs: 1,
+    });
+  }
+}
+
+const START = Date.UTC(2026, 0, 1);
+const endpoint: Endpoint = {
+  id: "api-1.0.0-aaaaaa",
+  version: "1.0.0",
+  host: "127.0.0.1",
+  port: 4101,
+  startedAt: START,
+};
+const other: Endpoint = { ...endpoint, id: "api-1.0.0-bbbbbb", port: 4102 };
+
+/** Lets the monitor's loops run their pending promise callbacks. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+let monitor: ProbeMonitor | undefined;
+
+function monitorWith(probes: Probe[], clock: ManualClock): ProbeMonitor {
+  monitor = new ProbeMonitor(probes, clock);
+  return monitor;
+}
+
+afterEach(async () => {
+  await monitor?.stop();
+  monitor = undefined;
+});
+
+describe("ProbeMonitor", () => {
+  it("waits initialDelay before the first check, then checks every period", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok"], clock, { initialDelay: 5_000, period: 2_000 });
+    monitorWith([probe], clock).watch([endpoint]);
+    await settle();
+
+    await clock.advance(4_999);
+    expect(probe.checkedAt).toEqual([]);
+    await clock.advance(1);
+    expect(probe.checkedAt).toEqual([5_000]);
+    await clock.advance(6_000);
+    expect(probe.checkedAt).toEqual([5_000, 7_000, 9_000, 11_000]);
+  });
+
+  it("becomes ready after exactly successThreshold consecutive successful rounds", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok", "fail", "ok", "ok", "ok"], clock, { successThreshold: 3 });
+    const monitor = monitorWith([probe], clock);
+    monitor.watch([endpoint]);
+    await settle();
+
+    const states: string[] = [monitor.health(endpoint.id)!.state];
+    for (let round = 2; round <= 5; round++) {
+      await clock.advance(1_000);
+      states.push(monitor.health(endpoint.id)!.state);
+    }
+    expect(states).toEqual(["starting", "starting", "starting", "starting", "ready"]);
+    expect(monitor.health(endpoint.id)).toMatchObject({ consecutiveSuccesses: 3, consecutiveFailures: 0 });
+  });
+
+  it("fails after exactly failureThreshold consecutive failures, naming the probe, endpoint, message and time", async () => {
+    const clock = new ManualClock(START);
+    const good = new ScriptedProbe("tcp", ["ok"], clock);
+    const bad = new ScriptedProbe("http", ["fail", "fail", "ok", "fail", "fail", "fail"], clock, {
+      failureThreshold: 3,
+    });
+    const monitor = monitorWith([good, bad], clock);
+    monitor.watch([endpoint]);
+    await settle();
+
+    await clock.advance(4_000);
+    // Round 3 passed (ready); rounds 4 and 5 failed: two failures in a row are not yet three.
+    expect(monitor.health(endpoint.id)).toMatchObject({ state: "ready", consecutiveFailures: 2 });
+    await clock.advance(1_000);
+    const health = monitor.health(endpoint.id)!;
+    expect(health.state).toBe("failed");
+    expect(health.consecutiveFailures).toBe(3);
+    expect(health.failure).toEqual({
+      probe: "http",
+      endpoint: "127.0.0.1:4101",
+      message: "http check #6: fail",
+      at: START + 5_000,
+    });
+    expect(health.lastResult).toMatchObject({ probe: "http", ok: false, at: START + 5_000 });
+  });
+
+  it("stops probing a failed endpoint and keeps the failure", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["fail"], clock, { failureThreshold: 1 });
+    const monitor = monitorWith([probe], clock);
+    monitor.watch([endpoint]);
+    await settle();
+    await clock.advance(10_000);
+
+    expect(probe.checkedAt).toEqual([0]);
+    expect(monitor.health(endpoint.id)?.state).toBe("failed");
+    expect(clock.pendingSleepers()).toBe(0);
+  });
+
+  it("fails a ready endpoint the same way", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok", "fail", "fail"], clock, { failureThreshold: 2 });
+    const monitor = monitorWith([probe], clock);
+    monitor.watch([endpoint]);
+    await settle();
+    expect(monitor.health(endpoint.id)?.state).toBe("ready");
+    await clock.advance(1_000);
+    expect(monitor.health(endpoint.id)?.state).toBe("ready");
+    await clock.advance(1_000);
+    expect(monitor.health(endpoint.id)).toMatchObject({ state: "failed", failure: { probe: "http" } });
+  });
+
+  it("times a hanging check out after its timeout, in clock time, and aborts it", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("grpc", ["hang"], clock, { timeout: 500, failureThreshold: 1 });
+    const monitor = monitorWith([probe], clock);
+    monitor.watch([endpoint]);
+    await settle();
+    expect(monitor.health(endpoint.id)?.state).toBe("starting");
+
+    await clock.advance(499);
+    expect(monitor.health(endpoint.id)?.state).toBe("starting");
+    await clock.advance(1);
+    expect(monitor.health(endpoint.id)).toMatchObject({
+      state: "failed",
+      failure: { probe: "grpc", message: "timed out after 500ms", at: START + 500 },
+    });
+    expect(probe.abortedChecks).toEqual([0]);
+  });
+
+  it("makes an endpoint ready after its first round when no probe is configured", async () => {
+    const clock = new ManualClock(START);
+    const monitor = monitorWith([], clock);
+    monitor.watch([endpoint]);
+    await settle();
+    expect(monitor.health(endpoint.id)).toMatchObject({ state: "ready", consecutiveSuccesses: 1 });
+  });
+
+  it("watches new endpoints and forgets the ones no longer listed", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok"], clock);
+    const monitor = monitorWith([probe], clock);
+    monitor.watch([endpoint]);
+    await settle();
+    monitor.watch([endpoint, other]);
+    await settle();
+    expect(monitor.all().map((health) => health.endpointId)).toEqual([endpoint.id, other.id]);
+    expect(probe.checkedAt).toHaveLength(2);
+
+    monitor.watch([other]);
+    await settle();
+    expect(monitor.health(endpoint.id)).toBeUndefined();
+    await clock.advance(1_000);
+    expect(probe.checkedAt).toHaveLength(3);
+    expect(clock.pendingSleepers()).toBe(1);
+  });
+
+  it("stop cancels every loop and leaves no sleeper behind, even mid-check", async () => {
+    const clock = new ManualClock(START);
+    const waiting = new ScriptedProbe("http", ["ok"], clock, { initialDelay: 10_000 });
+    const hanging = new ScriptedProbe("exec", ["hang"], clock, { timeout: 60_000 });
+    const sleepingMonitor = new ProbeMonitor([waiting], clock);
+    const checkingMonitor = new ProbeMonitor([hanging], clock);
+    sleepingMonitor.watch([endpoint, other]);
+    checkingMonitor.watch([endpoint]);
+    await settle();
+    expect(clock.pendingSleepers()).toBe(3);
+
+    await sleepingMonitor.stop();
+    await checkingMonitor.stop();
+
+    expect(clock.pendingSleepers()).toBe(0);
+    expect(hanging.abortedChecks).toEqual([0]);
+    expect(sleepingMonitor.all()).toEqual([]);
+    await clock.advance(60_000);
+    expect(waiting.checkedAt).toEqual([]);
+  });
+});

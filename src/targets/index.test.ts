@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../core/clock.js";
+import type { TargetConfig } from "../core/config.js";
+import { UnknownTypeError } from "../core/errors.js";
+import { silentLogger } from "../core/types.js";
+import { memoryInstanceStore } from "../testing/memory-instances.js";
+import { createTarget } from "./index.js";
+import { ProcessTarget } from "./process.js";
+import { SimTarget } from "./sim.js";
+import type { TargetContext } from "./types.js";
+
+const context: TargetContext = {
+  project: "shop",
+  environment: "staging",
+  service: "api",
+  stateDir: "/tmp/state",
+  baseDir: "/tmp",
+  store: memoryInstanceStore().store,
+  clock: new ManualClock(),
+  log: silentLogger,
+};
+
+describe("createTarget", () => {
+  it("builds the target for each known type", () => {
+    expect(
+      createTarget({ type: "process", command: ["node"], env: {}, replicas: 1, stopTimeout: 1 }, context),
+    ).toBeInstanceOf(ProcessTarget);
+    expect(
+      createTarget({ type: "sim", replicas: 1, startupTime: 0, unhealthyVersions: [] }, context),
+    ).toBeInstanceOf(SimTarget);
+  });
+
+  it("throws UnknownTypeError for an unknown type, listing the known ones", () => {
+    const config = { type: "kubernetes" } as unknown as TargetConfig;
+    expect(() => createTarget(config, context)).toThrow(UnknownTypeError);
+    expect(() => createTarget(config, context)).toThrow(
+      /unknown target type "kubernetes"; known types: process, sim/,
+    );
+  });
+});

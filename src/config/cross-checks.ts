@@ -1,0 +1,117 @@
+import type { PathSegment } from "./locate.js";
+import { isPlainObject } from "./merge.js";
+import { unknownNameMessage } from "./suggest.js";
+
+/**
+ * Checks that span fields or services. They run on the defaults-merged document before (and
+ * independently of) the schema, so a file with several mistakes reports all of them at once.
+ */
+export interface CrossFieldProblem {
+  path: PathSegment[];
+  message: string;
+  /** Point at the key (the section is what is wrong, not its contents). */
+  atKey?: boolean;
+}
+
+const NEEDS_ROUTER = ["canary", "blueGreen"] as const;
+
+/** Canary and blue-green move traffic, so they need a router that can. */
+export function serviceProblems(name: string, service: unknown, prefix: PathSegment[]): CrossFieldProblem[] {
+  if (!isPlainObject(service) || !isPlainObject(service.strategy)) return [];
+  const router = service.router;
+  const routerType = isPlainObject(router) ? router.type : undefined;
+  if (router !== undefined && routerType !== "none") return [];
+  const problems: CrossFieldProblem[] = [];
+  for (const strategy of NEEDS_ROUTER) {
+    if (!(strategy in service.strategy)) continue;
+    problems.push({
+      path: [...prefix, "strategy", strategy],
+      atKey: true,
+      message:
+        `${strategy} shifts traffic between versions, so service "${name}" needs a router: ` +
+        "add `router: { type: builtin, listen: <port> }` to the service (or to defaults), or use the rolling or recreate strategy",
+    });
+  }
+  return problems;
+}
+
+function dependencyProblems(services: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const names = Object.keys(services);
+  const graph = new Map<string, string[]>();
+  for (const [name, service] of Object.entries(services)) {
+    const dependsOn = isPlainObject(service) ? service.dependsOn : undefined;
+    if (!Array.isArray(dependsOn)) continue;
+    const valid: string[] = [];
+    dependsOn.forEach((dependency, index) => {
+      if (typeof dependency !== "string") return;
+      const path = ["services", name, "dependsOn", index];
+      if (dependency === name) problems.push({ path, message: `service "${name}" cannot depend on itself` });
+      else if (!names.includes(dependency)) {
+        problems.push({ path, message: `${unknownNameMessage("service", dependency, names)}` });
+      } else if (valid.includes(dependency))
+        problems.push({ path, message: `"${dependency}" is listed twice` });
+      else valid.push(dependency);
+    });
+    graph.set(name, valid);
+  }
+  const cycle = findCycle(graph);
+  if (cycle) {
+    problems.push({
+      path: ["services", cycle[0]!, "dependsOn"],
+      atKey: true,
+      message: `dependency cycle: ${cycle.join(" -> ")}; the services could never start in order`,
+    });
+  }
+  return problems;
+}
+
+function findCycle(graph: Map<string, string[]>): string[] | undefined {
+  const done = new Set<string>();
+  const visit = (name: string, trail: string[]): string[] | undefined => {
+    const start = trail.indexOf(name);
+    if (start !== -1) return [...trail.slice(start), name];
+    if (done.has(name)) return undefined;
+    for (const next of graph.get(name) ?? []) {
+      const cycle = visit(next, [...trail, name]);
+      if (cycle) return cycle;
+    }
+    done.add(name);
+    return undefined;
+  };
+  for (const name of graph.keys()) {
+    const cycle = visit(name, []);
+    if (cycle) return cycle;
+  }
+  return undefined;
+}
+
+function listenPortProblems(services: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const owners = new Map<number, string>();
+  for (const [name, service] of Object.entries(services)) {
+    const router = isPlainObject(service) ? service.router : undefined;
+    if (!isPlainObject(router) || router.type !== "builtin" || typeof router.listen !== "number") continue;
+    const owner = owners.get(router.listen);
+    if (owner === undefined) owners.set(router.listen, name);
+    else {
+      problems.push({
+        path: ["services", name, "router", "listen"],
+        message: `port ${router.listen} is already used by the router of service "${owner}"; give each service its own listen port`,
+      });
+    }
+  }
+  return problems;
+}
+
+export function documentProblems(document: unknown): CrossFieldProblem[] {
+  if (!isPlainObject(document) || !isPlainObject(document.services)) return [];
+  const services = document.services;
+  return [
+    ...Object.entries(services).flatMap(([name, service]) =>
+      serviceProblems(name, service, ["services", name]),
+    ),
+    ...dependencyProblems(services),
+    ...listenPortProblems(services),
+  ];
+}

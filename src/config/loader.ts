@@ -1,0 +1,169 @@
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { LineCounter, parseDocument } from "yaml";
+import type { ServiceConfig, TandemConfig } from "../core/config.js";
+import { ConfigError, type ConfigIssue, TandemError } from "../core/errors.js";
+import { documentProblems, serviceProblems } from "./cross-checks.js";
+import { interpolateEnv } from "./interpolate.js";
+import { describeIssue, fromZodIssues, type PendingIssue, toConfigIssues } from "./issues.js";
+import { formatPath, lineColumn } from "./locate.js";
+import { isPlainObject, mergeServiceDefaults } from "./merge.js";
+import { redactSecrets } from "./redact.js";
+import { type FileConfig, fileSchema, serviceSchema } from "./schema.js";
+
+export const DEFAULT_CONFIG_FILE = "tandem.yaml";
+export const INLINE_FILE = "<inline>";
+
+export interface LoadOptions {
+  /** Where `${env:NAME}` values come from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Directory relative paths resolve against. Default the file's directory. */
+  baseDir?: string;
+}
+
+/** A service exactly as written (defaults merged, `${env:…}` not yet replaced): safe to store with a release. */
+export type ServiceSnapshot = Record<string, unknown>;
+
+export interface RawConfig {
+  project: unknown;
+  services: Record<string, ServiceSnapshot>;
+}
+
+export interface LoadedConfig {
+  config: TandemConfig;
+  raw: RawConfig;
+}
+
+export function parseConfigWithRaw(text: string, file: string, options: LoadOptions = {}): LoadedConfig {
+  const absoluteFile = file === INLINE_FILE ? file : resolve(file);
+  const baseDir = resolve(options.baseDir ?? (file === INLINE_FILE ? process.cwd() : dirname(absoluteFile)));
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      document.errors.map((error) => ({
+        file: absoluteFile,
+        ...lineColumn(lineCounter, error.pos[0]),
+        path: "",
+        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+      })),
+    );
+  }
+  const raw: unknown = document.toJS();
+  if (!isPlainObject(raw)) {
+    const message =
+      raw === null || raw === undefined
+        ? "the file is empty; start with `project: <name>` and a `services:` map (see `tandem init`)"
+        : "expected a mapping of fields (project, services, ...) at the top level";
+    throw new ConfigError([{ file: absoluteFile, line: 1, column: 1, path: "", message }]);
+  }
+
+  const interpolated = interpolateEnv(raw, options.env ?? process.env);
+  const merged = mergeServiceDefaults(interpolated.value);
+  const result = fileSchema.safeParse(merged, { error: describeIssue });
+  const pending: PendingIssue[] = [
+    ...interpolated.problems.map((problem) => ({ ...problem, primary: true })),
+    ...documentProblems(merged),
+    ...(result.success ? [] : fromZodIssues(result.error.issues)),
+  ];
+  if (pending.length > 0 || !result.success) {
+    throw new ConfigError(toConfigIssues(pending, absoluteFile, document, lineCounter, raw));
+  }
+
+  const rawMerged = mergeServiceDefaults(raw) as { services: Record<string, ServiceSnapshot> };
+  return {
+    config: buildConfig(result.data, absoluteFile, baseDir),
+    raw: { project: raw.project, services: rawMerged.services },
+  };
+}
+
+function buildConfig(data: FileConfig, file: string, baseDir: string): TandemConfig {
+  const stateDir = resolve(baseDir, data.stateDir);
+  const storePath = data.store.path;
+  return {
+    project: data.project,
+    file,
+    baseDir,
+    stateDir,
+    store: {
+      type: data.store.type,
+      path:
+        storePath === undefined
+          ? join(stateDir, "tandem.db")
+          : storePath === ":memory:"
+            ? storePath
+            : resolve(baseDir, storePath),
+    },
+    environments: Object.fromEntries(Object.keys(data.environments).map((name) => [name, { name }])),
+    services: Object.fromEntries(
+      Object.entries(data.services).map(([name, service]) => [name, { name, ...service }]),
+    ),
+  } satisfies TandemConfig;
+}
+
+/** Parses and validates a configuration text; throws ConfigError listing every problem, located. */
+export function parseConfig(text: string, file: string, options: LoadOptions = {}): TandemConfig {
+  return parseConfigWithRaw(text, file, options).config;
+}
+
+/** Reads a configuration file (or `<dir>/tandem.yaml`); also returns the uninterpolated services. */
+export function loadConfigWithRaw(path: string, options: LoadOptions = {}): LoadedConfig {
+  const file = resolveConfigFile(path);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+      throw new TandemError("TANDEM_ERR_CONFIG_NOT_FOUND", `configuration file ${file} not found`, {
+        cause: error,
+        hint: "run `tandem init` to create a tandem.yaml, or pass its path with --config",
+      });
+    }
+    throw new TandemError("TANDEM_ERR_CONFIG", `cannot read configuration file ${file}`, { cause: error });
+  }
+  return parseConfigWithRaw(text, file, options);
+}
+
+export function loadConfig(path: string = DEFAULT_CONFIG_FILE, options: LoadOptions = {}): TandemConfig {
+  return loadConfigWithRaw(path, options).config;
+}
+
+function resolveConfigFile(path: string): string {
+  const absolute = resolve(path);
+  try {
+    if (statSync(absolute).isDirectory()) return join(absolute, DEFAULT_CONFIG_FILE);
+  } catch {
+    // Missing: reported by the caller with a hint.
+  }
+  return absolute;
+}
+
+/**
+ * Rebuilds a ServiceConfig from a stored snapshot (`raw.services[name]`), interpolating `${env:…}` from
+ * `env` now, so a release stores no secrets and a restarted engine gets the same configuration.
+ */
+export function parseServiceSnapshot(
+  snapshot: unknown,
+  name: string,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): ServiceConfig {
+  const interpolated = interpolateEnv(snapshot, options.env ?? process.env);
+  const result = serviceSchema.safeParse(interpolated.value, { error: describeIssue });
+  const problems = [
+    ...interpolated.problems,
+    ...serviceProblems(name, interpolated.value, []),
+    ...(result.success ? [] : fromZodIssues(result.error.issues)),
+  ];
+  if (problems.length > 0 || !result.success) {
+    const file = `<snapshot of service "${name}">`;
+    const issues: ConfigIssue[] = problems.map((problem) => ({
+      file,
+      line: 0,
+      column: 0,
+      path: formatPath(["services", name, ...problem.path]),
+      message: redactSecrets(problem.message),
+    }));
+    throw new ConfigError(issues);
+  }
+  return { name, ...result.data };
+}

@@ -1,0 +1,121 @@
+import { z } from "zod";
+import type { CanaryStepConfig, StrategyConfig } from "../core/config.js";
+import { amount, duration, strictObject, unlessMissing } from "./schema-primitives.js";
+
+export const STRATEGY_NAMES = ["canary", "blueGreen", "rolling", "recreate"] as const;
+
+const progressDeadline = duration.prefault("5m");
+
+const weight = z
+  .number({ error: unlessMissing("setWeight is a percentage from 0 to 100") })
+  .min(0, { error: "setWeight must be between 0 and 100" })
+  .max(100, { error: "setWeight must be between 0 and 100" });
+
+/** `pause: 30s`, `pause: { duration: 30s }`, or `pause: {}` / `pause:` to wait until resumed. */
+const pause = z
+  .union([duration, strictObject({ duration: duration.optional() }), z.null()], {
+    error: unlessMissing('expected a duration ("30s"), { duration: 30s }, or {} to wait until resumed'),
+  })
+  .transform((input): { duration?: number } => {
+    if (typeof input === "number") return { duration: input };
+    return input?.duration === undefined ? {} : { duration: input.duration };
+  });
+
+const canaryStep = strictObject({ setWeight: weight.optional(), pause: pause.optional() }, "step")
+  .meta({ minProperties: 1, maxProperties: 1, description: "One step: { setWeight: 25 } or { pause: 5m }" })
+  .superRefine((step, ctx) => {
+    const keys = Object.keys(step);
+    if (keys.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: "a step has exactly one key: setWeight or pause",
+      });
+    }
+  })
+  .transform((step): CanaryStepConfig => {
+    if (step.setWeight !== undefined) return { setWeight: step.setWeight };
+    return { pause: step.pause ?? {} };
+  });
+
+export const DEFAULT_CANARY_STEPS = [
+  { setWeight: 5 },
+  { pause: "5m" },
+  { setWeight: 25 },
+  { pause: "5m" },
+  { setWeight: 50 },
+  { pause: "5m" },
+];
+
+const canary = strictObject({
+  steps: z
+    .array(canaryStep, {
+      error: unlessMissing("expected a list of steps, e.g. [{ setWeight: 10 }, { pause: 1m }]"),
+    })
+    .min(1, { error: "a canary needs at least one step" })
+    .prefault(DEFAULT_CANARY_STEPS),
+  progressDeadline,
+});
+
+const blueGreen = strictObject({
+  autoPromote: z
+    .union([duration, z.literal(false)], {
+      error: unlessMissing(
+        'expected a duration (e.g. "1m") after which to switch, or false to wait for `tandem resume`',
+      ),
+    })
+    .prefault(false)
+    .transform((value) => (value === false ? null : value)),
+  scaleDownDelay: duration.prefault("30s"),
+  progressDeadline,
+});
+
+const rolling = strictObject({
+  batchSize: amount
+    .refine((value) => value.value > 0, { error: "batchSize must be at least 1 (or more than 0%)" })
+    .prefault(1),
+  maxSurge: amount.prefault(1),
+  maxUnavailable: amount.prefault(0),
+  pauseBetweenBatches: duration.prefault(0),
+  progressDeadline,
+}).superRefine((config, ctx) => {
+  if (config.maxSurge.value === 0 && config.maxUnavailable.value === 0) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["maxSurge"],
+      message:
+        "maxSurge and maxUnavailable are both 0, so no instance could ever be replaced; set maxSurge: 1 or maxUnavailable: 1",
+    });
+  }
+});
+
+const recreate = strictObject({ progressDeadline });
+
+export const strategySchema = strictObject(
+  {
+    canary: canary.optional(),
+    blueGreen: blueGreen.optional(),
+    rolling: rolling.optional(),
+    recreate: recreate.optional(),
+  },
+  "strategy",
+)
+  .meta({
+    minProperties: 1,
+    maxProperties: 1,
+    description: "Exactly one of canary, blueGreen, rolling, recreate",
+  })
+  .superRefine((strategy, ctx) => {
+    const chosen = Object.keys(strategy);
+    if (chosen.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `choose exactly one strategy (canary, blueGreen, rolling or recreate); found ${chosen.length === 0 ? "none" : chosen.join(", ")}`,
+      });
+    }
+  })
+  .transform((strategy): StrategyConfig => {
+    if (strategy.canary) return { type: "canary", ...strategy.canary };
+    if (strategy.blueGreen) return { type: "blueGreen", ...strategy.blueGreen };
+    if (strategy.recreate) return { type: "recreate", ...strategy.recreate };
+    return { type: "rolling", ...(strategy.rolling ?? rolling.parse({})) };
+  });

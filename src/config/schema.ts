@@ -1,0 +1,131 @@
+import { z } from "zod";
+import type { RouterConfig, ServiceConfig, TargetConfig } from "../core/config.js";
+import {
+  argv,
+  duration,
+  NAME_PATTERN,
+  nonEmptyString,
+  nonNegativeInt,
+  port,
+  projectName,
+  strictObject,
+  stringMap,
+  unknownTypeError,
+  unlessMissing,
+} from "./schema-primitives.js";
+import { healthSchema } from "./schema-probes.js";
+import { strategySchema } from "./schema-strategy.js";
+
+export const TARGET_TYPES = ["process", "sim"] as const;
+export const ROUTER_TYPES = ["builtin", "none"] as const;
+
+const replicas = z
+  .number()
+  .int({ error: "replicas is a whole number" })
+  .min(1, { error: "replicas must be at least 1" })
+  .default(1);
+
+const processTarget = strictObject({
+  type: z.literal("process"),
+  command: argv.meta({ description: `argv, run without a shell; \${version} is replaced` }),
+  cwd: nonEmptyString.optional().meta({ description: "Working directory, relative to the config file" }),
+  env: stringMap.default({}),
+  replicas,
+  stopTimeout: duration.prefault("10s"),
+});
+
+const simTarget = strictObject({
+  type: z.literal("sim"),
+  replicas,
+  startupTime: duration.prefault(0),
+  unhealthyVersions: z
+    .array(z.string({ error: 'expected a version string (quote versions like "2.0")' }))
+    .default([]),
+});
+
+export const targetSchema = z.discriminatedUnion("type", [processTarget, simTarget], {
+  error: unknownTypeError("target", TARGET_TYPES),
+});
+
+const builtinRouter = strictObject({
+  type: z.literal("builtin"),
+  listen: port.meta({ description: "Port the router listens on for the service's traffic" }),
+  host: nonEmptyString.default("127.0.0.1"),
+  holdTimeout: duration.prefault("30s"),
+  holdMaxRequests: nonNegativeInt.default(1000),
+});
+
+const noRouter = strictObject({ type: z.literal("none") });
+
+export const routerSchema = z.discriminatedUnion("type", [builtinRouter, noRouter], {
+  error: unknownTypeError("router", ROUTER_TYPES),
+});
+
+const serviceName = z.string().regex(NAME_PATTERN, {
+  error: "a service name uses letters, digits, dashes, dots and underscores",
+});
+
+/** A service after `defaults` were merged into it; the loader adds `name`. */
+export const serviceSchema = strictObject({
+  target: targetSchema,
+  router: routerSchema.prefault({ type: "none" }),
+  health: healthSchema.default([]),
+  strategy: strategySchema.prefault({ rolling: {} }),
+  dependsOn: z.array(serviceName).default([]),
+  pauseTimeout: duration.prefault("24h"),
+});
+
+const defaultsSchema = strictObject({
+  router: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: "Router fields merged into every service's router (same type)" }),
+  health: healthSchema.optional().meta({ description: "Probes of services that list none" }),
+  target: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: "Target fields merged into every service's target (same type)" }),
+  strategy: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .meta({ description: "Strategy used by services that name none, merged when they name the same one" }),
+  pauseTimeout: duration.optional(),
+});
+
+const environmentSchema = z
+  .union([strictObject({}), z.null()], { error: unlessMissing("expected an environment object, e.g. {}") })
+  .transform(() => ({}));
+
+const storeSchema = strictObject({
+  type: z.literal("sqlite").default("sqlite"),
+  path: nonEmptyString
+    .optional()
+    .meta({ description: "Relative to the config file. Default <stateDir>/tandem.db" }),
+});
+
+export const fileSchema = strictObject({
+  project: projectName,
+  store: storeSchema.default({ type: "sqlite" }),
+  stateDir: nonEmptyString.default(".tandem"),
+  environments: z
+    .record(
+      z.string().regex(NAME_PATTERN, { error: "an environment name uses letters, digits and dashes" }),
+      environmentSchema,
+    )
+    .default({ default: {} }),
+  defaults: defaultsSchema.optional(),
+  services: z
+    .record(serviceName, serviceSchema, {
+      error: unlessMissing("expected a map of service names to services"),
+    })
+    .refine((services) => Object.keys(services).length > 0, { error: "declare at least one service" }),
+}).meta({ title: "tandem.yaml", description: "Tandem configuration file" });
+
+export type FileConfig = z.output<typeof fileSchema>;
+
+/* Compile-time guarantee that the schema produces exactly the types of src/core/config.ts. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameService: Same<z.output<typeof serviceSchema>, Omit<ServiceConfig, "name">> = true;
+const sameTarget: Same<z.output<typeof targetSchema>, TargetConfig> = true;
+const sameRouter: Same<z.output<typeof routerSchema>, RouterConfig> = true;
+void [sameService, sameTarget, sameRouter];

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { adminPort, startAdminServer } from "./admin.js";
+import { type DaemonSettings, parseDaemonSettings } from "./daemon-settings.js";
 import { RouterProxy } from "./proxy.js";
 
 /**
@@ -8,50 +9,8 @@ import { RouterProxy } from "./proxy.js";
  * Prints one JSON line on stdout when ready (or `{"ready":false,...}` when it cannot start); logs go to stderr.
  */
 
-export interface DaemonSettings {
-  host: string;
-  port: number;
-  holdTimeoutMs: number;
-  holdMaxRequests: number;
-  name: string;
-  token: string;
-}
-
 /** In-flight requests get this long to finish on shutdown. */
 const SHUTDOWN_GRACE_MS = 30_000;
-
-export function parseDaemonSettings(argv: string[], env: NodeJS.ProcessEnv): DaemonSettings {
-  const flags = new Map<string, string>();
-  for (let i = 0; i < argv.length; i += 2) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    if (!flag.startsWith("--") || value === undefined)
-      throw new Error(`expected --flag value pairs, got "${flag}"`);
-    flags.set(flag.slice(2), value);
-  }
-  const read = (flag: string, envName: string, fallback?: string): string => {
-    const value = flags.get(flag) ?? env[envName] ?? fallback;
-    if (value === undefined) throw new Error(`--${flag} (or ${envName}) is required`);
-    return value;
-  };
-  const integer = (flag: string, envName: string, fallback?: string): number => {
-    const text = read(flag, envName, fallback);
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 0)
-      throw new Error(`--${flag} must be a whole number, got "${text}"`);
-    return value;
-  };
-  const token = env.TANDEM_ROUTER_TOKEN;
-  if (!token) throw new Error("TANDEM_ROUTER_TOKEN is required");
-  return {
-    host: read("host", "TANDEM_ROUTER_HOST", "127.0.0.1"),
-    port: integer("port", "TANDEM_ROUTER_PORT"),
-    holdTimeoutMs: integer("hold-timeout", "TANDEM_ROUTER_HOLD_TIMEOUT", "30000"),
-    holdMaxRequests: integer("hold-max-requests", "TANDEM_ROUTER_HOLD_MAX_REQUESTS", "1000"),
-    name: read("name", "TANDEM_ROUTER_NAME", "router"),
-    token,
-  };
-}
 
 function log(level: string, message: string, fields: Record<string, unknown> = {}): void {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, message, ...fields })}\n`);

@@ -191,6 +191,17 @@ describe("RouterProxy", () => {
     expect(atLeast25ms).toBeGreaterThanOrEqual(1);
   });
 
+  it("closes gracefully: in-flight requests finish, held ones get 503, new connections are refused", async () => {
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [await upstream("v1")])] });
+    const slow = send(port, "/slow/150");
+    await waitFor(() => proxy.activeRequests() === 1);
+    const closed = proxy.close(5_000);
+    expect(await slow).toMatchObject({ status: 200, body: "v1" });
+    await closed;
+    await expect(send(port, "/")).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it("tracks in-flight requests per endpoint", async () => {
     const { proxy, port } = await startProxy();
     const slow = await upstream("v1");

@@ -255,6 +255,7 @@ export class RouterProxy {
     upstream.once("response", (upstreamRes) => {
       responded = true;
       if (exchange.finished) return upstreamRes.destroy();
+      if (this.closing) res.setHeader("connection", "close");
       res.writeHead(
         upstreamRes.statusCode ?? 502,
         upstreamRes.statusMessage,
@@ -336,6 +337,7 @@ export class RouterProxy {
   private respondError(exchange: Exchange, status: number, message: string): void {
     const { res } = exchange;
     if (exchange.finished || res.headersSent) return void res.destroy();
+    if (this.closing) res.setHeader("connection", "close");
     res.writeHead(status, {
       "content-type": "text/plain; charset=utf-8",
       "content-length": Buffer.byteLength(message),

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
-import { type LoadedConfig, loadProject, serviceFromSnapshot } from "./config/project.js";
+import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { ServiceConfig, TandemConfig } from "./core/config.js";
 import { NotFoundError, TandemError } from "./core/errors.js";
@@ -82,7 +82,7 @@ export class Orchestrator {
   private readonly log: Logger;
 
   static async open(file: string, options: OrchestratorOptions = {}): Promise<Orchestrator> {
-    const loaded = loadProject(file, { env: options.env ?? process.env });
+    const loaded = loadConfigWithRaw(file, { env: options.env ?? process.env });
     const store = options.store ?? (await openStore(loaded.config.store));
     return new Orchestrator(loaded, store, options);
   }
@@ -120,7 +120,12 @@ export class Orchestrator {
         actor: request.actor ?? currentActor(this.options.env),
         fast: request.fast,
       },
-      { store: this.store, config: this.config, now: this.clock.now(), snapshot: (s) => this.loaded.raw(s) },
+      {
+        store: this.store,
+        config: this.config,
+        now: this.clock.now(),
+        snapshot: (s) => this.loaded.raw.services[s],
+      },
     );
   }
 
@@ -318,7 +323,7 @@ export class Orchestrator {
     const snapshot = release.services[service];
     return snapshot === undefined
       ? this.config.services[service]!
-      : serviceFromSnapshot(this.loaded, service, snapshot);
+      : parseServiceSnapshot(snapshot, service, { env: this.options.env ?? process.env });
   }
 
   private pluginContext(environment: string, service: string) {

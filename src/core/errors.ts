@@ -15,9 +15,7 @@ export type ErrorCode =
   | "TANDEM_ERR_ROUTER"
   | "TANDEM_ERR_PROBE"
   | "TANDEM_ERR_STORE"
-  | "TANDEM_ERR_LEASE"
-  | "TANDEM_ERR_DEADLINE"
-  | "TANDEM_ERR_ABORTED";
+  | "TANDEM_ERR_LEASE";
 
 export class TandemError extends Error {
   readonly code: ErrorCode;

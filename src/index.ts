@@ -1,0 +1,33 @@
+/** Tandem as a library. The CLI is built on exactly this surface. */
+
+export {
+  configJsonSchema,
+  loadConfig,
+  loadConfigWithRaw,
+  parseConfig,
+  redactSecrets,
+} from "./config/index.js";
+export type { Clock } from "./core/clock.js";
+export { ManualClock, systemClock } from "./core/clock.js";
+export type * from "./core/config.js";
+export * from "./core/errors.js";
+export type * from "./core/types.js";
+export type { EngineOptions, Plugins } from "./engine/engine.js";
+export { Engine } from "./engine/engine.js";
+export type {
+  CommandOptions,
+  OrchestratorOptions,
+  ReleaseRequest,
+  ServicePlan,
+  WhereEntry,
+} from "./orchestrator.js";
+export { currentActor, Orchestrator, parseServiceVersion } from "./orchestrator.js";
+export type { Probe, ProbeResult } from "./probes/types.js";
+export type { Router, RouteTable, VersionStats } from "./routers/types.js";
+export { openStore, SqliteStore } from "./store/index.js";
+export type { Store } from "./store/types.js";
+export { estimateDuration, planSteps } from "./strategies/index.js";
+export { SimProbe, SimTarget } from "./targets/sim.js";
+export type { Target, TargetContext } from "./targets/types.js";
+export { runLoad, startLoad } from "./testing/load.js";
+export { MemoryRouter } from "./testing/memory-router.js";

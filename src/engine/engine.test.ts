@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { registerSecret } from "../config/redact.js";
 import type { StrategyConfig } from "../core/config.js";
 import { simProbeConfig } from "../targets/sim.js";
 import { engineFixture, simService } from "./engine.fixtures.js";
@@ -120,6 +121,29 @@ describe("engine: canary", () => {
     expect(final.status).toBe("failed");
     expect(final.reason).toMatch(/nobody resumed the pause within 2m/);
     expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
+  });
+});
+
+describe("engine: secrets", () => {
+  it("never writes a registered secret into events or the stored state", async () => {
+    registerSecret("hunter2-very-secret");
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    const engine = fixture.newEngine();
+    const { id } = await fixture.release("2.0.0");
+    await fixture.drive(engine, id, (r) => r.rollouts[0]!.weight === 25);
+    await fixture.store.addCommand({
+      id: "c3",
+      releaseId: id,
+      type: "abort",
+      actor: "dave",
+      reason: "token hunter2-very-secret leaked",
+      createdAt: 0,
+    });
+    const final = await fixture.drive(engine, id);
+    const stored = JSON.stringify([final, await fixture.store.listEvents({ releaseId: id })]);
+    expect(stored).toContain("token *** leaked");
+    expect(stored).not.toContain("hunter2-very-secret");
   });
 });
 

@@ -1,3 +1,4 @@
+import { redactSecrets } from "../config/redact.js";
 import {
   isTerminal,
   type RegistryEntry,
@@ -34,6 +35,7 @@ export interface PassDeps {
  */
 export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Promise<PassResult> {
   const events: TandemEvent[] = [];
+  // Probe and command output can echo configuration values: events never carry a secret.
   const emit = (draft: EventDraft) =>
     events.push({
       at: deps.now,
@@ -42,6 +44,8 @@ export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Pro
       environment: input.environment,
       severity: "info",
       ...draft,
+      message: redactSecrets(draft.message),
+      data: draft.data && (JSON.parse(redactSecrets(JSON.stringify(draft.data))) as Record<string, unknown>),
     });
   const ctx: PassContext = { now: deps.now, signal: deps.signal, emit };
 

@@ -1,3 +1,4 @@
+import { redactSecrets } from "../config/redact.js";
 import type { RolloutState } from "../core/types.js";
 import { describeStep } from "./describe.js";
 import type { PassContext } from "./pass-context.js";
@@ -41,6 +42,7 @@ export function beginRollback(
   outcome: NonNullable<RolloutState["rollbackOutcome"]>,
   ctx: PassContext,
 ): RolloutState {
+  reason = redactSecrets(reason);
   ctx.emit({
     type: "rollout.rolling_back",
     severity: outcome === "aborted" ? "warning" : "error",

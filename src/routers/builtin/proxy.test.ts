@@ -163,15 +163,18 @@ describe("RouterProxy", () => {
     expect(responses.map((r) => r.body)).toEqual(Array(10).fill("v2"));
   });
 
-  it("answers 503 when held requests time out, and when too many wait", async () => {
-    const { port } = await startProxy({ holdTimeoutMs: 100, holdMaxRequests: 2 });
+  it("answers 503 when too many requests wait, and when held requests time out", async () => {
+    const { proxy, port } = await startProxy({ holdTimeoutMs: 300, holdMaxRequests: 2 });
     const started = performance.now();
-    const responses = await Promise.all(Array.from({ length: 3 }, () => send(port, "/")));
-    const statuses = responses.map((r) => r.status);
-    expect(statuses).toEqual([503, 503, 503]);
-    expect(responses.filter((r) => r.body.includes("within 100ms"))).toHaveLength(2);
-    expect(responses.filter((r) => r.body.includes("2 requests already wait"))).toHaveLength(1);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    const waiting = Promise.all([send(port, "/"), send(port, "/")]);
+    await waitFor(() => proxy.activeRequests() === 2);
+    const refused = await send(port, "/");
+    expect(refused.status).toBe(503);
+    expect(refused.body).toContain("2 requests already wait");
+    const timedOut = await waiting;
+    expect(timedOut.map((r) => r.status)).toEqual([503, 503]);
+    expect(timedOut.every((r) => r.body.includes("within 300ms"))).toBe(true);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 
   it("counts requests, 5xx errors and latencies per version", async () => {

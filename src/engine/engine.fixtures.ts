@@ -7,6 +7,7 @@ import { isTerminal, type ReleaseState } from "../core/types.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { createTarget } from "../targets/index.js";
 import { resetSimInstances } from "../targets/sim.js";
+import type { ExitedInstance, TargetFactory } from "../targets/types.js";
 import { MemoryRouter } from "../testing/memory-router.js";
 import { createRelease } from "./create-release.js";
 import { Engine } from "./engine.js";
@@ -42,13 +43,17 @@ export async function engineFixture(service: ServiceConfig) {
     environments: { staging: { name: "staging" } },
     services: { [service.name]: service },
   };
+  /** Instances to report as having exited on their own, as a crashing process would be. */
+  const crashes: ExitedInstance[] = [];
+  const crashingTarget: TargetFactory = (targetConfig, context) =>
+    Object.assign(createTarget(targetConfig, context), { takeExited: () => crashes.splice(0) });
   const engines: Engine[] = [];
   const newEngine = () => {
     const engine = new Engine({
       store,
       config,
       clock,
-      plugins: { createTarget, createRouter: () => router, createMonitor },
+      plugins: { createTarget: crashingTarget, createRouter: () => router, createMonitor },
       serviceConfig: (_release, name) => config.services[name]!,
       leaseTtlMs: 15_000,
     });
@@ -86,5 +91,5 @@ export async function engineFixture(service: ServiceConfig) {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { clock, store, router, config, newEngine, release, drive, deployed, cleanup };
+  return { crashes, clock, store, router, config, newEngine, release, drive, deployed, cleanup };
 }

@@ -114,6 +114,23 @@ describe("engine: canary", () => {
     expect(final.reason).toMatch(/not ready after 1m/);
   });
 
+  it("rolls back at once when an instance of the new version exits on its own, quoting its log", async () => {
+    fixture = await engineFixture(simService(canary));
+    await fixture.deployed("1.0.0");
+    const engine = fixture.newEngine();
+    const { id } = await fixture.release("2.0.0");
+    const running = await fixture.drive(engine, id, (r) => r.rollouts[0]!.weight === 25);
+    expect(running.status).toBe("running");
+    fixture.crashes.push({
+      endpoint: { id: "gone", version: "2.0.0", host: "127.0.0.1", port: 4999, startedAt: 0 },
+      detail: "pid 42 exited; its log ends: out of memory",
+    });
+    const final = await fixture.drive(engine, id);
+    expect(final.status).toBe("rolled_back");
+    expect(final.reason).toBe("instance 127.0.0.1:4999 of 2.0.0 pid 42 exited; its log ends: out of memory");
+    expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
+  });
+
   it("rolls back a manual pause nobody resumes within pauseTimeout", async () => {
     fixture = await engineFixture(simService(canary, { pauseTimeout: 120_000 }));
     await fixture.deployed("1.0.0");

@@ -33,8 +33,18 @@ export async function reconcileRollout(
   await runtime.router.ensure(ctx.signal);
   let view = await observe(rollout, runtime);
 
+  const crashed = runtime.target.takeExited?.().find((exit) => exit.endpoint.version === rollout.version);
   if (rollout.phase === "rolling_back") return rollBack(rollout, runtime, view, ctx);
   await syncRoutes(rollout, runtime, view, ctx);
+  if (crashed) {
+    const where = `${crashed.endpoint.host}:${crashed.endpoint.port}`;
+    return beginRollback(
+      rollout,
+      `instance ${where} of ${rollout.version} ${crashed.detail}`,
+      "rolled_back",
+      ctx,
+    );
+  }
 
   const failure = view.newEndpoints
     .map((e) => runtime.monitor.health(e.id))

@@ -173,6 +173,33 @@ describe("ProcessTarget", () => {
     expect(await store.listInstances({ project: "shop" })).toEqual([]);
   });
 
+  it("reports an instance that exited on its own once, with the end of its log", async () => {
+    const dir = path.join(baseDir, "apps", "9.9.9");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      path.join(dir, "server.mjs"),
+      'console.error("cannot connect to database"); process.exit(3);',
+    );
+    const target = new ProcessTarget(config(), context());
+    const [endpoint] = await start(target, "9.9.9", 1);
+    for (let i = 0; i < 100 && isAlive(endpoint!.pid!); i++) await delay(20);
+
+    expect(await target.list("9.9.9")).toEqual([]);
+    const exits = target.takeExited();
+    expect(exits).toHaveLength(1);
+    expect(exits[0]!.endpoint.id).toBe(endpoint!.id);
+    expect(exits[0]!.detail).toContain("cannot connect to database");
+    expect(target.takeExited()).toEqual([]);
+  });
+
+  it("does not report instances it stopped itself", async () => {
+    const target = new ProcessTarget(config(), context());
+    const endpoints = await start(target, "1.0.0", 1);
+    await target.stop(endpoints, never);
+    await target.list();
+    expect(target.takeExited()).toEqual([]);
+  });
+
   it("stops gracefully: SIGTERM, waits for the instance to finish, forgets it", async () => {
     const target = new ProcessTarget(config(), context());
     const endpoints = await start(target, "1.0.0", 2);

@@ -8,7 +8,8 @@ import { TargetError } from "../core/errors.js";
 import type { Endpoint } from "../core/types.js";
 import type { InstanceRecord } from "../store/types.js";
 import { newInstanceId, oldestFirst, safeSegment, withVersion } from "./instance-id.js";
-import type { Target, TargetContext } from "./types.js";
+import { logTail } from "./log-tail.js";
+import type { ExitedInstance, Target, TargetContext } from "./types.js";
 
 export type ProcessTargetConfig = Extract<TargetConfig, { type: "process" }>;
 
@@ -25,6 +26,8 @@ const FREE_PORT_ATTEMPTS = 20;
  * the store, so they outlive the engine and a restarted engine adopts them (`list`).
  */
 export class ProcessTarget implements Target {
+  private readonly exited: ExitedInstance[] = [];
+
   constructor(
     private readonly config: ProcessTargetConfig,
     private readonly ctx: TargetContext,
@@ -49,9 +52,18 @@ export class ProcessTarget implements Target {
         pid: record.pid,
         logFile: record.logFile,
       });
+      const tail = logTail(record.logFile);
+      this.exited.push({
+        endpoint: toEndpoint(record),
+        detail: `pid ${record.pid} exited${tail ? `; its log ends: ${tail}` : ""} (${record.logFile})`,
+      });
       await this.ctx.store.deleteInstance(record.id);
     }
     return oldestFirst(alive);
+  }
+
+  takeExited(): ExitedInstance[] {
+    return this.exited.splice(0);
   }
 
   async start(version: string, count: number, signal: AbortSignal): Promise<Endpoint[]> {

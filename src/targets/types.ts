@@ -27,6 +27,14 @@ export interface Target {
   start(version: string, count: number, signal: AbortSignal): Promise<Endpoint[]>;
   /** Stops these instances gracefully (SIGTERM, drain, SIGKILL after stopTimeout). */
   stop(endpoints: Endpoint[], signal: AbortSignal): Promise<void>;
+  /** Instances `list` found dead since the last call: they exited on their own. Each is reported once. */
+  takeExited?(): ExitedInstance[];
+}
+
+/** An instance that ended on its own (not stopped by Tandem), with what it left in its log. */
+export interface ExitedInstance {
+  endpoint: Endpoint;
+  detail: string;
 }
 
 export type TargetFactory = (config: TargetConfig, context: TargetContext) => Target;

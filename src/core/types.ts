@@ -64,6 +64,8 @@ export interface RolloutState {
   /** Why the rollout failed or was rolled back, for people. */
   reason?: string;
   probeFailure?: ProbeFailure;
+  /** The last error an action of this rollout hit (retried on every pass until the progress deadline). */
+  lastError?: string;
   startedAt?: number;
   finishedAt?: number;
 }
@@ -101,6 +103,7 @@ export type EventType =
   | "rollout.resumed"
   | "rollout.probe_failed"
   | "rollout.deadline_exceeded"
+  | "rollout.action_failed"
   | "rollout.rolling_back"
   | "rollout.succeeded"
   | "rollout.rolled_back"

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { registerSecret } from "../config/redact.js";
 import type { StrategyConfig } from "../core/config.js";
+import { RouterError } from "../core/errors.js";
 import { simProbeConfig } from "../targets/sim.js";
 import { engineFixture, simService } from "./engine.fixtures.js";
 
@@ -129,6 +130,22 @@ describe("engine: canary", () => {
     expect(final.status).toBe("rolled_back");
     expect(final.reason).toBe("instance 127.0.0.1:4999 of 2.0.0 pid 42 exited; its log ends: out of memory");
     expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
+  });
+
+  it("retries a failing action, says so once, and fails the release past the progress deadline", async () => {
+    fixture = await engineFixture(simService(canary));
+    fixture.router.ensure = async () => {
+      throw new RouterError("cannot listen on 127.0.0.1:8080: the port is in use");
+    };
+    const final = await fixture.deployed("1.0.0");
+    expect(final.status).toBe("failed");
+    expect(final.reason).toContain("stuck past the progress deadline: cannot listen on 127.0.0.1:8080");
+    expect(final.reason).toContain("then the rollback could not complete");
+    const events = await fixture.store.listEvents({ releaseId: final.id });
+    expect(events.filter((e) => e.type === "rollout.action_failed")).toHaveLength(1);
+    expect(events.find((e) => e.type === "rollout.action_failed")?.message).toMatch(
+      /retrying until the progress deadline \(1m left\)/,
+    );
   });
 
   it("rolls back a manual pause nobody resumes within pauseTimeout", async () => {

@@ -1,4 +1,5 @@
 import { redactSecrets } from "../config/redact.js";
+import { formatDuration } from "../core/duration.js";
 import {
   isTerminal,
   type RegistryEntry,
@@ -115,8 +116,20 @@ function dependenciesDone(rollout: RolloutState, all: RolloutState[], release: R
  * the current step has been stuck past its progress deadline, the rollout rolls back instead.
  */
 function failIfStuck(rollout: RolloutState, error: unknown, ctx: PassContext): RolloutState {
-  const message = error instanceof Error ? error.message : String(error);
-  if (ctx.now <= rollout.stepStartedAt + rollout.progressDeadline) return rollout;
+  const message = redactSecrets(error instanceof Error ? error.message : String(error));
+  if (ctx.now <= rollout.stepStartedAt + rollout.progressDeadline) {
+    if (message === rollout.lastError) return rollout;
+    ctx.emit({
+      type: "rollout.action_failed",
+      severity: "warning",
+      service: rollout.service,
+      message: `${rollout.service}: ${message}; retrying until the progress deadline (${formatDuration(
+        rollout.stepStartedAt + rollout.progressDeadline - ctx.now,
+      )} left)`,
+      data: { error: message },
+    });
+    return { ...rollout, lastError: message };
+  }
   if (rollout.phase === "rolling_back") {
     ctx.emit({
       type: "rollout.failed",
@@ -124,7 +137,8 @@ function failIfStuck(rollout: RolloutState, error: unknown, ctx: PassContext): R
       service: rollout.service,
       message: `${rollout.service}: rollback could not complete: ${message}`,
     });
-    return { ...rollout, status: "failed", phase: "completed", finishedAt: ctx.now, reason: message };
+    const reason = `${rollout.reason ?? "rolling back"}; then the rollback could not complete: ${message}`;
+    return { ...rollout, status: "failed", phase: "completed", finishedAt: ctx.now, reason };
   }
   return beginRollback(rollout, `stuck past the progress deadline: ${message}`, "failed", ctx);
 }

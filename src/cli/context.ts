@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { TandemError } from "../core/errors.js";
 import { Orchestrator } from "../orchestrator.js";
+import { stderrLogger } from "./logger.js";
 
 export interface GlobalOptions {
   config?: string;
@@ -23,7 +24,7 @@ export async function withOrchestrator<T>(
   options: GlobalOptions,
   work: (orchestrator: Orchestrator) => Promise<T>,
 ): Promise<T> {
-  const orchestrator = await Orchestrator.open(configPath(options));
+  const orchestrator = await Orchestrator.open(configPath(options), { log: stderrLogger() });
   try {
     return await work(orchestrator);
   } finally {

@@ -74,7 +74,7 @@ export class Engine {
       commands,
       runtime: (service) => this.runtime(release, service),
       onRolloutError: (rollout, error) =>
-        this.log.warn(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
+        this.log.debug(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
     });
     try {
       await store.writeRelease({

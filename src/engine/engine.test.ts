@@ -181,6 +181,35 @@ describe("engine: secrets", () => {
   });
 });
 
+describe("engine: compare-and-swap", () => {
+  it("discards a pass whose release was written by someone else meanwhile, and moves on next pass", async () => {
+    fixture = await engineFixture(simService(canary));
+    const engine = fixture.newEngine();
+    const { id } = await fixture.release("1.0.0");
+    const { store } = fixture;
+    const original = store.pendingCommands.bind(store);
+    let interfere = true;
+    store.pendingCommands = async (releaseId) => {
+      if (interfere) {
+        interfere = false;
+        const current = (await store.getRelease(releaseId))!;
+        await store.writeRelease({
+          release: { ...current, createdBy: "intruder" },
+          expectedRevision: current.revision,
+        });
+      }
+      return original(releaseId);
+    };
+    const afterConflict = await engine.reconcileOnce(id);
+    expect(afterConflict.status).toBe("pending");
+    expect(afterConflict.createdBy).toBe("intruder");
+    expect(await store.listEvents({ releaseId: id })).toHaveLength(1);
+    const final = await fixture.drive(engine, id);
+    expect(final.status).toBe("succeeded");
+    expect(final.revision).toBeGreaterThan(afterConflict.revision);
+  });
+});
+
 describe("engine: restart", () => {
   it("a new engine continues from the stored step, with the soak time that was left", async () => {
     fixture = await engineFixture(simService(canary));

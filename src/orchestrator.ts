@@ -16,6 +16,7 @@ import {
 } from "./core/types.js";
 import { createRelease, type ServiceVersion } from "./engine/create-release.js";
 import { Engine, type Plugins } from "./engine/engine.js";
+import { holderIsDead } from "./engine/lease.js";
 import { defaultPlugins } from "./engine/plugins.js";
 import { openStore } from "./store/index.js";
 import type { InstanceRecord, RouterRecord, Store } from "./store/types.js";
@@ -287,6 +288,12 @@ export class Orchestrator {
   async close(): Promise<void> {
     this.engine.close();
     if (!this.options.store) await this.store.close();
+  }
+
+  /** Whether a live engine is driving the release now (holds its lease), so a command will be acted on. */
+  async isDriven(releaseId: string): Promise<boolean> {
+    const lease = await this.store.getLease(`release:${releaseId}`);
+    return Boolean(lease && lease.expiresAt > this.clock.now() && !holderIsDead(lease.holder));
   }
 
   private async command(releaseId: string, type: CommandType, options: CommandOptions) {

@@ -137,7 +137,9 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
                   });
             if (globals().json) return printJson(command);
             console.log(
-              `${command.type} requested for release ${id}; the engine acts on it at its next pass`,
+              (await o.isDriven(id))
+                ? `${command.type} requested for release ${id}; the engine acts on it at its next pass`
+                : `${command.type} recorded for release ${id}, but no engine is driving it: run \`tandem engine\` to act on it`,
             );
           }),
       );

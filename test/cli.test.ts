@@ -41,8 +41,9 @@ describe("the tandem CLI", () => {
   let project: TestProject | undefined;
 
   afterEach(async () => {
-    await project?.cleanup();
+    const finished = project;
     project = undefined;
+    await finished?.cleanup();
   });
 
   it("init writes a configuration that validate accepts", async () => {

@@ -23,8 +23,9 @@ describe("engine crash in the middle of a canary soak", () => {
   let project: TestProject | undefined;
 
   afterEach(async () => {
-    await project?.cleanup();
+    const finished = project;
     project = undefined;
+    await finished?.cleanup();
   });
 
   it("a new engine continues the release where the killed one was, with zero failed requests", async () => {

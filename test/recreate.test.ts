@@ -14,8 +14,9 @@ describe("recreate behind the builtin router", () => {
   let project: TestProject | undefined;
 
   afterEach(async () => {
-    await project?.cleanup();
+    const finished = project;
     project = undefined;
+    await finished?.cleanup();
   });
 
   it("holds requests while no version is up: none fails, and the new version answers them", async () => {

@@ -22,8 +22,9 @@ describe("automatic rollback when the new version's health probe fails", () => {
   let project: TestProject | undefined;
 
   afterEach(async () => {
-    await project?.cleanup();
+    const finished = project;
     project = undefined;
+    await finished?.cleanup();
   });
 
   it("rolls 2.0.0 back to 1.0.0 under load: exit 1, reason names probe, endpoint and 503", async () => {

@@ -30,8 +30,9 @@ describe("zero-downtime releases through the builtin router", () => {
   let project: TestProject | undefined;
 
   afterEach(async () => {
-    await project?.cleanup();
+    const finished = project;
     project = undefined;
+    await finished?.cleanup();
   });
 
   for (const { name, replicas, strategy } of strategies) {

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Whether `pid` is a live process (a zombie waiting to be reaped counts as dead). */
 export function isProcessRunning(pid: number): boolean {
@@ -49,4 +49,29 @@ export function killLeftoverNodeProcess(pid: number): boolean {
     }
   }
   return true;
+}
+
+/**
+ * Processes whose stdout or stderr is a file under `dir`: the routers and instances of a test project
+ * write their logs in its state directory, so this finds them even when the store forgot them.
+ */
+export function processesLoggingUnder(dir: string): number[] {
+  const prefix = dir.endsWith("/") ? dir : `${dir}/`;
+  const found: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    for (const fd of [1, 2]) {
+      let target: string;
+      try {
+        target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target.startsWith(prefix)) {
+        found.push(Number(entry));
+        break;
+      }
+    }
+  }
+  return found.filter((pid) => pid !== process.pid);
 }

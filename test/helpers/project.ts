@@ -7,7 +7,7 @@ import { Orchestrator, type WhereEntry } from "../../src/orchestrator.js";
 import { type CliOptions, CliProcess, type CliResult, describeRun } from "./cli.js";
 import { DEMO_APP_DIR, DEMO_SERVER } from "./paths.js";
 import { freePort } from "./ports.js";
-import { killLeftoverNodeProcess } from "./processes.js";
+import { killLeftoverNodeProcess, processesLoggingUnder } from "./processes.js";
 
 export interface ServiceOptions {
   /** The `strategy` block, e.g. `{ canary: { steps: [{ setWeight: 20 }, { pause: "2s" }] } }`. */
@@ -161,24 +161,38 @@ export class TestProject {
   }
 
   /**
-   * Stops everything this project started: CLI processes still running, then `tandem down --force`,
-   * then, as a last resort, any router or instance the store still records; removes the directory.
+   * Stops everything this project started: CLI processes still running, then `tandem down --force`.
+   * Anything still running afterwards (recorded in the store, or writing its log under the project
+   * directory) is killed, and reported as an error: `down --force` must stop it all.
    */
   async cleanup(): Promise<void> {
     await Promise.all(this.processes.filter((p) => p.running).map((p) => p.kill("SIGKILL").catch(() => {})));
     // Without a state directory nothing was ever started.
-    if (existsSync(join(this.dir, ".tandem"))) {
-      await this.cli(["down", "--force"], { timeoutMs: 30_000 }).catch(() => undefined);
+    const started = existsSync(join(this.dir, ".tandem"));
+    const recorded = started
+      ? await this.recordedPids().catch(() => ({ routers: [], instances: [] }))
+      : { routers: [], instances: [] };
+    let down: CliResult | undefined;
+    if (started) {
+      down = await this.cli(["down", "--force"], { timeoutMs: 30_000 }).catch(() => undefined);
     }
-    try {
-      const { routers, instances } = await this.recordedPids();
-      for (const pid of [...routers, ...instances]) killLeftoverNodeProcess(pid);
-    } catch {
-      // an invalid configuration, or nothing was ever stored
-    }
+    const suspects = new Set([
+      ...recorded.routers,
+      ...recorded.instances,
+      ...processesLoggingUnder(this.dir),
+    ]);
+    const leftovers = [...suspects].filter((pid) => killLeftoverNodeProcess(pid));
     await this.orchestrator?.close().catch(() => undefined);
     this.orchestrator = undefined;
     rmSync(this.dir, { recursive: true, force: true });
+    if (leftovers.length > 0) {
+      const detail = down
+        ? describeRun(["down", "--force"], down)
+        : "tandem down --force did not run or timed out";
+      throw new Error(
+        `processes still running after cleanup, now killed: ${leftovers.join(", ")}\n${detail}`,
+      );
+    }
   }
 }
 

@@ -4,12 +4,9 @@
 // Runs a closed-loop warm-up (not part of the figures), a closed-loop run at `concurrency`, then a fixed-rate run (skipped
 // when rateMs is 0), with the same tool (Tandem's loopback load generator), and prints one JSON line:
 // {warmup, closed, rate}.
-import { setMaxListeners } from "node:events";
 import { runLoad } from "../dist/testing/load.js";
 
 const plan = JSON.parse(process.argv[2] ?? "{}");
-// At a fixed rate every waiting worker listens on the run's internal AbortSignal; 32 is not a leak.
-setMaxListeners(plan.concurrency + 10);
 const LOTS = 100_000_000;
 
 async function closedLoop(durationMs) {

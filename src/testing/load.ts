@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Agent, request } from "node:http";
 import { isIP } from "node:net";
 import { performance } from "node:perf_hooks";
@@ -98,6 +99,8 @@ export function startLoad(options: LoadOptions): LoadRun {
   const agent = new Agent({ keepAlive: options.keepAlive ?? true, maxSockets: options.concurrency });
   const stats = new LoadStats();
   const halt = new AbortController();
+  // Each paced worker waits on this signal: one listener per worker is expected, not a leak.
+  setMaxListeners(options.concurrency + 1, halt.signal);
   const started = performance.now();
   let stoppedBy: LoadStopReason | undefined;
 

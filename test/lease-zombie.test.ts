@@ -6,12 +6,10 @@ import { isProcessRunning } from "./helpers/processes.js";
 import { waitFor } from "./helpers/wait.js";
 
 /**
- * KNOWN BUG (src/engine/lease.ts, `isAlive`): a SIGKILLed engine whose parent has not reaped it yet is a
- * zombie, and `process.kill(pid, 0)` still succeeds on a zombie, so `holderIsDead` says "alive" and
- * `tandem engine` refuses with TANDEM_ERR_LEASE instead of taking the lease over at once. That happens
- * whenever the engine's parent does not wait for it (a shell that exec'd another program, a container
- * whose PID 1 reaps late). `it.fails` keeps the suite green while the bug exists; drop `.fails` once
- * `isAlive` treats state `Z` in /proc/<pid>/stat as dead.
+ * A SIGKILLed engine whose parent has not reaped it yet is a zombie; `kill(pid, 0)` still succeeds on a
+ * zombie. The lease must treat it as dead so that `tandem engine` takes over at once (this happens
+ * whenever the engine's parent does not wait for it: a shell that exec'd another program, a container
+ * whose PID 1 reaps late).
  */
 describe("lease takeover from a dead engine", () => {
   let parent: ReturnType<typeof spawn> | undefined;
@@ -21,7 +19,7 @@ describe("lease takeover from a dead engine", () => {
     parent = undefined;
   });
 
-  it.fails("treats a killed engine that is still a zombie as dead", async () => {
+  it("treats a killed engine that is still a zombie as dead", async () => {
     // sh starts a child, prints its pid, then becomes `sleep`, which never reaps it.
     parent = spawn("sh", ["-c", "sleep 30 & echo $!; exec sleep 30"], {
       stdio: ["ignore", "pipe", "ignore"],

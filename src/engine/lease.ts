@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { TandemError } from "../core/errors.js";
+import { isProcessAlive } from "../core/process-alive.js";
 import type { Store } from "../store/types.js";
 
 /** Identifies one engine process: host, pid and a nonce (pids are reused). */
@@ -8,19 +9,10 @@ export function newHolderId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** True when the holder ran on this host and its process is gone, so its lease can be taken at once. */
 export function holderIsDead(holder: string): boolean {
   const [host, pid] = holder.split(":");
-  return host === hostname() && pid !== undefined && !isAlive(Number(pid));
+  return host === hostname() && pid !== undefined && !isProcessAlive(Number(pid));
 }
 
 /**

@@ -5,6 +5,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ManualClock } from "../core/clock.js";
 import { TargetError } from "../core/errors.js";
+import { isProcessAlive } from "../core/process-alive.js";
 import { type Endpoint, silentLogger } from "../core/types.js";
 import type { Store } from "../store/types.js";
 import { memoryInstanceStore } from "../testing/memory-instances.js";
@@ -93,13 +94,9 @@ async function fetchInfo(endpoint: Endpoint): Promise<Record<string, string>> {
   throw new Error(`instance ${endpoint.id} never answered on port ${endpoint.port}`);
 }
 
+/** Exited counts as dead even before this test process (the parent) reaps the zombie. */
 function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return isProcessAlive(pid);
 }
 
 beforeEach(() => {

@@ -5,6 +5,7 @@ import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import type { TargetConfig } from "../core/config.js";
 import { TargetError } from "../core/errors.js";
+import { isProcessAlive, isProcessGroupAlive } from "../core/process-alive.js";
 import type { Endpoint } from "../core/types.js";
 import type { InstanceRecord } from "../store/types.js";
 import { newInstanceId, oldestFirst, safeSegment, withVersion } from "./instance-id.js";
@@ -261,22 +262,9 @@ function formatCommand(command: string[]): string {
 }
 
 /** Whether the process exists (EPERM: it exists, owned by someone else). */
-export function isProcessAlive(pid: number): boolean {
-  return signalExists(pid);
-}
-
-/** Whether the process, or any process of the group it leads, still exists. */
+/** Whether the process, or any process of the group it leads, still runs. */
 function isInstanceAlive(pid: number): boolean {
-  return signalExists(-pid) || signalExists(pid);
-}
-
-function signalExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return isProcessGroupAlive(pid) || isProcessAlive(pid);
 }
 
 /** Signals the instance's process group, or the process alone when it does not lead a group. */

@@ -274,8 +274,9 @@ export class Orchestrator {
     for (const entry of await this.where(options.environment)) {
       const spec = this.config.services[entry.service]!;
       const context = this.pluginContext(entry.environment, entry.service);
-      const running = await this.plugins.createTarget(spec.target, context).list();
-      await this.plugins.createTarget(spec.target, context).stop(running, signal);
+      const target = this.plugins.createTarget(spec.target, context);
+      const running = await target.list();
+      await target.stop(running, signal);
       instances += running.length;
       if (entry.router) {
         await this.plugins.createRouter(spec.router, context).stop(signal);

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import type { Endpoint } from "../core/types.js";
+import type { InstanceRecord } from "../store/types.js";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
 
@@ -29,4 +31,12 @@ export function withVersion(text: string, version: string): string {
 /** Oldest first; instances started in the same millisecond keep the order they were given in. */
 export function oldestFirst<T extends { startedAt: number }>(items: T[]): T[] {
   return [...items].sort((a, b) => a.startedAt - b.startedAt);
+}
+
+/** The endpoint an instance record describes (what the engine and routers see). */
+export function endpointOf(record: InstanceRecord): Endpoint {
+  const { id, version, host, port, pid, startedAt } = record;
+  return pid === undefined
+    ? { id, version, host, port, startedAt }
+    : { id, version, host, port, pid, startedAt };
 }

@@ -8,7 +8,7 @@ import { TargetError } from "../core/errors.js";
 import { isProcessAlive, isProcessGroupAlive } from "../core/process-alive.js";
 import type { Endpoint } from "../core/types.js";
 import type { InstanceRecord } from "../store/types.js";
-import { newInstanceId, oldestFirst, safeSegment, withVersion } from "./instance-id.js";
+import { endpointOf, newInstanceId, oldestFirst, safeSegment, withVersion } from "./instance-id.js";
 import { logTail } from "./log-tail.js";
 import type { ExitedInstance, Target, TargetContext } from "./types.js";
 
@@ -45,7 +45,7 @@ export class ProcessTarget implements Target {
     const alive: Endpoint[] = [];
     for (const record of records) {
       if (record.pid !== undefined && isProcessAlive(record.pid)) {
-        alive.push(toEndpoint(record));
+        alive.push(endpointOf(record));
         continue;
       }
       this.ctx.log.info("forgetting an instance that is no longer running", {
@@ -55,7 +55,7 @@ export class ProcessTarget implements Target {
       });
       const tail = logTail(record.logFile);
       this.exited.push({
-        endpoint: toEndpoint(record),
+        endpoint: endpointOf(record),
         detail: `pid ${record.pid} exited${tail ? `; its log ends: ${tail}` : ""} (${record.logFile})`,
       });
       await this.ctx.store.deleteInstance(record.id);
@@ -101,7 +101,7 @@ export class ProcessTarget implements Target {
       };
       await this.ctx.store.putInstance(record);
       this.ctx.log.info("started instance", { instance: id, pid, port, logFile });
-      started.push(toEndpoint(record));
+      started.push(endpointOf(record));
     }
     return started;
   }
@@ -244,17 +244,6 @@ export class ProcessTarget implements Target {
       hint: `check services.${this.ctx.service}.target.command and cwd`,
     });
   }
-}
-
-function toEndpoint(record: InstanceRecord): Endpoint {
-  return {
-    id: record.id,
-    version: record.version,
-    host: record.host,
-    port: record.port,
-    pid: record.pid,
-    startedAt: record.startedAt,
-  };
 }
 
 function formatCommand(command: string[]): string {

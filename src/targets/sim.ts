@@ -3,7 +3,7 @@ import type { ProbeConfig, ProbeTiming, TargetConfig } from "../core/config.js";
 import type { Endpoint } from "../core/types.js";
 import type { Probe, ProbeResult } from "../probes/types.js";
 import type { InstanceRecord } from "../store/types.js";
-import { newInstanceId, oldestFirst } from "./instance-id.js";
+import { endpointOf, newInstanceId, oldestFirst } from "./instance-id.js";
 import type { Target, TargetContext } from "./types.js";
 
 export type SimTargetConfig = Extract<TargetConfig, { type: "sim" }>;
@@ -64,7 +64,7 @@ export class SimTarget implements Target {
     for (const record of records) {
       if (!simInstances.has(record.id)) this.register(record);
     }
-    return oldestFirst(records.map(toEndpoint));
+    return oldestFirst(records.map(endpointOf));
   }
 
   async start(version: string, count: number, signal: AbortSignal): Promise<Endpoint[]> {
@@ -82,7 +82,7 @@ export class SimTarget implements Target {
       };
       await this.ctx.store.putInstance(record);
       this.register(record);
-      started.push(toEndpoint(record));
+      started.push(endpointOf(record));
     }
     return started;
   }
@@ -106,16 +106,6 @@ export class SimTarget implements Target {
   private scope(): { project: string; environment: string; service: string } {
     return { project: this.ctx.project, environment: this.ctx.environment, service: this.ctx.service };
   }
-}
-
-function toEndpoint(record: InstanceRecord): Endpoint {
-  return {
-    id: record.id,
-    version: record.version,
-    host: record.host,
-    port: record.port,
-    startedAt: record.startedAt,
-  };
 }
 
 /**

@@ -4,14 +4,9 @@ import { dirname } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { compiledEntry } from "../../core/entry.js";
 import { RouterError } from "../../core/errors.js";
+import type { DaemonSettings } from "./daemon-settings.js";
 
-export interface DaemonLaunch {
-  host: string;
-  port: number;
-  holdTimeoutMs: number;
-  holdMaxRequests: number;
-  name: string;
-  token: string;
+export interface DaemonLaunch extends DaemonSettings {
   logFile: string;
   /** How long to wait for the ready line. */
   readyTimeoutMs: number;

@@ -55,7 +55,8 @@ export interface WhereEntry {
   service: string;
   stable?: RegistryEntry;
   instances: InstanceRecord[];
-  router?: RouterRecord;
+  /** The router process, without its admin token (a secret that stays in the store). */
+  router?: Omit<RouterRecord, "token">;
 }
 
 /** The person or job acting: TANDEM_USER, else the OS user. */
@@ -247,7 +248,7 @@ export class Orchestrator {
           service,
           stable: await this.store.getStable(project, env, service),
           instances: await this.store.listInstances({ project, environment: env, service }),
-          router: await this.store.getRouter(project, env, service),
+          router: withoutToken(await this.store.getRouter(project, env, service)),
         });
       }
     }
@@ -352,4 +353,10 @@ export interface CommandOptions {
   actor?: string;
   reason?: string;
   service?: string;
+}
+
+function withoutToken(record: RouterRecord | undefined): Omit<RouterRecord, "token"> | undefined {
+  if (!record) return undefined;
+  const { token: _secret, ...visible } = record;
+  return visible;
 }

@@ -117,6 +117,9 @@ describe("the tandem CLI", () => {
       router: { listenPort: project.ports.web },
     });
     expect(status.where[0]!.instances.map((i) => i.version)).toEqual(["1.0.0", "1.0.0"]);
+    const routerToken = (await (await project.inspect()).store.getRouter("systest", "staging", "web"))?.token;
+    expect(routerToken, "the router's admin token is in the store").toMatch(/^[0-9a-f]{64}$/);
+    expect(JSON.stringify(status)).not.toContain(routerToken);
     expect((await project.status(release.id)).releases[0]).toMatchObject({
       id: release.id,
       status: "succeeded",

@@ -143,6 +143,7 @@ describe("engine: canary", () => {
     expect(final.reason).toContain("then the rollback could not complete");
     const events = await fixture.store.listEvents({ releaseId: final.id });
     expect(events.filter((e) => e.type === "rollout.action_failed")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "rollout.started")).toHaveLength(0);
     expect(events.find((e) => e.type === "rollout.action_failed")?.message).toMatch(
       /retrying until the progress deadline \(1m left\)/,
     );

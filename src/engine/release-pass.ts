@@ -64,9 +64,15 @@ export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Pro
       next.push(rollout);
       continue;
     }
+    // A pass that throws leaves the rollout as it was, so the events it emitted did not happen either.
+    const drafts: EventDraft[] = [];
     let moved: RolloutState;
     try {
-      moved = await reconcileRollout(rollout, deps.runtime(rollout.service), ctx);
+      moved = await reconcileRollout(rollout, deps.runtime(rollout.service), {
+        ...ctx,
+        emit: (e) => drafts.push(e),
+      });
+      drafts.forEach(emit);
     } catch (error) {
       deps.onRolloutError(rollout, error);
       moved = failIfStuck(rollout, error, ctx);

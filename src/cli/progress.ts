@@ -14,6 +14,8 @@ export class ProgressView {
   ) {}
 
   event(event: TandemEvent): void {
+    // The next step's line says as much; the event stays in the log (`tandem status RELEASE`).
+    if (event.type === "rollout.step_completed") return;
     this.clear();
     this.out.write(`${eventLine(event)}\n`);
   }

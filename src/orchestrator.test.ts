@@ -1,0 +1,115 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseConfigWithRaw } from "./config/index.js";
+import { ManualClock } from "./core/clock.js";
+import { isTerminal } from "./core/types.js";
+import { Orchestrator, parseServiceVersion } from "./orchestrator.js";
+import { SqliteStore } from "./store/sqlite.js";
+import { resetSimInstances } from "./targets/sim.js";
+import { MemoryRouter } from "./testing/memory-router.js";
+
+const YAML = `
+project: shop
+environments: { staging: {}, production: {} }
+services:
+  api:
+    target: { type: sim, replicas: 2, startupTime: 1s }
+    router: { type: builtin, listen: 18500 }
+    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: 10s }] } }
+`;
+
+let dir: string;
+let clock: ManualClock;
+let tandem: Orchestrator;
+
+beforeEach(async () => {
+  resetSimInstances();
+  dir = mkdtempSync(join(tmpdir(), "tandem-orchestrator-"));
+  clock = new ManualClock();
+  const store = new SqliteStore(join(dir, "tandem.db"));
+  await store.migrate();
+  const router = new MemoryRouter();
+  tandem = new Orchestrator(parseConfigWithRaw(YAML, join(dir, "tandem.yaml")), store, {
+    clock,
+    env: { TANDEM_USER: "alice" },
+    plugins: { createRouter: () => router },
+  });
+});
+
+afterEach(async () => {
+  await tandem.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function release(version: string, environment = "staging") {
+  const { id } = await tandem.createRelease({ environment, services: [`api@${version}`] });
+  let state = await tandem.engine.reconcileOnce(id);
+  for (let i = 0; i < 120 && !isTerminal(state.status); i++) {
+    await clock.advance(1_000);
+    state = await tandem.engine.reconcileOnce(id);
+  }
+  return state;
+}
+
+describe("Orchestrator", () => {
+  it("parses SERVICE@VERSION and refuses anything else with a hint", () => {
+    expect(parseServiceVersion("api@2.4.0")).toEqual({ service: "api", version: "2.4.0" });
+    expect(parseServiceVersion("@scope/api@1.0.0")).toEqual({ service: "@scope/api", version: "1.0.0" });
+    for (const bad of ["api", "api@", "@1.0.0"]) {
+      expect(() => parseServiceVersion(bad)).toThrow(/is not SERVICE@VERSION/);
+    }
+  });
+
+  it("refuses impossible releases before anything moves", async () => {
+    await expect(tandem.createRelease({ environment: "qa", services: ["api@1.0.0"] })).rejects.toMatchObject({
+      code: "TANDEM_ERR_INVALID_REQUEST",
+      message: 'unknown environment "qa"',
+    });
+    await expect(tandem.createRelease({ services: ["web@1.0.0"] })).rejects.toThrow(/unknown service "web"/);
+    await expect(tandem.createRelease({ services: ["api@1 0"] })).rejects.toThrow(/invalid version/);
+    expect(await tandem.history()).toEqual([]);
+
+    await release("1.0.0");
+    await expect(tandem.createRelease({ services: ["api@1.0.0"] })).rejects.toThrow(
+      /already the live version/,
+    );
+    const active = await tandem.createRelease({ services: ["api@2.0.0"] });
+    await expect(tandem.createRelease({ services: ["api@3.0.0"] })).rejects.toMatchObject({
+      code: "TANDEM_ERR_RELEASE_ACTIVE",
+    });
+    expect((await tandem.history({ active: true })).map((r) => r.id)).toEqual([active.id]);
+  });
+
+  it("records who acted, and rolls back to the previous version after a release ended", async () => {
+    await release("1.0.0");
+    const second = await release("2.0.0");
+    expect(second.createdBy).toBe("alice");
+    const result = await tandem.rollback("api", { reason: "slow checkout" });
+    expect(result.kind).toBe("release");
+    if (result.kind !== "release") return;
+    expect(result.release.rollouts[0]).toMatchObject({ version: "1.0.0", stableVersion: "2.0.0" });
+    expect(result.release.rollouts[0]!.steps.some((s) => s.type === "pause")).toBe(false);
+  });
+
+  it("turns rollback during a release into a command for the engine, and says no engine drives it", async () => {
+    await release("1.0.0");
+    const { id } = await tandem.createRelease({ services: ["api@2.0.0"] });
+    expect(await tandem.isDriven(id)).toBe(false);
+    await tandem.engine.reconcileOnce(id);
+    expect(await tandem.isDriven(id)).toBe(true);
+    expect(await tandem.rollback("api")).toEqual({ kind: "command", releaseId: id });
+    expect((await tandem.store.pendingCommands(id)).map((c) => [c.type, c.actor])).toEqual([
+      ["rollback", "alice"],
+    ]);
+  });
+
+  it("plans the strategy's steps once a version is live", async () => {
+    const [first] = await tandem.plan({ services: ["api@1.0.0"] });
+    expect(first).toMatchObject({ strategy: "first release", minDurationMs: 0 });
+    await release("1.0.0");
+    const [plan] = await tandem.plan({ services: ["api@2.0.0"] });
+    expect(plan).toMatchObject({ strategy: "canary", stableVersion: "1.0.0", minDurationMs: 10_000 });
+  });
+});

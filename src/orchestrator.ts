@@ -18,6 +18,7 @@ import { createRelease, type ServiceVersion } from "./engine/create-release.js";
 import { Engine, type Plugins } from "./engine/engine.js";
 import { holderIsDead } from "./engine/lease.js";
 import { defaultPlugins } from "./engine/plugins.js";
+import { summarizeStats, type TrafficSummary } from "./routers/histogram.js";
 import { openStore } from "./store/index.js";
 import type { InstanceRecord, RouterRecord, Store } from "./store/types.js";
 import { estimateDuration, planSteps } from "./strategies/index.js";
@@ -57,6 +58,10 @@ export interface WhereEntry {
   instances: InstanceRecord[];
   /** The router process, without its admin token (a secret that stays in the store). */
   router?: Omit<RouterRecord, "token">;
+  /** Per-version traffic the router has seen since it started. */
+  traffic?: Record<string, TrafficSummary>;
+  /** Why the router's statistics could not be read. */
+  routerProblem?: string;
 }
 
 /** The person or job acting: TANDEM_USER, else the OS user. */
@@ -243,12 +248,14 @@ export class Orchestrator {
     const entries: WhereEntry[] = [];
     for (const env of environments) {
       for (const service of Object.keys(this.config.services)) {
+        const router = await this.store.getRouter(project, env, service);
         entries.push({
           environment: env,
           service,
           stable: await this.store.getStable(project, env, service),
           instances: await this.store.listInstances({ project, environment: env, service }),
-          router: withoutToken(await this.store.getRouter(project, env, service)),
+          router: withoutToken(router),
+          ...(router ? await this.traffic(env, service) : {}),
         });
       }
     }
@@ -290,6 +297,21 @@ export class Orchestrator {
   async close(): Promise<void> {
     this.engine.close();
     if (!this.options.store) await this.store.close();
+  }
+
+  private async traffic(environment: string, service: string) {
+    const spec = this.config.services[service]!;
+    try {
+      const stats = await this.plugins
+        .createRouter(spec.router, this.pluginContext(environment, service))
+        .stats(AbortSignal.timeout(5_000));
+      const traffic = Object.fromEntries(
+        Object.entries(stats).map(([version, s]) => [version, summarizeStats(s)]),
+      );
+      return { traffic };
+    } catch (error) {
+      return { routerProblem: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   /** Whether a live engine is driving the release now (holds its lease), so a command will be acted on. */

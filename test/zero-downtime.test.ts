@@ -67,6 +67,9 @@ describe("zero-downtime releases through the builtin router", () => {
       const where = (await project.status()).where[0]!;
       expect(where.stable?.version).toBe("1.1.0");
       expect(where.instances.map((i) => i.version)).toEqual(Array(replicas).fill("1.1.0"));
+      // the router's own count of what it served to the new version, shown by `tandem status`
+      expect(where.traffic?.["1.1.0"]?.requests).toBeGreaterThanOrEqual((report.versions["1.1.0"] ?? 0) + 60);
+      expect(where.traffic?.["1.1.0"]?.errors).toBe(0);
     });
   }
 });

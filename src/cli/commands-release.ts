@@ -5,7 +5,7 @@ import { isTerminal } from "../core/types.js";
 import { describeStep } from "../engine/describe.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
-import { eventLine, releaseSummary } from "./format.js";
+import { eventLine, releaseSummary, trafficLine } from "./format.js";
 import { driveWithProgress } from "./run-release.js";
 
 type Globals = () => GlobalOptions;
@@ -84,6 +84,10 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           console.log(
             `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)} (${versions})  router ${router}`,
           );
+          for (const [version, t] of Object.entries(entry.traffic ?? {})) {
+            console.log(`      ${version.padEnd(14)} ${trafficLine(t)}`);
+          }
+          if (entry.routerProblem) console.log(`      router: ${entry.routerProblem}`);
         }
       }),
     );

@@ -1,6 +1,7 @@
 import { formatDuration } from "../core/duration.js";
 import type { ReleaseState, RolloutState, TandemEvent } from "../core/types.js";
 import { describeStep } from "../engine/describe.js";
+import type { TrafficSummary } from "../routers/histogram.js";
 
 /** Where a rollout is, in one line: `api 1.0.0 -> 1.1.0  step 4/9 pause 30s (12s left)  25% new  running`. */
 export function rolloutLine(rollout: RolloutState, now: number): string {
@@ -32,4 +33,12 @@ export function releaseSummary(release: ReleaseState, now: number): string {
   const lines = [releaseHeader(release), ...release.rollouts.map((r) => `  ${rolloutLine(r, now)}`)];
   if (release.reason) lines.push(`  reason: ${release.reason}`);
   return lines.join("\n");
+}
+
+/** `1234 requests, 3 5xx (0.24%), p50 ≤5ms, p99 ≤25ms, 2 in flight` */
+export function trafficLine(t: TrafficSummary): string {
+  const rate = t.requests > 0 ? ` (${((100 * t.errors) / t.requests).toFixed(2)}%)` : "";
+  const bound = (ms: number | undefined) =>
+    ms === undefined ? "-" : Number.isFinite(ms) ? `≤${ms}ms` : ">10s";
+  return `${t.requests} requests, ${t.errors} 5xx${rate}, p50 ${bound(t.p50Ms)}, p99 ${bound(t.p99Ms)}, ${t.inFlight} in flight`;
 }

@@ -91,14 +91,18 @@ function listenPortProblems(services: Record<string, unknown>): CrossFieldProble
   const owners = new Map<number, string>();
   for (const [name, service] of Object.entries(services)) {
     const router = isPlainObject(service) ? service.router : undefined;
-    if (!isPlainObject(router) || router.type !== "builtin" || typeof router.listen !== "number") continue;
-    const owner = owners.get(router.listen);
-    if (owner === undefined) owners.set(router.listen, name);
-    else {
-      problems.push({
-        path: ["services", name, "router", "listen"],
-        message: `port ${router.listen} is already used by the router of service "${owner}"; give each service its own listen port`,
-      });
+    if (!isPlainObject(router) || router.type !== "builtin") continue;
+    for (const field of ["listen", "previewListen"] as const) {
+      const port = router[field];
+      if (typeof port !== "number") continue;
+      const owner = owners.get(port);
+      if (owner === undefined) owners.set(port, `${name}.router.${field}`);
+      else {
+        problems.push({
+          path: ["services", name, "router", field],
+          message: `port ${port} is already used by services.${owner}; give each listener its own port`,
+        });
+      }
     }
   }
   return problems;

@@ -223,7 +223,20 @@ describe("configuration mistakes are located at file:line:col with a dotted path
           router: { type: builtin, listen: 8080 }
     `;
     expect(problems(text)).toEqual([
-      '8:38 services.web.router.listen: port 8080 is already used by the router of service "api"; give each service its own listen port',
+      "8:38 services.web.router.listen: port 8080 is already used by services.api.router.listen; give each listener its own port",
+    ]);
+  });
+
+  it("a preview port may not be another listener's port", () => {
+    const text = yaml`
+      project: shop
+      services:
+        api:
+          target: { type: sim }
+          router: { type: builtin, listen: 8080, previewListen: 8080 }
+    `;
+    expect(problems(text)).toEqual([
+      "5:59 services.api.router.previewListen: port 8080 is already used by services.api.router.listen; give each listener its own port",
     ]);
   });
 

@@ -53,6 +53,11 @@ const builtinRouter = strictObject({
   host: nonEmptyString.default("127.0.0.1"),
   holdTimeout: duration.prefault("30s"),
   holdMaxRequests: nonNegativeInt.default(1000),
+  previewListen: port
+    .meta({
+      description: "A second port that serves only the version being released, before it gets traffic",
+    })
+    .optional(),
 });
 
 const noRouter = strictObject({ type: z.literal("none") });

@@ -65,6 +65,12 @@ export type RouterConfig =
       holdTimeout: number;
       /** How many requests may wait at once; more get 503. Default 1000. */
       holdMaxRequests: number;
+      /**
+       * A second port serving only the version being released (every endpoint of it that passed its
+       * probes), while the main port still serves the stable version: try a blue-green preview or a
+       * canary before it takes real traffic. No preview listener when absent.
+       */
+      previewListen?: number;
     }
   | { type: "none" };
 

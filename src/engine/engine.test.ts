@@ -40,6 +40,8 @@ describe("engine: canary", () => {
     const rollout = atSoak.rollouts[0]!;
     expect(rollout.weight).toBe(25);
     expect(fixture.router.weights()).toEqual({ "1.0.0": 75, "2.0.0": 25 });
+    const canaryEndpoints = fixture.router.table?.backends.find((b) => b.version === "2.0.0")?.endpoints;
+    expect(fixture.router.table?.preview).toEqual({ version: "2.0.0", endpoints: canaryEndpoints });
     const soakStarted = rollout.stepStartedAt;
 
     await fixture.clock.advance(29_000);
@@ -100,6 +102,7 @@ describe("engine: canary", () => {
     expect(final.status).toBe("aborted");
     expect(final.reason).toContain("carol: pager");
     expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
+    expect(fixture.router.table?.preview, "no preview once rolling back").toBeUndefined();
     expect(await fixture.store.pendingCommands(id)).toHaveLength(0);
   });
 

@@ -37,17 +37,22 @@ export function desiredRouteTable(input: RouteInputs): RouteTable {
   const stableRoutes = toRoute(input.stableEndpoints);
   backends.push({ version: rollout.stableVersion, weight: 100 - rollout.weight, endpoints: stableRoutes });
   backends.push({ version: rollout.version, weight: rollout.weight, endpoints: newRoutes });
-  return { backends };
+  // While the move is under way, the preview listener serves the new version alone.
+  if (rollout.phase !== "progressing") return { backends };
+  return { backends, preview: { version: rollout.version, endpoints: newRoutes } };
 }
 
 export function sameRouteTable(a: RouteTable | undefined, b: RouteTable): boolean {
   if (!a) return false;
+  const endpoints = (list: RouteTable["backends"][number]["endpoints"]) =>
+    list.map((e) => `${e.id}@${e.host}:${e.port}`).sort();
   const key = (t: RouteTable) =>
-    JSON.stringify(
+    JSON.stringify([
       [...t.backends]
         .sort((x, y) => x.version.localeCompare(y.version))
-        .map((x) => [x.version, x.weight, x.endpoints.map((e) => `${e.id}@${e.host}:${e.port}`).sort()]),
-    );
+        .map((x) => [x.version, x.weight, endpoints(x.endpoints)]),
+      t.preview ? [t.preview.version, endpoints(t.preview.endpoints)] : null,
+    ]);
   return key(a) === key(b);
 }
 

@@ -18,6 +18,11 @@ export interface RouteBackend {
 
 export interface RouteTable {
   backends: RouteBackend[];
+  /**
+   * What the preview listener (router `previewListen`) serves: the new version alone, so people and
+   * checks can try it before any real traffic moves. Absent: the preview listener holds its requests.
+   */
+  preview?: { version: string; endpoints: RouteEndpoint[] };
 }
 
 export interface LatencyHistogram {

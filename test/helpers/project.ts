@@ -22,6 +22,8 @@ export interface ServiceOptions {
   holdTimeout?: string;
   /** Health probes. Default: http /health every 250ms, failing after 8 misses in a row. */
   health?: Array<Record<string, unknown>>;
+  /** Give the router a preview listener on a free port (`previewPorts[name]`). */
+  preview?: boolean;
 }
 
 export interface ProjectOptions {
@@ -57,15 +59,18 @@ export class TestProject {
     readonly configFile: string,
     readonly ports: Record<string, number>,
     private readonly env: Record<string, string>,
+    readonly previewPorts: Record<string, number> = {},
   ) {}
 
   /** Writes the project; services listen on free ports. */
   static async create(options: ProjectOptions): Promise<TestProject> {
     const dir = mkdtempSync(join(tmpdir(), "tandem-systest-"));
     const ports: Record<string, number> = {};
+    const previewPorts: Record<string, number> = {};
     const services: Record<string, unknown> = {};
     for (const [name, service] of Object.entries(options.services)) {
       ports[name] = await freePort();
+      if (service.preview) previewPorts[name] = await freePort();
       services[name] = {
         target: {
           type: "process",
@@ -75,7 +80,12 @@ export class TestProject {
           stopTimeout: "2s",
           ...(service.env ? { env: service.env } : {}),
         },
-        router: { type: "builtin", listen: ports[name], holdTimeout: service.holdTimeout ?? "10s" },
+        router: {
+          type: "builtin",
+          listen: ports[name],
+          holdTimeout: service.holdTimeout ?? "10s",
+          ...(service.preview ? { previewListen: previewPorts[name] } : {}),
+        },
         health: service.health ?? DEFAULT_HEALTH,
         strategy: service.strategy,
       };
@@ -83,7 +93,7 @@ export class TestProject {
     const config = { project: "systest", environments: { staging: {} }, services };
     const configFile = join(dir, "tandem.yaml");
     writeFileSync(configFile, stringify(config));
-    return new TestProject(dir, configFile, ports, options.env ?? {});
+    return new TestProject(dir, configFile, ports, options.env ?? {}, previewPorts);
   }
 
   /** A project directory with a tandem.yaml written verbatim (for configuration mistakes). */

@@ -1,11 +1,14 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { RouteTable } from "../types.js";
 import type { RouterProxy } from "./proxy.js";
-import { parseRouteTable } from "./routes.js";
+import { parseRouteTable, previewTable } from "./routes.js";
 
 export interface AdminOptions {
   proxy: RouterProxy;
+  /** The preview listener's proxy, when the router has one: it serves the table's `preview` section. */
+  preview?: RouterProxy;
   /** Every request must carry `Authorization: Bearer <token>`. */
   token: string;
   /** Default 127.0.0.1: the admin API is for the engine on this machine only. */
@@ -35,12 +38,13 @@ class HttpProblem extends Error {
  */
 export async function startAdminServer(options: AdminOptions): Promise<Server> {
   const expectedDigest = digest(`Bearer ${options.token}`);
+  const state: AdminState = { previewSection: {} };
   const server = createServer((req, res) => {
     if (!authorized(req, expectedDigest)) {
       sendJson(res, 401, { error: "missing or wrong bearer token" }, { "www-authenticate": "Bearer" });
       return;
     }
-    route(req, res, options).catch((error: unknown) => {
+    route(req, res, options, state).catch((error: unknown) => {
       const status = error instanceof HttpProblem ? error.status : 500;
       const message = error instanceof Error ? error.message : String(error);
       if (!res.headersSent) sendJson(res, status, { error: message });
@@ -61,15 +65,25 @@ export function adminPort(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, options: AdminOptions): Promise<void> {
+interface AdminState {
+  /** The last preview section set; kept even without a preview listener, so GET /routes round-trips. */
+  previewSection: Pick<RouteTable, "preview">;
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: AdminOptions,
+  state: AdminState,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://admin");
-  const { proxy } = options;
+  const { proxy, preview } = options;
   const key = `${req.method} ${url.pathname}`;
   switch (key) {
     case "GET /healthz":
       return sendJson(res, 200, { ok: true, ...options.health });
     case "GET /routes":
-      return sendJson(res, 200, proxy.routes());
+      return sendJson(res, 200, { ...proxy.routes(), ...state.previewSection });
     case "PUT /routes": {
       let table: ReturnType<typeof parseRouteTable>;
       try {
@@ -78,15 +92,17 @@ async function route(req: IncomingMessage, res: ServerResponse, options: AdminOp
         if (error instanceof HttpProblem) throw error;
         throw new HttpProblem(400, `invalid route table: ${(error as Error).message}`);
       }
-      proxy.setRoutes(table);
-      return sendJson(res, 200, proxy.routes());
+      proxy.setRoutes({ backends: table.backends });
+      preview?.setRoutes(previewTable(table));
+      state.previewSection = table.preview ? { preview: table.preview } : {};
+      return sendJson(res, 200, { ...proxy.routes(), ...state.previewSection });
     }
     case "GET /stats":
       return sendJson(res, 200, proxy.stats());
     case "GET /inflight": {
       const ids = (url.searchParams.get("ids") ?? "").split(",").filter((id) => id !== "");
       const inFlight: Record<string, number> = {};
-      for (const id of ids) inFlight[id] = proxy.inFlight(id);
+      for (const id of ids) inFlight[id] = proxy.inFlight(id) + (preview?.inFlight(id) ?? 0);
       return sendJson(res, 200, { inFlight });
     }
     case "POST /shutdown":

@@ -130,6 +130,31 @@ describe("BuiltinRouter", () => {
     }
   });
 
+  it("serves the preview version alone on previewListen, and restarts when that setting changes", async () => {
+    const previewPort = await freePort();
+    const store = routerOnlyStore();
+    const router = routerFor(contextWith(store, "shop-web"), { previewListen: previewPort });
+    const [v1, v2] = [await startUpstream("v1"), await startUpstream("v2")];
+    upstreams.push(v1, v2);
+    const table = {
+      backends: [backendOf("v1", 100, [v1]), backendOf("v2", 0, [v2])],
+      preview: { version: "v2", endpoints: backendOf("v2", 0, [v2]).endpoints },
+    };
+    await router.apply(table, signal);
+    expect(await router.current(signal)).toEqual(table);
+    const port = router.address()!.port;
+    const main = await Promise.all(Array.from({ length: 10 }, () => send(port, "/")));
+    const preview = await Promise.all(Array.from({ length: 10 }, () => send(previewPort, "/")));
+    expect(new Set(main.map((r) => r.body))).toEqual(new Set(["v1"]));
+    expect(new Set(preview.map((r) => r.body))).toEqual(new Set(["v2"]));
+
+    const firstPid = (await store.getRouter("shop", "test", "shop-web"))!.pid;
+    const without = routerFor(contextWith(store, "shop-web"));
+    await without.ensure(signal);
+    expect((await store.getRouter("shop", "test", "shop-web"))!.pid).not.toBe(firstPid);
+    await expect(send(previewPort, "/")).rejects.toThrow(/ECONNREFUSED/);
+  });
+
   it("rejects an invalid table before calling the daemon", async () => {
     const router = routerFor(contextWith(routerOnlyStore(), "invalid"));
     await expect(router.apply({ backends: [backendOf("v1", 40, [])] }, signal)).rejects.toThrow(
@@ -137,3 +162,11 @@ describe("BuiltinRouter", () => {
     );
   });
 });
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

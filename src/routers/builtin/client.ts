@@ -20,6 +20,12 @@ const SIGTERM_STOP_MS = 5_000;
  * The engine's handle on a builtin router daemon (one per project, environment and service). The daemon
  * outlives the engine; its pid, ports and admin token are in the store, so a new engine adopts it.
  */
+interface RouterHealth {
+  ok?: boolean;
+  pid?: number;
+  previewPort?: number | null;
+}
+
 export class BuiltinRouter implements Router {
   private record: RouterRecord | undefined;
 
@@ -31,15 +37,17 @@ export class BuiltinRouter implements Router {
   async ensure(signal: AbortSignal): Promise<void> {
     const { project, environment, service, store } = this.context;
     const stored = await store.getRouter(project, environment, service);
-    if (stored && (await this.isHealthy(stored, signal))) {
-      if (this.config.listen === 0 || this.config.listen === stored.listenPort) {
+    const health = stored && (await this.health(stored, signal));
+    if (stored && health) {
+      const samePreview = (health.previewPort ?? undefined) === this.config.previewListen;
+      if ((this.config.listen === 0 || this.config.listen === stored.listenPort) && samePreview) {
         this.record = stored;
         return;
       }
-      this.context.log.info("router listen port changed; restarting the router", {
+      this.context.log.info("router listen ports changed; restarting the router", {
         service,
-        from: stored.listenPort,
-        to: this.config.listen,
+        from: [stored.listenPort, health.previewPort],
+        to: [this.config.listen, this.config.previewListen],
       });
       await this.stopRecorded(stored, signal);
     } else if (stored) {
@@ -123,6 +131,7 @@ export class BuiltinRouter implements Router {
         port: this.config.listen,
         holdTimeoutMs: this.config.holdTimeout,
         holdMaxRequests: this.config.holdMaxRequests,
+        ...(this.config.previewListen === undefined ? {} : { previewPort: this.config.previewListen }),
         name: `${project}/${environment}/${service}`,
         token,
         logFile: join(stateDir, "routers", `${environment}.${service}.log`),
@@ -172,20 +181,15 @@ export class BuiltinRouter implements Router {
     await this.context.store.deleteRouter(record.project, record.environment, record.service);
   }
 
-  private async isHealthy(record: RouterRecord, signal: AbortSignal): Promise<boolean> {
-    if (!pidAlive(record.pid)) return false;
+  /** The daemon's /healthz answer when it is the recorded process and answers; undefined otherwise. */
+  private async health(record: RouterRecord, signal: AbortSignal): Promise<RouterHealth | undefined> {
+    if (!pidAlive(record.pid)) return undefined;
     try {
-      const health = await this.call<{ ok?: boolean; pid?: number }>(
-        "GET",
-        "/healthz",
-        signal,
-        undefined,
-        record,
-      );
-      return health.ok === true && health.pid === record.pid;
+      const health = await this.call<RouterHealth>("GET", "/healthz", signal, undefined, record);
+      return health.ok === true && health.pid === record.pid ? health : undefined;
     } catch (error) {
       if (signal.aborted) throw error;
-      return false;
+      return undefined;
     }
   }
 

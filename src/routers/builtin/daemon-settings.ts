@@ -6,6 +6,8 @@ export interface DaemonSettings {
   holdMaxRequests: number;
   name: string;
   token: string;
+  /** A second listener that serves only the table's preview version; absent when not configured. */
+  previewPort?: number;
 }
 
 export function parseDaemonSettings(argv: string[], env: NodeJS.ProcessEnv): DaemonSettings {
@@ -38,5 +40,8 @@ export function parseDaemonSettings(argv: string[], env: NodeJS.ProcessEnv): Dae
     holdMaxRequests: integer("hold-max-requests", "TANDEM_ROUTER_HOLD_MAX_REQUESTS", "1000"),
     name: read("name", "TANDEM_ROUTER_NAME", "router"),
     token,
+    ...(flags.has("preview-port") || env.TANDEM_ROUTER_PREVIEW_PORT !== undefined
+      ? { previewPort: integer("preview-port", "TANDEM_ROUTER_PREVIEW_PORT") }
+      : {}),
   };
 }

@@ -36,9 +36,15 @@ async function main(): Promise<void> {
     holdTimeoutMs: settings.holdTimeoutMs,
     holdMaxRequests: settings.holdMaxRequests,
   });
+  const preview =
+    settings.previewPort === undefined
+      ? undefined
+      : new RouterProxy({ holdTimeoutMs: settings.holdTimeoutMs, holdMaxRequests: settings.holdMaxRequests });
   let listenPort: number;
+  let previewPort: number | null = null;
   try {
     listenPort = (await proxy.listen(settings.port, settings.host)).port;
+    if (preview) previewPort = (await preview.listen(settings.previewPort ?? 0, settings.host)).port;
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     announce({ ready: false, error: message, code: code ?? "LISTEN_FAILED" });
@@ -52,8 +58,7 @@ async function main(): Promise<void> {
     stopping = true;
     log("info", "shutting down", { name: settings.name, reason, inFlight: proxy.activeRequests() });
     admin?.close();
-    proxy
-      .close(SHUTDOWN_GRACE_MS)
+    Promise.all([proxy.close(SHUTDOWN_GRACE_MS), preview?.close(SHUTDOWN_GRACE_MS)])
       .catch((error: unknown) => log("error", "shutdown failed", { error: String(error) }))
       .finally(() => {
         admin?.closeAllConnections();
@@ -63,15 +68,16 @@ async function main(): Promise<void> {
   };
   admin = await startAdminServer({
     proxy,
+    preview,
     token: settings.token,
-    health: { pid: process.pid, name: settings.name, listenHost: settings.host, listenPort },
+    health: { pid: process.pid, name: settings.name, listenHost: settings.host, listenPort, previewPort },
     onShutdown: () => shutdown("admin request"),
   });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGHUP", () => {});
 
-  const ready = { ready: true, pid: process.pid, listenPort, adminPort: adminPort(admin) };
+  const ready = { ready: true, pid: process.pid, listenPort, previewPort, adminPort: adminPort(admin) };
   log("info", "router ready", { name: settings.name, host: settings.host, ...ready });
   announce(ready);
 }

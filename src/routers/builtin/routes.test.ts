@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseRouteTable, sameRouteTable } from "./routes.js";
+import { parseRouteTable, previewTable, sameRouteTable } from "./routes.js";
 
 const endpoint = (id: string, port = 8000) => ({ id, host: "127.0.0.1", port });
 
@@ -42,6 +42,34 @@ describe("parseRouteTable", () => {
       [{ backends: [{ version: "a", weight: 40, endpoints: [] }] }, /add up to 100, they add up to 40/],
     ];
     for (const [input, message] of bad) expect(() => parseRouteTable(input)).toThrow(message);
+  });
+});
+
+describe("preview section", () => {
+  const endpoint = { id: "a", host: "127.0.0.1", port: 4000 };
+
+  it("is kept, checked, and becomes a one-version table for the preview listener", () => {
+    const table = parseRouteTable({
+      backends: [],
+      preview: { version: "2.0.0", endpoints: [endpoint], x: 1 },
+    });
+    expect(table).toEqual({ backends: [], preview: { version: "2.0.0", endpoints: [endpoint] } });
+    expect(previewTable(table)).toEqual({
+      backends: [{ version: "2.0.0", weight: 100, endpoints: [endpoint] }],
+    });
+    expect(previewTable({ backends: [] })).toEqual({ backends: [] });
+    expect(() => parseRouteTable({ backends: [], preview: { version: "", endpoints: [] } })).toThrow(
+      "preview.version must be a non-empty string",
+    );
+    expect(() =>
+      parseRouteTable({ backends: [], preview: { version: "2", endpoints: [{ ...endpoint, port: 0 }] } }),
+    ).toThrow("preview.endpoints[0].port");
+  });
+
+  it("counts in table equality", () => {
+    const preview = { version: "2.0.0", endpoints: [endpoint] };
+    expect(sameRouteTable({ backends: [], preview }, { backends: [], preview })).toBe(true);
+    expect(sameRouteTable({ backends: [], preview }, { backends: [] })).toBe(false);
   });
 });
 

@@ -40,7 +40,26 @@ export function parseRouteTable(input: unknown): RouteTable {
   if (backends.length > 0 && Math.abs(weightSum - 100) > WEIGHT_SUM_TOLERANCE) {
     throw new Error(`the weights of the backends must add up to 100, they add up to ${weightSum}`);
   }
-  return { backends };
+  if (input.preview === undefined) return { backends };
+  return { backends, preview: parsePreview(input.preview) };
+}
+
+function parsePreview(raw: unknown): NonNullable<RouteTable["preview"]> {
+  if (!isObject(raw)) throw new Error("preview must be an object");
+  const { version, endpoints } = raw;
+  if (typeof version !== "string" || version === "")
+    throw new Error("preview.version must be a non-empty string");
+  if (!Array.isArray(endpoints)) throw new Error("preview.endpoints must be an array");
+  const ids = new Set<string>();
+  return {
+    version,
+    endpoints: endpoints.map((e: unknown, i) => parseEndpoint(e, `preview.endpoints[${i}]`, ids)),
+  };
+}
+
+/** The preview section as a table the preview listener's proxy serves (all of it to the one version). */
+export function previewTable(table: RouteTable): RouteTable {
+  return table.preview ? { backends: [{ ...table.preview, weight: 100 }] } : EMPTY_ROUTE_TABLE;
 }
 
 function parseEndpoint(raw: unknown, where: string, seenIds: Set<string>): RouteEndpoint {
@@ -59,6 +78,7 @@ function parseEndpoint(raw: unknown, where: string, seenIds: Set<string>): Route
 /** True when both tables route the same versions, weights and endpoints (order of backends ignored). */
 export function sameRouteTable(a: RouteTable, b: RouteTable): boolean {
   if (a.backends.length !== b.backends.length) return false;
+  if (JSON.stringify(a.preview ?? null) !== JSON.stringify(b.preview ?? null)) return false;
   return a.backends.every((backend) => {
     const other = b.backends.find((candidate) => candidate.version === backend.version);
     if (!other || other.weight !== backend.weight) return false;

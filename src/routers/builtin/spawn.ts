@@ -34,6 +34,7 @@ export async function spawnRouterDaemon(launch: DaemonLaunch, signal: AbortSigna
       "--hold-max-requests",
       String(launch.holdMaxRequests),
     ],
+    ...(launch.previewPort === undefined ? [] : ["--preview-port", String(launch.previewPort)]),
   ];
   const child = spawn(process.execPath, args, {
     detached: true,

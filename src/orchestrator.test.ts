@@ -105,6 +105,15 @@ describe("Orchestrator", () => {
     ]);
   });
 
+  it("starts the live version again after `down` stopped everything", async () => {
+    await release("1.0.0");
+    expect(await tandem.down()).toEqual({ instances: 2, routers: 0 });
+    const again = await release("1.0.0");
+    expect(again.status).toBe("succeeded");
+    expect(again.rollouts[0]).toMatchObject({ version: "1.0.0", stableVersion: null });
+    expect((await tandem.where())[0]!.instances).toHaveLength(2);
+  });
+
   it("plans the strategy's steps once a version is live", async () => {
     const [first] = await tandem.plan({ services: ["api@1.0.0"] });
     expect(first).toMatchObject({ strategy: "first release", minDurationMs: 0 });

@@ -84,13 +84,23 @@ export async function createRelease(
   for (const { service, version } of request.services) {
     const spec = config.services[service]!;
     const stable = await store.getStable(config.project, request.environment, service);
-    if (stable?.version === version) {
-      throw invalid(
-        `${service}@${version} is already the live version in ${request.environment}`,
-        "`tandem status` shows what runs where",
-      );
+    let stableVersion = stable?.version ?? null;
+    if (stableVersion === version) {
+      const running = await store.listInstances({
+        project: config.project,
+        environment: request.environment,
+        service,
+      });
+      if (running.length > 0) {
+        throw invalid(
+          `${service}@${version} is already the live version in ${request.environment}`,
+          "`tandem status` shows what runs where",
+        );
+      }
+      // Nothing runs (after `tandem down`): starting the stable version again is a first release of it.
+      stableVersion = null;
     }
-    rollouts.push(newRollout(spec, version, stable?.version ?? null, request.fast ?? false, now));
+    rollouts.push(newRollout(spec, version, stableVersion, request.fast ?? false, now));
   }
 
   const id = newReleaseId(now);

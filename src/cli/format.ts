@@ -16,7 +16,10 @@ export function rolloutLine(rollout: RolloutState, now: number): string {
     }
   }
   const versions = `${rollout.stableVersion ?? "(none)"} -> ${rollout.version}`;
-  return `${rollout.service.padEnd(12)} ${versions.padEnd(22)} ${where.padEnd(44)} ${String(rollout.weight).padStart(3)}% new  ${rollout.status}`;
+  const ready = rollout.instances
+    ? `  ${rollout.instances.new.ready}/${rollout.instances.new.total} new ready`
+    : "";
+  return `${rollout.service.padEnd(12)} ${versions.padEnd(22)} ${where.padEnd(44)} ${String(rollout.weight).padStart(3)}% new  ${rollout.status}${ready}`;
 }
 
 export function releaseHeader(release: ReleaseState): string {

@@ -37,6 +37,11 @@ export interface ProbeFailure {
   at: number;
 }
 
+export interface InstanceCount {
+  ready: number;
+  total: number;
+}
+
 export interface RolloutState {
   service: string;
   version: string;
@@ -64,6 +69,8 @@ export interface RolloutState {
   /** Why the rollout failed or was rolled back, for people. */
   reason?: string;
   probeFailure?: ProbeFailure;
+  /** Instances seen at the end of the last pass, and how many of them passed their probes. */
+  instances?: { new: InstanceCount; stable: InstanceCount };
   /** The last error an action of this rollout hit (retried on every pass until the progress deadline). */
   lastError?: string;
   startedAt?: number;

@@ -39,6 +39,7 @@ describe("engine: canary", () => {
     );
     const rollout = atSoak.rollouts[0]!;
     expect(rollout.weight).toBe(25);
+    expect(rollout.instances).toEqual({ new: { ready: 1, total: 1 }, stable: { ready: 2, total: 2 } });
     expect(fixture.router.weights()).toEqual({ "1.0.0": 75, "2.0.0": 25 });
     const canaryEndpoints = fixture.router.table?.backends.find((b) => b.version === "2.0.0")?.endpoints;
     expect(fixture.router.table?.preview).toEqual({ version: "2.0.0", endpoints: canaryEndpoints });

@@ -20,9 +20,25 @@ type StepOutcome = { done: true; rollout: RolloutState } | { done: false; rollou
 
 /**
  * One reconcile pass of one rollout: observe the instances, act on the current step, return the new
- * state. Every action is idempotent, so a pass interrupted at any point is simply run again.
+ * state, with the instances as they stand afterwards. Every action is idempotent, so a pass
+ * interrupted at any point is simply run again.
  */
 export async function reconcileRollout(
+  input: RolloutState,
+  runtime: ServiceRuntime,
+  ctx: PassContext,
+): Promise<RolloutState> {
+  const next = await moveRollout(input, runtime, ctx);
+  if (isTerminal(next.status)) return next;
+  const view = await observe(next, runtime);
+  const count = (endpoints: Endpoint[]) => ({
+    ready: endpoints.filter((e) => runtime.monitor.health(e.id)?.state === "ready").length,
+    total: endpoints.length,
+  });
+  return { ...next, instances: { new: count(view.newEndpoints), stable: count(view.stableEndpoints) } };
+}
+
+async function moveRollout(
   input: RolloutState,
   runtime: ServiceRuntime,
   ctx: PassContext,

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
+import { withTimeout } from "../../core/abort.js";
 import type { RouterConfig } from "../../core/config.js";
 import { RouterError } from "../../core/errors.js";
 import type { RouterRecord } from "../../store/types.js";
@@ -211,34 +212,35 @@ export class BuiltinRouter implements Router {
     if (!record)
       throw new RouterError(`router for ${this.context.service} is not running; call ensure first`);
     const url = `http://127.0.0.1:${record.adminPort}${path}`;
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: {
-          authorization: `Bearer ${record.token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.any([signal, AbortSignal.timeout(ADMIN_TIMEOUT_MS)]),
-      });
-    } catch (error) {
-      if (signal.aborted) throw signal.reason;
-      throw new RouterError(
-        `router admin API of ${this.context.service} (pid ${record.pid}) did not answer ${method} ${path}`,
-        {
-          cause: error,
-          hint: "the router process may have died; `ensure` starts a new one",
-        },
-      );
-    }
-    const text = await response.text();
-    if (!response.ok) {
+    const { status, ok, text } = await withTimeout(signal, ADMIN_TIMEOUT_MS, async (callSignal) => {
+      try {
+        const response = await fetch(url, {
+          method,
+          headers: {
+            authorization: `Bearer ${record.token}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: callSignal,
+        });
+        return { status: response.status, ok: response.ok, text: await response.text() };
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        throw new RouterError(
+          `router admin API of ${this.context.service} (pid ${record.pid}) did not answer ${method} ${path}`,
+          {
+            cause: error,
+            hint: "the router process may have died; `ensure` starts a new one",
+          },
+        );
+      }
+    });
+    if (!ok) {
       let message = text;
       try {
         message = (JSON.parse(text) as { error?: string }).error ?? text;
       } catch {}
-      throw new RouterError(`router ${method} ${path} failed with ${response.status}: ${message}`);
+      throw new RouterError(`router ${method} ${path} failed with ${status}: ${message}`);
     }
     return JSON.parse(text) as T;
   }

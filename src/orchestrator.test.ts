@@ -105,6 +105,28 @@ describe("Orchestrator", () => {
     ]);
   });
 
+  it("refuses a version whose directory does not exist before anything moves", async () => {
+    const yaml = `
+project: shop
+services:
+  api:
+    target: { type: process, command: [node, server.js], cwd: "releases/\${version}" }
+`;
+    const processProject = new Orchestrator(
+      parseConfigWithRaw(yaml, join(dir, "tandem.yaml")),
+      tandem.store,
+      {
+        clock,
+        store: tandem.store,
+      },
+    );
+    await expect(processProject.createRelease({ services: ["api@9.9.9"] })).rejects.toMatchObject({
+      code: "TANDEM_ERR_INVALID_REQUEST",
+      message: expect.stringMatching(/^api@9\.9\.9: cannot start .*releases\/9\.9\.9 does not exist$/),
+    });
+    expect(await processProject.history()).toEqual([]);
+  });
+
   it("starts the live version again after `down` stopped everything", async () => {
     await release("1.0.0");
     expect(await tandem.down()).toEqual({ instances: 2, routers: 0 });

@@ -120,9 +120,10 @@ export class Orchestrator {
   }
 
   async createRelease(request: ReleaseRequest): Promise<ReleaseState> {
+    const environment = request.environment ?? this.defaultEnvironment();
     return createRelease(
       {
-        environment: request.environment ?? this.defaultEnvironment(),
+        environment,
         services: request.services.map((s) => (typeof s === "string" ? parseServiceVersion(s) : s)),
         actor: request.actor ?? currentActor(this.options.env),
         fast: request.fast,
@@ -132,6 +133,10 @@ export class Orchestrator {
         config: this.config,
         now: this.clock.now(),
         snapshot: (s) => this.loaded.raw.services[s],
+        verify: (service, version) =>
+          this.plugins
+            .createTarget(this.config.services[service]!.target, this.pluginContext(environment, service))
+            .verify?.(version),
       },
     );
   }

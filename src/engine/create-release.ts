@@ -27,6 +27,8 @@ export interface CreateReleaseDeps {
   now: number;
   /** The uninterpolated configuration of a service, stored with the release (no secrets in the store). */
   snapshot(service: string): unknown;
+  /** Throws when the service's target cannot start this version at all (Target.verify). */
+  verify?(service: string, version: string): void;
 }
 
 export function newReleaseId(now: number): string {
@@ -63,6 +65,15 @@ export async function createRelease(
     }
     if (seen.has(service)) throw invalid(`${service} is named twice`, "release each service once");
     seen.add(service);
+    try {
+      deps.verify?.(service, version);
+    } catch (error) {
+      if (!(error instanceof TandemError)) throw error;
+      throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `${service}@${version}: ${error.message}`, {
+        hint: error.hint,
+        cause: error,
+      });
+    }
   }
   const active = await store.listReleases({
     project: config.project,

@@ -63,6 +63,11 @@ export class ProcessTarget implements Target {
     return oldestFirst(alive);
   }
 
+  verify(version: string): void {
+    const command = this.config.command.map((arg) => withVersion(arg, version));
+    this.assertDirectory(this.workingDirectory(version), command);
+  }
+
   takeExited(): ExitedInstance[] {
     return this.exited.splice(0);
   }

@@ -27,6 +27,11 @@ export interface Target {
   start(version: string, count: number, signal: AbortSignal): Promise<Endpoint[]>;
   /** Stops these instances gracefully (SIGTERM, drain, SIGKILL after stopTimeout). */
   stop(endpoints: Endpoint[], signal: AbortSignal): Promise<void>;
+  /**
+   * Throws a TargetError when `version` cannot be started here at all (its directory is missing, say),
+   * so that an impossible release is refused before anything moves.
+   */
+  verify?(version: string): void;
   /** Instances `list` found dead since the last call: they exited on their own. Each is reported once. */
   takeExited?(): ExitedInstance[];
 }

@@ -1,10 +1,11 @@
 import { formatDuration } from "../core/duration.js";
 import { TargetError } from "../core/errors.js";
 import { type Endpoint, isTerminal, type RolloutState, type Step } from "../core/types.js";
+import { sameRouteTable } from "../routers/route-table.js";
 import { describeStep } from "./describe.js";
 import type { PassContext } from "./pass-context.js";
 import { rollBack } from "./rollback.js";
-import { desiredRouteTable, routedEndpointIds, sameRouteTable } from "./routes.js";
+import { desiredRouteTable, routedEndpointIds } from "./routes.js";
 import type { ServiceRuntime } from "./runtime.js";
 import { advanceStep, beginRollback } from "./transitions.js";
 

@@ -42,20 +42,6 @@ export function desiredRouteTable(input: RouteInputs): RouteTable {
   return { backends, preview: { version: rollout.version, endpoints: newRoutes } };
 }
 
-export function sameRouteTable(a: RouteTable | undefined, b: RouteTable): boolean {
-  if (!a) return false;
-  const endpoints = (list: RouteTable["backends"][number]["endpoints"]) =>
-    list.map((e) => `${e.id}@${e.host}:${e.port}`).sort();
-  const key = (t: RouteTable) =>
-    JSON.stringify([
-      [...t.backends]
-        .sort((x, y) => x.version.localeCompare(y.version))
-        .map((x) => [x.version, x.weight, endpoints(x.endpoints)]),
-      t.preview ? [t.preview.version, endpoints(t.preview.endpoints)] : null,
-    ]);
-  return key(a) === key(b);
-}
-
 export function routedEndpointIds(table: RouteTable | undefined): Set<string> {
   return new Set(table?.backends.flatMap((b) => b.endpoints.map((e) => e.id)) ?? []);
 }

@@ -4,8 +4,9 @@ import { withTimeout } from "../../core/abort.js";
 import type { RouterConfig } from "../../core/config.js";
 import { RouterError } from "../../core/errors.js";
 import type { RouterRecord } from "../../store/types.js";
+import { sameRouteTable } from "../route-table.js";
 import type { Router, RouterContext, RouteTable, VersionStats } from "../types.js";
-import { parseRouteTable, sameRouteTable } from "./routes.js";
+import { parseRouteTable } from "./routes.js";
 import { looksLikeRouterDaemon, pidAlive, spawnRouterDaemon, waitForExit } from "./spawn.js";
 
 export type BuiltinRouterConfig = Extract<RouterConfig, { type: "builtin" }>;

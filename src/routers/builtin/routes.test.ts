@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { parseRouteTable, previewTable, sameRouteTable } from "./routes.js";
+import { sameRouteTable } from "../route-table.js";
+import { parseRouteTable, previewTable } from "./routes.js";
 
 const endpoint = (id: string, port = 8000) => ({ id, host: "127.0.0.1", port });
 

@@ -75,21 +75,6 @@ function parseEndpoint(raw: unknown, where: string, seenIds: Set<string>): Route
   return { id, host, port };
 }
 
-/** True when both tables route the same versions, weights and endpoints (order of backends ignored). */
-export function sameRouteTable(a: RouteTable, b: RouteTable): boolean {
-  if (a.backends.length !== b.backends.length) return false;
-  if (JSON.stringify(a.preview ?? null) !== JSON.stringify(b.preview ?? null)) return false;
-  return a.backends.every((backend) => {
-    const other = b.backends.find((candidate) => candidate.version === backend.version);
-    if (!other || other.weight !== backend.weight) return false;
-    if (other.endpoints.length !== backend.endpoints.length) return false;
-    return backend.endpoints.every((endpoint, i) => {
-      const o = other.endpoints[i];
-      return o !== undefined && o.id === endpoint.id && o.host === endpoint.host && o.port === endpoint.port;
-    });
-  });
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

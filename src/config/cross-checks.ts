@@ -43,9 +43,22 @@ function dependencyProblems(services: Record<string, unknown>): CrossFieldProble
     const dependsOn = isPlainObject(service) ? service.dependsOn : undefined;
     if (!Array.isArray(dependsOn)) continue;
     const valid: string[] = [];
-    dependsOn.forEach((dependency, index) => {
+    dependsOn.forEach((entry, index) => {
+      const dependency = typeof entry === "string" ? entry : isPlainObject(entry) ? entry.service : undefined;
       if (typeof dependency !== "string") return;
       const path = ["services", name, "dependsOn", index];
+      const step = isPlainObject(entry) ? entry.step : undefined;
+      if (
+        typeof step === "string" &&
+        names.includes(dependency) &&
+        !stepNames(services[dependency]).includes(step)
+      ) {
+        const known = stepNames(services[dependency]);
+        problems.push({
+          path: [...path, "step"],
+          message: `${unknownNameMessage(`step of ${dependency}`, step, known)}; name a canary step of ${dependency}, e.g. \`- { setWeight: 50, name: ${step} }\``,
+        });
+      }
       if (dependency === name) problems.push({ path, message: `service "${name}" cannot depend on itself` });
       else if (!names.includes(dependency)) {
         problems.push({ path, message: `${unknownNameMessage("service", dependency, names)}` });
@@ -64,6 +77,16 @@ function dependencyProblems(services: Record<string, unknown>): CrossFieldProble
     });
   }
   return problems;
+}
+
+/** Names given to a service's canary steps (other strategies have no named steps). */
+function stepNames(service: unknown): string[] {
+  if (!isPlainObject(service) || !isPlainObject(service.strategy)) return [];
+  const canary = service.strategy.canary;
+  if (!isPlainObject(canary) || !Array.isArray(canary.steps)) return [];
+  return canary.steps.flatMap((step) =>
+    isPlainObject(step) && typeof step.name === "string" ? [step.name] : [],
+  );
 }
 
 function findCycle(graph: Map<string, string[]>): string[] | undefined {

@@ -33,6 +33,7 @@ describe("parseConfig", () => {
         progressDeadline: 300_000,
       },
       dependsOn: [],
+      hooks: { pre: [], post: [] },
       pauseTimeout: 86_400_000,
     });
   });

@@ -4,6 +4,8 @@ import { LineCounter, parseDocument } from "yaml";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
 import { ConfigError, type ConfigIssue, TandemError } from "../core/errors.js";
 import { documentProblems, serviceProblems } from "./cross-checks.js";
+import { environmentPortProblems } from "./environment-ports.js";
+import { environmentServices, promotionProblems } from "./environments.js";
 import { interpolateEnv } from "./interpolate.js";
 import { describeIssue, fromZodIssues, type PendingIssue, toConfigIssues } from "./issues.js";
 import { formatPath, lineColumn } from "./locate.js";
@@ -27,6 +29,8 @@ export type ServiceSnapshot = Record<string, unknown>;
 export interface RawConfig {
   project: unknown;
   services: Record<string, ServiceSnapshot>;
+  /** Each environment's services with its overrides merged, uninterpolated. */
+  environments: Record<string, Record<string, ServiceSnapshot>>;
 }
 
 export interface LoadedConfig {
@@ -66,18 +70,40 @@ export function parseConfigWithRaw(text: string, file: string, options: LoadOpti
     ...documentProblems(merged),
     ...(result.success ? [] : fromZodIssues(result.error.issues)),
   ];
-  if (pending.length > 0 || !result.success) {
+  const rawMerged = mergeServiceDefaults(raw) as { services: Record<string, ServiceSnapshot> };
+  let perEnvironment: ReturnType<typeof environmentServices> | undefined;
+  if (result.success) {
+    perEnvironment = environmentServices(
+      result.data.environments,
+      (merged as { services: Record<string, unknown> }).services,
+      rawMerged.services,
+      isPlainObject(raw.environments) ? raw.environments : {},
+    );
+    pending.push(
+      ...perEnvironment.problems,
+      ...promotionProblems(result.data.environments),
+      ...environmentPortProblems(perEnvironment.services, result.data.environments),
+    );
+  }
+  if (pending.length > 0 || !result.success || !perEnvironment) {
     throw new ConfigError(toConfigIssues(pending, absoluteFile, document, lineCounter, raw));
   }
 
-  const rawMerged = mergeServiceDefaults(raw) as { services: Record<string, ServiceSnapshot> };
   return {
-    config: buildConfig(result.data, absoluteFile, baseDir),
-    raw: { project: raw.project, services: rawMerged.services },
+    config: buildConfig(result.data, perEnvironment.services, absoluteFile, baseDir),
+    raw: { project: raw.project, services: rawMerged.services, environments: perEnvironment.raw },
   };
 }
 
-function buildConfig(data: FileConfig, file: string, baseDir: string): TandemConfig {
+function buildConfig(
+  data: FileConfig,
+  perEnvironment: Record<string, Record<string, ServiceConfig>>,
+  file: string,
+  baseDir: string,
+): TandemConfig {
+  const services = Object.fromEntries(
+    Object.entries(data.services).map(([name, service]) => [name, { name, ...service }]),
+  );
   const stateDir = resolve(baseDir, data.stateDir);
   const storePath = data.store.path;
   return {
@@ -94,10 +120,22 @@ function buildConfig(data: FileConfig, file: string, baseDir: string): TandemCon
             ? storePath
             : resolve(baseDir, storePath),
     },
-    environments: Object.fromEntries(Object.keys(data.environments).map((name) => [name, { name }])),
-    services: Object.fromEntries(
-      Object.entries(data.services).map(([name, service]) => [name, { name, ...service }]),
+    environments: Object.fromEntries(
+      Object.entries(data.environments).map(([name, environment]) => [
+        name,
+        {
+          name,
+          ...(environment.after === undefined ? {} : { after: environment.after }),
+          ...(environment.approval === undefined ? {} : { approval: environment.approval }),
+          freeze: environment.freeze,
+          hooks: environment.hooks,
+          services: { ...services, ...perEnvironment[name] },
+        },
+      ]),
     ),
+    services,
+    rollbackPolicy: data.rollbackPolicy,
+    hooks: data.hooks,
   } satisfies TandemConfig;
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { CanaryStepConfig, StrategyConfig } from "../core/config.js";
-import { amount, duration, strictObject, unlessMissing } from "./schema-primitives.js";
+import { amount, duration, NAME_PATTERN, strictObject, unlessMissing } from "./schema-primitives.js";
+import { approvalSchema, hookSchema } from "./schema-release.js";
 
 export const STRATEGY_NAMES = ["canary", "blueGreen", "rolling", "recreate"] as const;
 
@@ -21,20 +22,41 @@ const pause = z
     return input?.duration === undefined ? {} : { duration: input.duration };
   });
 
-const canaryStep = strictObject({ setWeight: weight.optional(), pause: pause.optional() }, "step")
-  .meta({ minProperties: 1, maxProperties: 1, description: "One step: { setWeight: 25 } or { pause: 5m }" })
+const STEP_KINDS = ["setWeight", "pause", "approval", "hook"] as const;
+
+const canaryStep = strictObject(
+  {
+    name: z
+      .string()
+      .regex(NAME_PATTERN, { error: "a step name uses letters, digits, dashes, dots and underscores" })
+      .optional()
+      .meta({ description: "Lets another service wait for this step: dependsOn: [{ service, step }]" }),
+    setWeight: weight.optional(),
+    pause: pause.optional(),
+    approval: approvalSchema.optional(),
+    hook: hookSchema.optional(),
+  },
+  "step",
+)
+  .meta({
+    description:
+      "One step: { setWeight: 25 }, { pause: 5m }, { approval: { required: 1 } } or { hook: { command: [...] } }, optionally with a name",
+  })
   .superRefine((step, ctx) => {
-    const keys = Object.keys(step);
-    if (keys.length !== 1) {
+    const kinds = STEP_KINDS.filter((kind) => kind in step);
+    if (kinds.length !== 1) {
       ctx.addIssue({
         code: "custom",
-        message: "a step has exactly one key: setWeight or pause",
+        message: `a step has exactly one of setWeight, pause, approval, hook (plus an optional name); found ${kinds.length === 0 ? "none" : kinds.join(", ")}`,
       });
     }
   })
   .transform((step): CanaryStepConfig => {
-    if (step.setWeight !== undefined) return { setWeight: step.setWeight };
-    return { pause: step.pause ?? {} };
+    const name = step.name === undefined ? {} : { name: step.name };
+    if (step.setWeight !== undefined) return { setWeight: step.setWeight, ...name };
+    if (step.approval !== undefined) return { approval: step.approval, ...name };
+    if (step.hook !== undefined) return { hook: step.hook, ...name };
+    return { pause: step.pause ?? {}, ...name };
   });
 
 export const DEFAULT_CANARY_STEPS = [

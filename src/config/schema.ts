@@ -14,6 +14,7 @@ import {
   unlessMissing,
 } from "./schema-primitives.js";
 import { healthSchema } from "./schema-probes.js";
+import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
 import { strategySchema } from "./schema-strategy.js";
 
 export const TARGET_TYPES = ["process", "sim"] as const;
@@ -76,7 +77,8 @@ export const serviceSchema = strictObject({
   router: routerSchema.prefault({ type: "none" }),
   health: healthSchema.default([]),
   strategy: strategySchema.prefault({ rolling: {} }),
-  dependsOn: z.array(serviceName).default([]),
+  dependsOn: z.array(dependencySchema).default([]),
+  hooks: hooksSchema,
   pauseTimeout: duration.prefault("24h"),
 });
 
@@ -97,10 +99,6 @@ const defaultsSchema = strictObject({
   pauseTimeout: duration.optional(),
 });
 
-const environmentSchema = z
-  .union([strictObject({}), z.null()], { error: unlessMissing("expected an environment object, e.g. {}") })
-  .transform(() => ({}));
-
 const storeSchema = strictObject({
   type: z.literal("sqlite").default("sqlite"),
   path: nonEmptyString
@@ -117,8 +115,18 @@ export const fileSchema = strictObject({
       z.string().regex(NAME_PATTERN, { error: "an environment name uses letters, digits and dashes" }),
       environmentSchema,
     )
-    .default({ default: {} }),
+    .prefault({ default: {} }),
   defaults: defaultsSchema.optional(),
+  rollbackPolicy: z
+    .enum(["release", "service"], { error: 'expected "release" or "service"' })
+    .default("release")
+    .meta({
+      description:
+        "When a service fails: release rolls back the services this release already moved (reverse dependency order); service leaves them",
+    }),
+  hooks: hooksSchema.meta({
+    description: "Release-level hooks: pre before any service moves, post after all succeeded",
+  }),
   services: z
     .record(serviceName, serviceSchema, {
       error: unlessMissing("expected a map of service names to services"),

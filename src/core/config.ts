@@ -1,3 +1,5 @@
+import type { ApprovalSpec, HookSpec } from "./types.js";
+
 /**
  * The validated, normalised configuration (what `loadConfig` returns). Durations are milliseconds.
  * The zod schema in src/config/ parses YAML into exactly these types; defaults are documented here.
@@ -80,7 +82,30 @@ export interface Amount {
   percent: boolean;
 }
 
-export type CanaryStepConfig = { setWeight: number } | { pause: { duration?: number } };
+export type CanaryStepConfig = (
+  | { setWeight: number }
+  | { pause: { duration?: number } }
+  | { approval: ApprovalConfig }
+  | { hook: HookConfig }
+) & { name?: string };
+
+/** See ApprovalSpec in core/types.ts (the same fields, defaults applied). */
+export type ApprovalConfig = ApprovalSpec;
+/** See HookSpec in core/types.ts. */
+export type HookConfig = HookSpec;
+
+export interface HooksConfig {
+  /** Run in order before anything moves. */
+  pre: HookConfig[];
+  /** Run in order after everything else succeeded; a failure rolls back. */
+  post: HookConfig[];
+}
+
+/** `api`, or `{ service: api, step: half }` to start once api finished its step named `half`. */
+export interface DependencyConfig {
+  service: string;
+  step?: string;
+}
 
 export type StrategyConfig =
   | { type: "canary"; steps: CanaryStepConfig[]; progressDeadline: number }
@@ -108,13 +133,29 @@ export interface ServiceConfig {
   router: RouterConfig;
   health: ProbeConfig[];
   strategy: StrategyConfig;
-  dependsOn: string[];
+  dependsOn: DependencyConfig[];
+  hooks: HooksConfig;
   /** A manual pause (`pause: {}` or blue-green without autoPromote) rolls back after this long. Default 24h. */
   pauseTimeout: number;
 }
 
+/** A change freeze: a fixed period, or a recurring one (cron start + duration, as Argo CD's sync windows). */
+export type FreezeWindow = { name: string; reason?: string } & (
+  | { type: "period"; from: number; to: number }
+  | { type: "schedule"; schedule: string; duration: number; timezone: string }
+);
+
 export interface EnvironmentConfig {
   name: string;
+  /** A version may enter this environment only once it succeeded in that one. */
+  after?: string;
+  /** The gate every release into this environment waits at before anything starts. */
+  approval?: ApprovalConfig;
+  freeze: FreezeWindow[];
+  /** Release-level hooks of this environment (run after the project's). */
+  hooks: HooksConfig;
+  /** Every service with this environment's overrides merged in. */
+  services: Record<string, ServiceConfig>;
 }
 
 export interface StoreConfig {
@@ -133,5 +174,15 @@ export interface TandemConfig {
   stateDir: string;
   store: StoreConfig;
   environments: Record<string, EnvironmentConfig>;
+  /** The services as written, without any environment's overrides (use `serviceIn` for an environment). */
   services: Record<string, ServiceConfig>;
+  /** Default release. */
+  rollbackPolicy: "release" | "service";
+  /** Release-level hooks of every release. */
+  hooks: HooksConfig;
+}
+
+/** A service as it runs in an environment (its overrides merged). */
+export function serviceIn(config: TandemConfig, environment: string, service: string): ServiceConfig | undefined {
+  return config.environments[environment]?.services[service] ?? config.services[service];
 }

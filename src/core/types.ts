@@ -19,14 +19,95 @@ export function isTerminal(status: Status): boolean {
 /** Which set of instances a step acts on: the version being released, or the one it replaces. */
 export type Track = "new" | "stable";
 
-/** What the engine executes. Strategies turn configuration into a list of these. */
-export type Step =
+/** A command run by a `hook` step or a pre/post hook: argv without a shell unless `shell` is true. */
+export interface HookSpec {
+  /** For people and events; defaults to the program's name. */
+  name: string;
+  /** argv (`${version}`, `${stableVersion}`, `${environment}`, `${service}`, `${release}` are replaced). With `shell: true`, one string given to `sh -c`. */
+  command: string[];
+  shell: boolean;
+  /** Killed (and failed) after this long. Default 5m. */
+  timeout: number;
+  /** Relative to the config file. */
+  cwd?: string;
+  env: Record<string, string>;
+}
+
+/** Who must approve, how many, and what happens when nobody does in time. */
+export interface ApprovalSpec {
+  /** Approvals needed. Default 1. */
+  required: number;
+  /** Who may approve; anyone when empty. */
+  approvers: string[];
+  /** Whether the person who started the release may approve it. Default false. */
+  allowSelfApproval: boolean;
+  /** Default 24h. */
+  timeout: number;
+  /** `reject` ends the wait as a rejection; `escalate` notifies `escalateTo` once and waits `timeout` again. */
+  onTimeout: "reject" | "escalate";
+  escalateTo: string[];
+}
+
+/** What the engine executes. Strategies turn configuration into a list of these. `name` lets a dependent wait for it. */
+export type Step = (
   /** Make exactly `replicas` instances of the track run; new instances must pass their probes. */
   | { type: "scale"; track: Track; replicas: number }
   /** Send `weight` percent of traffic to the new version, the rest to the stable one. */
   | { type: "setWeight"; weight: number }
   /** Wait `duration` ms, or until resumed when no duration is given. */
-  | { type: "pause"; duration?: number; reason?: string };
+  | { type: "pause"; duration?: number; reason?: string }
+  /** Wait for people to approve (or reject: the rollout rolls back). */
+  | { type: "approval"; approval: ApprovalSpec }
+  /** Run a command; its failure rolls the rollout back. `stage` says where it came from. */
+  | { type: "hook"; hook: HookSpec; stage: "pre" | "step" | "post" }
+) & { name?: string };
+
+/** A rollout waits for another service of the release to succeed, or (with `step`) to have finished that named step. */
+export interface Need {
+  service: string;
+  step?: string;
+}
+
+export interface ApprovalDecision {
+  actor: string;
+  decision: "approve" | "reject";
+  comment?: string;
+  at: number;
+}
+
+/** An approval gate that is open (the environment's, or an `approval` step's). */
+export interface GateState {
+  spec: ApprovalSpec;
+  /** Who started the release (cannot approve unless allowSelfApproval). */
+  requestedBy: string;
+  requestedAt: number;
+  /** When the wait ends (moved once by an escalation). */
+  deadline: number;
+  escalated: boolean;
+  decisions: ApprovalDecision[];
+  outcome?: "approved" | "rejected";
+}
+
+/** Where a detached hook process can be found again, by this engine or one started after a crash. */
+export interface HookHandle {
+  id: string;
+  pid: number;
+  resultFile: string;
+  logFile: string;
+  startedAt: number;
+}
+
+/** A hook that was started: running until `outcome` is set. */
+export interface HookRun {
+  spec: HookSpec;
+  handle?: HookHandle;
+  startedAt: number;
+  outcome?: "succeeded" | "failed";
+  exitCode?: number | null;
+  /** The end of its output, for events and people. */
+  output?: string;
+  finishedAt?: number;
+}
 
 export type RolloutPhase = "progressing" | "rolling_back" | "completed";
 
@@ -75,6 +156,14 @@ export interface RolloutState {
   lastError?: string;
   startedAt?: number;
   finishedAt?: number;
+  /** Services of the same release this rollout waits for (from dependsOn and version requirements). */
+  needs?: Need[];
+  /** The open approval gate while at an `approval` step. */
+  gate?: GateState;
+  /** The hook of the current `hook` step, once started. */
+  hook?: HookRun;
+  /** When the new version became the live one (a later coordinated rollback restores the old one). */
+  promotedAt?: number;
 }
 
 export interface ReleaseState {
@@ -92,7 +181,28 @@ export interface ReleaseState {
   reason?: string;
   /** The service configuration as it was when the release was created (uninterpolated: no secrets). */
   services: Record<string, unknown>;
+  /** In dependency order: a rollout only ever waits for rollouts listed before it. */
   rollouts: RolloutState[];
+  /** What happens to services this release already moved when one of its services fails. Default release. */
+  rollbackPolicy?: "release" | "service";
+  /** The environment's approval gate: nothing starts until it is approved. */
+  approval?: GateState;
+  /** Release-level hooks: `pre` before any rollout starts, `post` after all succeeded. */
+  hooks?: ReleaseHooks;
+  /** The release whose versions this one promotes from the previous environment. */
+  promotedFrom?: string;
+  /** A change freeze this release was allowed through, and why. */
+  freezeOverride?: { window: string; reason: string; actor: string };
+  /** Set when a failure made the whole release back out (rollbackPolicy: release). */
+  backingOut?: { cause: string; at: number };
+}
+
+export interface ReleaseHooks {
+  pre: HookSpec[];
+  post: HookSpec[];
+  /** Finished hooks, in order (pre hooks first). */
+  done: HookRun[];
+  running?: HookRun;
 }
 
 export type EventType =
@@ -116,6 +226,18 @@ export type EventType =
   | "rollout.rolled_back"
   | "rollout.aborted"
   | "rollout.failed"
+  | "rollout.skipped"
+  | "release.rolling_back"
+  | "release.freeze_overridden"
+  | "approval.requested"
+  | "approval.granted"
+  | "approval.approved"
+  | "approval.rejected"
+  | "approval.escalated"
+  | "approval.timed_out"
+  | "hook.started"
+  | "hook.succeeded"
+  | "hook.failed"
   | "command.accepted"
   | "command.rejected";
 
@@ -135,7 +257,7 @@ export interface TandemEvent {
   data?: Record<string, unknown>;
 }
 
-export type CommandType = "abort" | "resume" | "rollback" | "promote";
+export type CommandType = "abort" | "resume" | "rollback" | "promote" | "approve" | "reject";
 
 /** A request from another process (CLI, API) for the engine to act on at its next pass. */
 export interface ReleaseCommand {
@@ -158,6 +280,20 @@ export interface RegistryEntry {
   version: string;
   releaseId: string;
   at: number;
+}
+
+/** What a version offers other services and what it needs of them (published by CI or read from a manifest). */
+export interface VersionMetadata {
+  project: string;
+  service: string;
+  version: string;
+  /** Capability name -> exact version; a version always provides `<service>: <version>` too. */
+  provides: Record<string, string>;
+  /** Service or capability name -> semver range (`^2.3`). */
+  requires: Record<string, string>;
+  publishedAt: number;
+  publishedBy: string;
+  source: "publish" | "manifest";
 }
 
 /** A running instance of a service version, reachable at host:port. */

@@ -49,12 +49,15 @@ export function applyCommand(rollout: RolloutState, command: ReleaseCommand, ctx
       ctx.emit({ type: "rollout.resumed", service: rollout.service, message: `${rollout.service}: resumed` });
       return {
         ...rollout,
-        status: "running",
+        status: "running" as const,
         pausedSince: undefined,
         pauseReason: undefined,
         stepIndex: rollout.stepIndex + 1,
         stepStartedAt: ctx.now,
       };
     }
+    case "approve":
+    case "reject":
+      return reject("approvals are decided by the release's gates");
   }
 }

@@ -12,5 +12,11 @@ export function describeStep(step: Step): string {
         : `pause ${formatDuration(step.duration)}${step.reason ? ` (${step.reason})` : ""}`;
     case "scale":
       return `scale ${step.track} to ${step.replicas}`;
+    case "approval":
+      return `approval (${step.approval.required} of ${
+        step.approval.approvers.length > 0 ? step.approval.approvers.join(", ") : "anyone"
+      })`;
+    case "hook":
+      return `${step.stage === "step" ? "hook" : `${step.stage}-hook`} ${step.hook.name}`;
   }
 }

@@ -21,6 +21,7 @@ export function simService(strategy: StrategyConfig, overrides: Partial<ServiceC
     health: [],
     strategy,
     dependsOn: [],
+    hooks: { pre: [], post: [] },
     pauseTimeout: 3_600_000,
     ...overrides,
   };
@@ -40,8 +41,17 @@ export async function engineFixture(service: ServiceConfig) {
     baseDir: dir,
     stateDir: dir,
     store: { type: "sqlite", path: join(dir, "tandem.db") },
-    environments: { staging: { name: "staging" } },
+    environments: {
+      staging: {
+        name: "staging",
+        freeze: [],
+        hooks: { pre: [], post: [] },
+        services: { [service.name]: service },
+      },
+    },
     services: { [service.name]: service },
+    rollbackPolicy: "release",
+    hooks: { pre: [], post: [] },
   };
   /** Instances to report as having exited on their own, as a crashing process would be. */
   const crashes: ExitedInstance[] = [];

@@ -165,6 +165,9 @@ async function executeStep(
     }
     case "pause":
       return pause(step, rollout, ctx);
+    case "approval":
+    case "hook":
+      throw new Error(`${step.type} steps are not implemented yet`);
     case "scale": {
       const result = await scale(step.track, step.replicas, rollout, runtime, view, ctx);
       if (result.state === "done") {

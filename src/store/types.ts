@@ -5,6 +5,7 @@ import type {
   ReleaseState,
   Status,
   TandemEvent,
+  VersionMetadata,
 } from "../core/types.js";
 
 /** A process started by the process target, remembered so a restarted engine adopts it. */
@@ -82,6 +83,12 @@ export interface Store {
     service?: string,
     limit?: number,
   ): Promise<RegistryEntry[]>;
+
+  /** Stores (or replaces) what a version provides and requires. */
+  putVersion(metadata: VersionMetadata): Promise<void>;
+  getVersion(project: string, service: string, version: string): Promise<VersionMetadata | undefined>;
+  /** Newest published first. */
+  listVersions(project: string, service?: string): Promise<VersionMetadata[]>;
 
   putInstance(instance: InstanceRecord): Promise<void>;
   deleteInstance(id: string): Promise<void>;

@@ -27,9 +27,14 @@ export function planCanary(steps: readonly CanaryStepConfig[], replicas: number)
       const needed = canaryReplicasFor(weight, replicas);
       if (needed > plan.newReplicas) plan.scaleNew(needed);
       plan.setWeight(weight);
+    } else if ("approval" in step) {
+      plan.add({ type: "approval", approval: step.approval });
+    } else if ("hook" in step) {
+      plan.add({ type: "hook", hook: step.hook, stage: "step" });
     } else {
       plan.pause(step.pause.duration);
     }
+    plan.nameLast(step.name);
   });
   return plan.scaleNew(replicas).setWeight(100).scaleStable(0).steps;
 }

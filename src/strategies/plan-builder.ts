@@ -38,6 +38,22 @@ export class PlanBuilder {
     return this;
   }
 
+  /** A step that changes no replicas or weight (approval, hook). */
+  add(step: Step): this {
+    this.steps.push(step);
+    return this;
+  }
+
+  /**
+   * Names the step a configured step ended on, so another service can wait for it; a configured step
+   * that emitted nothing (a weight already set) names the step before it, where that state was reached.
+   */
+  nameLast(name: string | undefined): this {
+    const last = this.steps.at(-1);
+    if (name !== undefined && last) this.steps[this.steps.length - 1] = { ...last, name };
+    return this;
+  }
+
   /** A pause of `duration` ms, or until resumed when `duration` is undefined. */
   pause(duration: number | undefined, reason?: string): this {
     const step: Step = { type: "pause" };

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe } from "vitest";
 import { releaseConformance } from "./conformance-releases.js";
 import { sideTableConformance } from "./conformance-side-tables.js";
+import { versionConformance } from "./conformance-versions.js";
 import type { Store } from "./types.js";
 
 export interface StoreUnderTest {
@@ -40,5 +41,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
 
     releaseConformance(store);
     sideTableConformance(store);
+    versionConformance(store);
   });
 }

@@ -112,8 +112,30 @@ CREATE TABLE leases (
 );
 `;
 
+/**
+ * Version metadata (registry publish or a manifest shipped with the artifact), one row per
+ * project + service + version; provides and requires are JSON objects.
+ */
+const versionsTable = `
+CREATE TABLE versions (
+  project      TEXT NOT NULL,
+  service      TEXT NOT NULL,
+  version      TEXT NOT NULL,
+  provides     TEXT NOT NULL CHECK (json_valid(provides)),
+  requires     TEXT NOT NULL CHECK (json_valid(requires)),
+  published_at INTEGER NOT NULL,
+  published_by TEXT NOT NULL,
+  source       TEXT NOT NULL CHECK (source IN ('publish', 'manifest')),
+  PRIMARY KEY (project, service, version)
+);
+CREATE INDEX versions_by_published ON versions (project, service, published_at);
+`;
+
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
-export const MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial schema", sql: initialSchema }];
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial schema", sql: initialSchema },
+  { version: 2, name: "version metadata", sql: versionsTable },
+];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version    INTEGER PRIMARY KEY,

@@ -6,6 +6,7 @@ import type {
   ReleaseState,
   Severity,
   TandemEvent,
+  VersionMetadata,
 } from "../core/types.js";
 import type { InstanceRecord, RouterRecord } from "./types.js";
 
@@ -163,5 +164,29 @@ export function routerFromRow(row: RouterRow): RouterRecord {
     adminPort: row.admin_port,
     token: row.token,
     startedAt: row.started_at,
+  };
+}
+
+export interface VersionRow {
+  project: string;
+  service: string;
+  version: string;
+  provides: string;
+  requires: string;
+  published_at: number;
+  published_by: string;
+  source: string;
+}
+
+export function versionFromRow(row: VersionRow): VersionMetadata {
+  return {
+    project: row.project,
+    service: row.service,
+    version: row.version,
+    provides: JSON.parse(row.provides) as Record<string, string>,
+    requires: JSON.parse(row.requires) as Record<string, string>,
+    publishedAt: row.published_at,
+    publishedBy: row.published_by,
+    source: row.source as VersionMetadata["source"],
   };
 }

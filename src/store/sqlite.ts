@@ -1,8 +1,15 @@
-import type { RegistryEntry, ReleaseCommand, ReleaseState, TandemEvent } from "../core/types.js";
+import type {
+  RegistryEntry,
+  ReleaseCommand,
+  ReleaseState,
+  TandemEvent,
+  VersionMetadata,
+} from "../core/types.js";
 import { applyMigrations } from "./migrations.js";
 import { guard, SqliteConnection } from "./sqlite-connection.js";
 import * as registry from "./sqlite-registry.js";
 import * as releases from "./sqlite-releases.js";
+import * as versions from "./sqlite-versions.js";
 import type {
   EventFilter,
   InstanceRecord,
@@ -80,6 +87,18 @@ export class SqliteStore implements Store {
     return guard("registryHistory", () =>
       registry.registryHistory(this.sql, project, environment, service, limit),
     );
+  }
+
+  async putVersion(metadata: VersionMetadata): Promise<void> {
+    guard("putVersion", () => versions.putVersion(this.sql, metadata));
+  }
+
+  async getVersion(project: string, service: string, version: string): Promise<VersionMetadata | undefined> {
+    return guard("getVersion", () => versions.getVersion(this.sql, project, service, version));
+  }
+
+  async listVersions(project: string, service?: string): Promise<VersionMetadata[]> {
+    return guard("listVersions", () => versions.listVersions(this.sql, project, service));
   }
 
   async putInstance(instance: InstanceRecord): Promise<void> {

@@ -5,7 +5,6 @@ import type {
   RolloutState,
   Status,
   TandemEvent,
-  VersionMetadata,
 } from "../core/types.js";
 import type { InstanceRecord, RouterRecord } from "./types.js";
 
@@ -140,27 +139,4 @@ export function routerRecord(service: string, environment = "staging", pid = 424
 /** A deep copy, as a second reader of the store would hold it. */
 export function copy<T>(value: T): T {
   return structuredClone(value);
-}
-
-export function versionMetadata(
-  service: string,
-  version: string,
-  publishedAt: number,
-  options: {
-    provides?: Record<string, string>;
-    requires?: Record<string, string>;
-    project?: string;
-    source?: VersionMetadata["source"];
-  } = {},
-): VersionMetadata {
-  return {
-    project: options.project ?? PROJECT,
-    service,
-    version,
-    provides: options.provides ?? {},
-    requires: options.requires ?? {},
-    publishedAt,
-    publishedBy: "ci",
-    source: options.source ?? "publish",
-  };
 }

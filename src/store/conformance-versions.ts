@@ -1,6 +1,30 @@
 import { describe, expect, it } from "vitest";
-import { PROJECT, versionMetadata } from "./conformance-fixtures.js";
+import type { VersionMetadata } from "../core/types.js";
+import { PROJECT } from "./conformance-fixtures.js";
 import type { Store } from "./types.js";
+
+function versionMetadata(
+  service: string,
+  version: string,
+  publishedAt: number,
+  options: {
+    provides?: Record<string, string>;
+    requires?: Record<string, string>;
+    project?: string;
+    source?: VersionMetadata["source"];
+  } = {},
+): VersionMetadata {
+  return {
+    project: options.project ?? PROJECT,
+    service,
+    version,
+    provides: options.provides ?? {},
+    requires: options.requires ?? {},
+    publishedAt,
+    publishedBy: "ci",
+    source: options.source ?? "publish",
+  };
+}
 
 /** Conformance: version metadata (putVersion, getVersion, listVersions). */
 export function versionConformance(store: () => Store): void {

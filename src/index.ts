@@ -17,8 +17,8 @@ export { Engine } from "./engine/engine.js";
 export type {
   CommandOptions,
   OrchestratorOptions,
+  ReleasePlan,
   ReleaseRequest,
-  ServicePlan,
   WhereEntry,
 } from "./orchestrator.js";
 export { currentActor, Orchestrator, parseServiceVersion } from "./orchestrator.js";

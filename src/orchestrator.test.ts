@@ -137,10 +137,10 @@ services:
   });
 
   it("plans the strategy's steps once a version is live", async () => {
-    const [first] = await tandem.plan({ services: ["api@1.0.0"] });
+    const [first] = (await tandem.plan({ services: ["api@1.0.0"] })).services;
     expect(first).toMatchObject({ strategy: "first release", minDurationMs: 0 });
     await release("1.0.0");
-    const [plan] = await tandem.plan({ services: ["api@2.0.0"] });
+    const [plan] = (await tandem.plan({ services: ["api@2.0.0"] })).services;
     expect(plan).toMatchObject({ strategy: "canary", stableVersion: "1.0.0", minDurationMs: 10_000 });
   });
 });

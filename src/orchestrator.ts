@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { type Clock, systemClock } from "./core/clock.js";
-import type { ServiceConfig, TandemConfig } from "./core/config.js";
+import { type ServiceConfig, serviceIn, type TandemConfig } from "./core/config.js";
 import { NotFoundError, TandemError } from "./core/errors.js";
 import {
   type CommandType,
@@ -15,9 +15,14 @@ import {
   type TandemEvent,
 } from "./core/types.js";
 import { createRelease, type ServiceVersion } from "./engine/create-release.js";
+import { checkDecision, promotionRequest } from "./engine/decisions.js";
 import { Engine, type Plugins } from "./engine/engine.js";
 import { holderIsDead } from "./engine/lease.js";
+import { describePlan, type ReleasePlan } from "./engine/plan-view.js";
 import { defaultPlugins } from "./engine/plugins.js";
+import { versionDirectory } from "./engine/release-checks.js";
+import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
+import { resolveVersionMetadata } from "./registry/metadata.js";
 import { summarizeStats, type TrafficSummary } from "./routers/histogram.js";
 import { openStore } from "./store/index.js";
 import type { InstanceRecord, RouterRecord, Store } from "./store/types.js";
@@ -39,29 +44,11 @@ export interface ReleaseRequest {
   services: Array<string | ServiceVersion>;
   actor?: string;
   fast?: boolean;
-}
-
-export interface ServicePlan {
-  service: string;
-  version: string;
-  stableVersion: string | null;
-  strategy: string;
-  steps: Step[];
-  minDurationMs: number;
-  manualPauses: number;
-}
-
-export interface WhereEntry {
-  environment: string;
-  service: string;
-  stable?: RegistryEntry;
-  instances: InstanceRecord[];
-  /** The router process, without its admin token (a secret that stays in the store). */
-  router?: Omit<RouterRecord, "token">;
-  /** Per-version traffic the router has seen since it started. */
-  traffic?: Record<string, TrafficSummary>;
-  /** Why the router's statistics could not be read. */
-  routerProblem?: string;
+  /** Go through a change freeze; the reason is recorded. */
+  overrideFreeze?: string;
+  promotedFrom?: string;
+  /** Check everything, create nothing. */
+  dryRun?: boolean;
 }
 
 /** The person or job acting: TANDEM_USER, else the OS user. */
@@ -127,15 +114,31 @@ export class Orchestrator {
         services: request.services.map((s) => (typeof s === "string" ? parseServiceVersion(s) : s)),
         actor: request.actor ?? currentActor(this.options.env),
         fast: request.fast,
+        overrideFreeze: request.overrideFreeze,
+        promotedFrom: request.promotedFrom,
+        dryRun: request.dryRun,
       },
       {
         store: this.store,
         config: this.config,
         now: this.clock.now(),
-        snapshot: (s) => this.loaded.raw.services[s],
+        snapshot: (s) => this.loaded.raw.environments?.[environment]?.[s] ?? this.loaded.raw.services[s],
+        metadata: (service, version) =>
+          resolveVersionMetadata(
+            this.store,
+            this.config.project,
+            service,
+            version,
+            versionDirectory(this.config, environment, service, version),
+            this.clock.now(),
+            request.actor ?? currentActor(this.options.env),
+          ),
         verify: (service, version) =>
           this.plugins
-            .createTarget(this.config.services[service]!.target, this.pluginContext(environment, service))
+            .createTarget(
+              serviceIn(this.config, environment, service)!.target,
+              this.pluginContext(environment, service),
+            )
             .verify?.(version),
       },
     );
@@ -155,31 +158,13 @@ export class Orchestrator {
     return this.engine.subscribe(listener);
   }
 
-  async plan(request: ReleaseRequest): Promise<ServicePlan[]> {
-    const environment = request.environment ?? this.defaultEnvironment();
-    const plans: ServicePlan[] = [];
-    for (const entry of request.services) {
-      const { service, version } = typeof entry === "string" ? parseServiceVersion(entry) : entry;
-      const spec = this.config.services[service];
-      if (!spec)
-        throw new NotFoundError(
-          `service "${service}"`,
-          `services: ${Object.keys(this.config.services).join(", ")}`,
-        );
-      const stable = await this.store.getStable(this.config.project, environment, service);
-      const steps = planSteps(spec.strategy, spec.target.replicas, { hasStable: Boolean(stable) });
-      const estimate = estimateDuration(steps);
-      plans.push({
-        service,
-        version,
-        stableVersion: stable?.version ?? null,
-        strategy: stable ? spec.strategy.type : "first release",
-        steps,
-        minDurationMs: estimate.minMs,
-        manualPauses: estimate.manualPauses,
-      });
-    }
-    return plans;
+  /** The release that `createRelease` would start (every check included), as a DAG with timings. */
+  async plan(request: ReleaseRequest): Promise<ReleasePlan> {
+    const release = await this.validate(request);
+    return describePlan(
+      release,
+      (service) => serviceIn(this.config, release.environment, service)!.strategy.type,
+    );
   }
 
   async getStatus(releaseId: string): Promise<ReleaseState> {
@@ -247,56 +232,51 @@ export class Orchestrator {
   }
 
   /** What runs where: the stable version, instances and router of each service in each environment. */
-  async where(environment?: string): Promise<WhereEntry[]> {
-    const project = this.config.project;
-    const environments = environment ? [environment] : Object.keys(this.config.environments);
-    const entries: WhereEntry[] = [];
-    for (const env of environments) {
-      for (const service of Object.keys(this.config.services)) {
-        const router = await this.store.getRouter(project, env, service);
-        entries.push({
-          environment: env,
-          service,
-          stable: await this.store.getStable(project, env, service),
-          instances: await this.store.listInstances({ project, environment: env, service }),
-          router: withoutToken(router),
-          ...(router ? await this.traffic(env, service) : {}),
-        });
-      }
-    }
-    return entries;
+  where(environment?: string): Promise<WhereEntry[]> {
+    return whereIs(this.infra(), environment);
   }
 
   /** Stops the project's routers and instances (they keep serving after the CLI exits otherwise). */
-  async down(
+  down(
     options: { environment?: string; force?: boolean } = {},
   ): Promise<{ routers: number; instances: number }> {
-    const active = await this.store.listReleases({
-      project: this.config.project,
-      environment: options.environment,
-      active: true,
+    return stopEverything(this.infra(), options);
+  }
+
+  /** Approves the release's open gate (its environment's, or the `approval` step of `service`). */
+  approve(releaseId: string, options: CommandOptions & { comment?: string } = {}) {
+    return this.decide(releaseId, "approve", options);
+  }
+
+  /** Rejects the open gate: before anything moved the release ends; at a step, the rollout rolls back. */
+  reject(releaseId: string, options: CommandOptions & { comment?: string } = {}) {
+    return this.decide(releaseId, "reject", options);
+  }
+
+  /**
+   * Releases the same versions as a succeeded release into the next environment (`to`, or the one
+   * whose `after` is the release's environment).
+   */
+  async promote(
+    releaseId: string,
+    options: { to?: string; actor?: string; overrideFreeze?: string } = {},
+  ): Promise<ReleaseState> {
+    const source = await this.getStatus(releaseId);
+    const request = promotionRequest(this.config, source, options.to);
+    return this.createRelease({
+      ...request,
+      actor: options.actor,
+      overrideFreeze: options.overrideFreeze,
+      promotedFrom: source.id,
     });
-    if (active.length > 0 && !options.force) {
-      throw new TandemError("TANDEM_ERR_RELEASE_ACTIVE", `release ${active[0]!.id} is still running`, {
-        hint: "abort it first, or pass --force",
-      });
-    }
-    const signal = AbortSignal.timeout(60_000);
-    let routers = 0;
-    let instances = 0;
-    for (const entry of await this.where(options.environment)) {
-      const spec = this.config.services[entry.service]!;
-      const context = this.pluginContext(entry.environment, entry.service);
-      const target = this.plugins.createTarget(spec.target, context);
-      const running = await target.list();
-      await target.stop(running, signal);
-      instances += running.length;
-      if (entry.router) {
-        await this.plugins.createRouter(spec.router, context).stop(signal);
-        routers++;
-      }
-    }
-    return { routers, instances };
+  }
+
+  /**
+   * Runs every check a release goes through (configuration, freeze, promotion order, version
+   * requirements, dependency cycles) without creating it. Throws the error `createRelease` would.
+   */
+  async validate(request: ReleaseRequest): Promise<ReleaseState> {
+    return this.createRelease({ ...request, dryRun: true });
   }
 
   async close(): Promise<void> {
@@ -304,25 +284,30 @@ export class Orchestrator {
     if (!this.options.store) await this.store.close();
   }
 
-  private async traffic(environment: string, service: string) {
-    const spec = this.config.services[service]!;
-    try {
-      const stats = await this.plugins
-        .createRouter(spec.router, this.pluginContext(environment, service))
-        .stats(AbortSignal.timeout(5_000));
-      const traffic = Object.fromEntries(
-        Object.entries(stats).map(([version, s]) => [version, summarizeStats(s)]),
-      );
-      return { traffic };
-    } catch (error) {
-      return { routerProblem: error instanceof Error ? error.message : String(error) };
-    }
-  }
-
   /** Whether a live engine is driving the release now (holds its lease), so a command will be acted on. */
   async isDriven(releaseId: string): Promise<boolean> {
     const lease = await this.store.getLease(`release:${releaseId}`);
     return Boolean(lease && lease.expiresAt > this.clock.now() && !holderIsDead(lease.holder));
+  }
+
+  private async decide(
+    releaseId: string,
+    type: "approve" | "reject",
+    options: CommandOptions & { comment?: string },
+  ) {
+    const release = await this.getStatus(releaseId);
+    const actor = options.actor ?? currentActor(this.options.env);
+    checkDecision(release, type, actor, options.service);
+    return this.command(releaseId, type, { ...options, actor, reason: options.comment ?? options.reason });
+  }
+
+  private infra(): InfraContext {
+    return {
+      config: this.config,
+      store: this.store,
+      plugins: this.plugins,
+      context: (environment, service) => this.pluginContext(environment, service),
+    };
   }
 
   private async command(releaseId: string, type: CommandType, options: CommandOptions) {
@@ -382,8 +367,4 @@ export interface CommandOptions {
   service?: string;
 }
 
-function withoutToken(record: RouterRecord | undefined): Omit<RouterRecord, "token"> | undefined {
-  if (!record) return undefined;
-  const { token: _secret, ...visible } = record;
-  return visible;
-}
+export type { ReleasePlan, WhereEntry };

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReleaseState, Status } from "../src/core/types.js";
-import type { ServicePlan } from "../src/orchestrator.js";
+import type { ReleasePlan } from "../src/orchestrator.js";
 import { describeRun } from "./helpers/cli.js";
 import { isPortOpen } from "./helpers/ports.js";
 import { environmentOf, isProcessRunning } from "./helpers/processes.js";
@@ -86,13 +86,13 @@ describe("the tandem CLI", () => {
 
   it("plan, deploy, history and status tell the same story in JSON", async () => {
     project = await TestProject.create({ services: { web: QUICK_CANARY } });
-    const [firstPlan] = await project.cliJson<ServicePlan[]>(["plan", "web@1.0.0"]);
+    const [firstPlan] = (await project.cliJson<ReleasePlan>(["plan", "web@1.0.0"])).services;
     expect(firstPlan).toMatchObject({ service: "web", version: "1.0.0", stableVersion: null });
 
     const release = await project.deploy("web@1.0.0");
     expect(release).toMatchObject({ status: "succeeded", environment: "staging" });
 
-    const [plan] = await project.cliJson<ServicePlan[]>(["plan", "web@1.1.0"]);
+    const [plan] = (await project.cliJson<ReleasePlan>(["plan", "web@1.1.0"])).services;
     expect(plan).toMatchObject({
       service: "web",
       version: "1.1.0",

@@ -2,10 +2,10 @@ import type { Command } from "commander";
 import { formatDuration } from "../core/duration.js";
 import { TandemError } from "../core/errors.js";
 import { isTerminal } from "../core/types.js";
-import { describeStep } from "../engine/describe.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
+import { formatPlan } from "./plan-format.js";
 import { driveWithProgress } from "./run-release.js";
 
 type Globals = () => GlobalOptions;
@@ -13,22 +13,16 @@ type Globals = () => GlobalOptions;
 export function registerReleaseCommands(program: Command, globals: Globals): void {
   program
     .command("plan")
-    .description("show the steps each service would go through, and how long they take at least")
+    .description(
+      "show the release DAG: the order services would move in, each one's steps, and the time along the critical path",
+    )
     .argument("<services...>", "SERVICE@VERSION ...")
     .option("-e, --env <environment>", "environment")
     .action(async (services: string[], options: { env?: string }) =>
       withOrchestrator(globals(), async (o) => {
-        const plans = await o.plan({ services, environment: options.env });
-        if (globals().json) return printJson(plans);
-        for (const plan of plans) {
-          console.log(
-            `${plan.service}: ${plan.stableVersion ?? "(none)"} -> ${plan.version} (${plan.strategy})`,
-          );
-          for (const [i, step] of plan.steps.entries())
-            console.log(`  ${String(i + 1).padStart(2)}. ${describeStep(step)}`);
-          const manual = plan.manualPauses ? ` + ${plan.manualPauses} manual pause(s)` : "";
-          console.log(`  expected duration: at least ${formatDuration(plan.minDurationMs)}${manual}`);
-        }
+        const plan = await o.plan({ services, environment: options.env });
+        if (globals().json) return printJson(plan);
+        console.log(formatPlan(plan));
       }),
     );
 
@@ -37,9 +31,14 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .description("release SERVICE@VERSION into an environment and follow it until it ends")
     .argument("<services...>", "SERVICE@VERSION ...")
     .option("-e, --env <environment>", "environment")
-    .action(async (services: string[], options: { env?: string }) =>
+    .option("--override-freeze <reason>", "release during a change freeze; the reason is recorded")
+    .action(async (services: string[], options: { env?: string; overrideFreeze?: string }) =>
       withOrchestrator(globals(), async (o) => {
-        const release = await o.createRelease({ services, environment: options.env });
+        const release = await o.createRelease({
+          services,
+          environment: options.env,
+          overrideFreeze: options.overrideFreeze,
+        });
         if (!globals().json) console.log(`release ${release.id} created`);
         process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json });
       }),
@@ -177,7 +176,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     );
 }
 
-async function onlyActive(o: Orchestrator): Promise<string> {
+export async function onlyActive(o: Orchestrator): Promise<string> {
   const active = (await o.history({ active: true })).filter((r) => !isTerminal(r.status));
   if (active.length !== 1) {
     throw new TandemError(

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { redactSecrets } from "../config/index.js";
 import { isTandemError } from "../core/errors.js";
+import { registerGateCommands } from "./commands-gates.js";
 import { registerProjectCommands } from "./commands-project.js";
 import { registerReleaseCommands } from "./commands-release.js";
 import { EXIT, type GlobalOptions } from "./context.js";
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   const globals = () => program.opts<GlobalOptions>();
   registerProjectCommands(program, globals);
   registerReleaseCommands(program, globals);
+  registerGateCommands(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

@@ -31,6 +31,11 @@ export function applyCommand(rollout: RolloutState, command: ReleaseCommand, ctx
   switch (command.type) {
     case "abort":
     case "rollback": {
+      if (rollout.status === "pending") {
+        accept(`${command.type === "abort" ? "aborted" : "cancelled"} before it started`);
+        const reason = `${command.type} requested by ${by} before it started`;
+        return { ...rollout, status: "aborted", phase: "completed", reason, finishedAt: ctx.now };
+      }
       if (rollout.phase === "rolling_back") return reject("it is already rolling back");
       accept(command.type === "abort" ? "aborting" : "rolling back");
       const outcome = command.type === "abort" ? "aborted" : "rolled_back";

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { ServiceConfig, TandemConfig } from "../core/config.js";
+import { serviceIn, type TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
-import type { ReleaseState, RolloutState, Step, TandemEvent } from "../core/types.js";
+import type { ReleaseState, RolloutState, TandemEvent, VersionMetadata } from "../core/types.js";
 import type { Store } from "../store/types.js";
-import { planSteps } from "../strategies/index.js";
+import { describeGate, openGate } from "./approval.js";
+import { newRollout } from "./new-rollout.js";
+import { checkFreeze, checkPromotionOrder, type Move, planAndCheck } from "./release-checks.js";
 
 export interface ServiceVersion {
   service: string;
@@ -19,6 +21,12 @@ export interface CreateReleaseRequest {
    * instances are ready (they are checked like any other).
    */
   fast?: boolean;
+  /** Go through a change freeze, for this reason (recorded in the events). */
+  overrideFreeze?: string;
+  /** The release (in the previous environment) whose versions this one promotes. */
+  promotedFrom?: string;
+  /** Check everything and return the release that would be created, without storing it. */
+  dryRun?: boolean;
 }
 
 export interface CreateReleaseDeps {
@@ -29,6 +37,8 @@ export interface CreateReleaseDeps {
   snapshot(service: string): unknown;
   /** Throws when the service's target cannot start this version at all (Target.verify). */
   verify?(service: string, version: string): void;
+  /** What a version provides and requires (published, or from its manifest); none when absent. */
+  metadata?(service: string, version: string): Promise<VersionMetadata | undefined>;
 }
 
 export function newReleaseId(now: number): string {
@@ -49,9 +59,11 @@ export async function createRelease(
     );
   }
   if (request.services.length === 0) throw invalid("nothing to release", "name at least one SERVICE@VERSION");
+  const environment = config.environments[request.environment]!;
+  const freeze = checkFreeze(config, request.environment, now, request.overrideFreeze);
   const seen = new Set<string>();
   for (const { service, version } of request.services) {
-    if (!config.services[service]) {
+    if (!serviceIn(config, request.environment, service)) {
       throw invalid(
         `unknown service "${service}"`,
         `services in ${config.file}: ${Object.keys(config.services).join(", ")}`,
@@ -75,6 +87,7 @@ export async function createRelease(
       });
     }
   }
+  await checkPromotionOrder(store, config, request.environment, request.services);
   const active = await store.listReleases({
     project: config.project,
     environment: request.environment,
@@ -91,9 +104,8 @@ export async function createRelease(
     }
   }
 
-  const rollouts: RolloutState[] = [];
+  const moves: Move[] = [];
   for (const { service, version } of request.services) {
-    const spec = config.services[service]!;
     const stable = await store.getStable(config.project, request.environment, service);
     let stableVersion = stable?.version ?? null;
     if (stableVersion === version) {
@@ -111,15 +123,41 @@ export async function createRelease(
       // Nothing runs (after `tandem down`): starting the stable version again is a first release of it.
       stableVersion = null;
     }
-    rollouts.push(newRollout(spec, version, stableVersion, request.fast ?? false, now));
+    moves.push({ service, version, stableVersion });
   }
+  const dag = await planAndCheck(moves, {
+    store,
+    config,
+    environment: request.environment,
+    metadata: deps.metadata ?? (async () => undefined),
+  });
+  const rollouts: RolloutState[] = dag.order.map((service) => {
+    const move = moves.find((m) => m.service === service)!;
+    const spec = serviceIn(config, request.environment, service)!;
+    return newRollout(spec, move.version, move.stableVersion, {
+      fast: request.fast ?? false,
+      now,
+      needs: dag.needs[service] ?? [],
+    });
+  });
 
   const id = newReleaseId(now);
+  const gate =
+    environment.approval && !request.fast ? openGate(environment.approval, request.actor, now) : undefined;
+  const pre = [...config.hooks.pre, ...environment.hooks.pre];
+  const post = [...config.hooks.post, ...environment.hooks.post];
   const release: ReleaseState = {
     id,
     project: config.project,
     environment: request.environment,
-    status: "pending",
+    status: gate ? "awaiting_approval" : "pending",
+    rollbackPolicy: config.rollbackPolicy,
+    ...(gate ? { approval: gate } : {}),
+    ...(pre.length + post.length > 0 && !request.fast ? { hooks: { pre, post, done: [] } } : {}),
+    ...(request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
+    ...(freeze && request.overrideFreeze
+      ? { freezeOverride: { window: freeze.window, reason: request.overrideFreeze, actor: request.actor } }
+      : {}),
     revision: 0,
     createdAt: now,
     updatedAt: now,
@@ -136,54 +174,46 @@ export async function createRelease(
     severity: "info",
     message: `release ${id} created by ${request.actor}: ${rollouts
       .map((r) => `${r.service} ${r.stableVersion ?? "(none)"} -> ${r.version}`)
-      .join(", ")} in ${request.environment}`,
-    data: { services: request.services, actor: request.actor, fast: request.fast ?? false },
+      .join(
+        ", ",
+      )} in ${request.environment}${request.promotedFrom ? ` (promoted from ${request.promotedFrom})` : ""}`,
+    data: {
+      services: request.services,
+      actor: request.actor,
+      fast: request.fast ?? false,
+      order: dag.order,
+      needs: dag.needs,
+      promotedFrom: request.promotedFrom,
+    },
   };
-  await store.createRelease(release, [created]);
+  const events: TandemEvent[] = [created];
+  const base = { at: now, releaseId: id, project: config.project, environment: request.environment };
+  if (release.freezeOverride) {
+    events.push({
+      ...base,
+      type: "release.freeze_overridden",
+      severity: "warning",
+      message: `${request.actor} overrode the change freeze (${release.freezeOverride.window}): ${request.overrideFreeze}`,
+      data: { ...release.freezeOverride },
+    });
+  }
+  if (gate) {
+    events.push({
+      ...base,
+      type: "approval.requested",
+      severity: "warning",
+      message: `release ${id} into ${request.environment} waits for approval: ${describeGate(gate)}; \`tandem approve ${id}\``,
+      data: {
+        gate: "environment",
+        approvers: gate.spec.approvers,
+        required: gate.spec.required,
+        deadline: gate.deadline,
+      },
+    });
+  }
+  if (request.dryRun) return release;
+  await store.createRelease(release, events);
   return (await store.getRelease(id)) ?? release;
-}
-
-function newRollout(
-  spec: ServiceConfig,
-  version: string,
-  stableVersion: string | null,
-  fast: boolean,
-  now: number,
-): RolloutState {
-  const replicas = spec.target.replicas;
-  const strategySteps = fast
-    ? planSteps(
-        {
-          type: "blueGreen",
-          autoPromote: 0,
-          scaleDownDelay: 0,
-          progressDeadline: spec.strategy.progressDeadline,
-        },
-        replicas,
-        {
-          hasStable: stableVersion !== null,
-        },
-      ).filter((s) => s.type !== "pause")
-    : planSteps(spec.strategy, replicas, { hasStable: stableVersion !== null });
-  // The stable version is brought to full size first (a no-op unless it was stopped with `tandem down`).
-  const steps: Step[] = stableVersion
-    ? [{ type: "scale", track: "stable", replicas }, ...strategySteps]
-    : strategySteps;
-  return {
-    service: spec.name,
-    version,
-    stableVersion,
-    status: "pending",
-    phase: "progressing",
-    steps,
-    stepIndex: 0,
-    stepStartedAt: now,
-    weight: 0,
-    replicas: { new: 0, stable: stableVersion ? replicas : 0 },
-    desiredReplicas: replicas,
-    progressDeadline: spec.strategy.progressDeadline,
-    pauseTimeout: spec.pauseTimeout,
-  };
 }
 
 function invalid(message: string, hint: string): TandemError {

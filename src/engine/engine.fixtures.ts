@@ -2,14 +2,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../core/clock.js";
-import type { ServiceConfig, StrategyConfig, TandemConfig } from "../core/config.js";
+import type { EnvironmentConfig, ServiceConfig, StrategyConfig, TandemConfig } from "../core/config.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { createTarget } from "../targets/index.js";
 import { resetSimInstances } from "../targets/sim.js";
 import type { ExitedInstance, TargetFactory } from "../targets/types.js";
+import { FakeHookRunner } from "../testing/fake-hooks.js";
 import { MemoryRouter } from "../testing/memory-router.js";
-import { createRelease } from "./create-release.js";
+import { type CreateReleaseRequest, createRelease } from "./create-release.js";
 import { Engine } from "./engine.js";
 import { createMonitor } from "./plugins.js";
 
@@ -27,14 +28,33 @@ export function simService(strategy: StrategyConfig, overrides: Partial<ServiceC
   };
 }
 
-/** A project with one sim service, a real SQLite file, a manual clock and a shared in-memory router. */
-export async function engineFixture(service: ServiceConfig) {
+export interface FixtureOptions {
+  /** More services besides the first (each gets its own in-memory router). */
+  more?: ServiceConfig[];
+  /** Extra environments (staging always exists). */
+  environments?: Record<string, Partial<EnvironmentConfig>>;
+  rollbackPolicy?: "release" | "service";
+  hooks?: TandemConfig["hooks"];
+}
+
+/** A project of sim services, a real SQLite file, a manual clock and in-memory routers (one per service). */
+export async function engineFixture(service: ServiceConfig, options: FixtureOptions = {}) {
   resetSimInstances();
   const dir = mkdtempSync(join(tmpdir(), "tandem-engine-"));
   const clock = new ManualClock();
   const store = new SqliteStore(join(dir, "tandem.db"));
   await store.migrate();
   const router = new MemoryRouter();
+  const routers = new Map<string, MemoryRouter>([[service.name, router]]);
+  const all = [service, ...(options.more ?? [])];
+  const services = Object.fromEntries(all.map((s) => [s.name, s]));
+  const environment = (name: string, extra: Partial<EnvironmentConfig> = {}): EnvironmentConfig => ({
+    name,
+    freeze: [],
+    hooks: { pre: [], post: [] },
+    services,
+    ...extra,
+  });
   const config: TandemConfig = {
     project: "shop",
     file: join(dir, "tandem.yaml"),
@@ -42,29 +62,42 @@ export async function engineFixture(service: ServiceConfig) {
     stateDir: dir,
     store: { type: "sqlite", path: join(dir, "tandem.db") },
     environments: {
-      staging: {
-        name: "staging",
-        freeze: [],
-        hooks: { pre: [], post: [] },
-        services: { [service.name]: service },
-      },
+      staging: environment("staging", options.environments?.staging),
+      ...Object.fromEntries(
+        Object.entries(options.environments ?? {})
+          .filter(([name]) => name !== "staging")
+          .map(([name, extra]) => [name, environment(name, extra)]),
+      ),
     },
-    services: { [service.name]: service },
-    rollbackPolicy: "release",
-    hooks: { pre: [], post: [] },
+    services,
+    rollbackPolicy: options.rollbackPolicy ?? "release",
+    hooks: options.hooks ?? { pre: [], post: [] },
   };
   /** Instances to report as having exited on their own, as a crashing process would be. */
   const crashes: ExitedInstance[] = [];
   const crashingTarget: TargetFactory = (targetConfig, context) =>
     Object.assign(createTarget(targetConfig, context), { takeExited: () => crashes.splice(0) });
+  const hooks = new FakeHookRunner(clock);
   const engines: Engine[] = [];
   const newEngine = () => {
     const engine = new Engine({
       store,
       config,
       clock,
-      plugins: { createTarget: crashingTarget, createRouter: () => router, createMonitor },
-      serviceConfig: (_release, name) => config.services[name]!,
+      plugins: {
+        createTarget: crashingTarget,
+        createRouter: (_config, context) => {
+          const existing = routers.get(context.service);
+          if (existing) return existing;
+          const created = new MemoryRouter();
+          routers.set(context.service, created);
+          return created;
+        },
+        createMonitor,
+        createHookRunner: () => hooks,
+      },
+      serviceConfig: (release, name) =>
+        config.environments[release.environment]?.services[name] ?? config.services[name]!,
       leaseTtlMs: 15_000,
     });
     engines.push(engine);
@@ -73,6 +106,17 @@ export async function engineFixture(service: ServiceConfig) {
   const release = (version: string, fast = false) =>
     createRelease(
       { environment: "staging", services: [{ service: service.name, version }], actor: "alice", fast },
+      { store, config, now: clock.now(), snapshot: () => ({}) },
+    );
+  /** A release of several services: `releaseOf({ api: "2.0.0", web: "1.1.0" })`. */
+  const releaseOf = (versions: Record<string, string>, request: Partial<CreateReleaseRequest> = {}) =>
+    createRelease(
+      {
+        environment: "staging",
+        services: Object.entries(versions).map(([name, version]) => ({ service: name, version })),
+        actor: "alice",
+        ...request,
+      },
       { store, config, now: clock.now(), snapshot: () => ({}) },
     );
   /** Passes one second apart until `done` holds or the release ends; bounded. */
@@ -101,5 +145,19 @@ export async function engineFixture(service: ServiceConfig) {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   };
-  return { crashes, clock, store, router, config, newEngine, release, drive, deployed, cleanup };
+  return {
+    crashes,
+    clock,
+    store,
+    router,
+    routers,
+    hooks,
+    config,
+    newEngine,
+    release,
+    releaseOf,
+    drive,
+    deployed,
+    cleanup,
+  };
 }

@@ -3,6 +3,7 @@ import { systemClock } from "../core/clock.js";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
 import { CasConflictError, NotFoundError } from "../core/errors.js";
 import { isTerminal, type Logger, type ReleaseState, silentLogger, type TandemEvent } from "../core/types.js";
+import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { Store } from "../store/types.js";
 import type { TargetFactory } from "../targets/types.js";
@@ -14,6 +15,7 @@ export interface Plugins {
   createTarget: TargetFactory;
   createRouter: RouterFactory;
   createMonitor(service: ServiceConfig, clock: Clock): HealthMonitor;
+  createHookRunner: HookRunnerFactory;
 }
 
 export interface EngineOptions {
@@ -42,6 +44,7 @@ export class Engine {
   private readonly log: Logger;
   private readonly runtimes = new Map<string, ServiceRuntime>();
   private readonly listeners = new Set<EventListener>();
+  private hookRunner?: HookRunner;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
@@ -73,6 +76,7 @@ export class Engine {
       signal,
       commands,
       runtime: (service) => this.runtime(release, service),
+      hooks: this.hooks(),
       onRolloutError: (rollout, error) =>
         this.log.debug(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
     });
@@ -128,6 +132,14 @@ export class Engine {
         this.log.warn("event listener failed", { error: String(error) });
       }
     }
+  }
+
+  private hooks(): HookRunner {
+    this.hookRunner ??= this.options.plugins.createHookRunner({
+      stateDir: this.options.config.stateDir,
+      baseDir: this.options.config.baseDir,
+    });
+    return this.hookRunner;
   }
 
   private runtime(release: ReleaseState, service: string): ServiceRuntime {

@@ -1,4 +1,5 @@
 import type { EventType, Severity } from "../core/types.js";
+import type { HookRunner } from "../hooks/types.js";
 
 export interface EventDraft {
   type: EventType;
@@ -13,4 +14,7 @@ export interface PassContext {
   now: number;
   signal: AbortSignal;
   emit(event: EventDraft): void;
+  /** The release this pass works on. */
+  release: { id: string; project: string; environment: string; createdBy: string };
+  hooks: HookRunner;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { ServiceConfig } from "../core/config.js";
+import { createHookRunner } from "../hooks/index.js";
 import { createProbe } from "../probes/index.js";
 import { ProbeMonitor } from "../probes/monitor.js";
 import { createRouter } from "../routers/index.js";
@@ -22,4 +23,4 @@ export function createMonitor(service: ServiceConfig, clock: Clock): ProbeMonito
   return new ProbeMonitor(service.health.map(createProbe), clock);
 }
 
-export const defaultPlugins: Plugins = { createTarget, createRouter, createMonitor };
+export const defaultPlugins: Plugins = { createTarget, createRouter, createMonitor, createHookRunner };

@@ -8,11 +8,13 @@ import {
   type RolloutState,
   type TandemEvent,
 } from "../core/types.js";
+import type { HookRunner } from "../hooks/types.js";
 import { applyCommand } from "./commands.js";
+import { deriveStatus, isFailure, needsMet, readyToBackOut, skip } from "./coordination.js";
 import type { EventDraft, PassContext } from "./pass-context.js";
+import { applyDecision, driveReleaseHooks, environmentGate, rejectionReason } from "./release-stages.js";
 import { reconcileRollout } from "./rollout.js";
 import type { ServiceRuntime } from "./runtime.js";
-import { deriveReleaseStatus } from "./status.js";
 import { beginRollback } from "./transitions.js";
 
 export interface PassResult {
@@ -27,12 +29,14 @@ export interface PassDeps {
   signal: AbortSignal;
   commands: ReleaseCommand[];
   runtime(service: string): ServiceRuntime;
+  hooks: HookRunner;
   onRolloutError(rollout: RolloutState, error: unknown): void;
 }
 
 /**
- * One reconcile pass over a release: apply requests, move each rollout, derive the release status.
- * Computes what to write; the caller writes it once (CAS) and only then publishes the events.
+ * One reconcile pass over a release: apply requests, then the environment's gate, the pre-release
+ * hooks, each rollout in dependency order, the post-release hooks; derive the status. Computes what to
+ * write; the caller writes it once (CAS) and only then publishes the events.
  */
 export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Promise<PassResult> {
   const events: TandemEvent[] = [];
@@ -48,73 +52,219 @@ export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Pro
       message: redactSecrets(draft.message),
       data: draft.data && (JSON.parse(redactSecrets(JSON.stringify(draft.data))) as Record<string, unknown>),
     });
-  const ctx: PassContext = { now: deps.now, signal: deps.signal, emit };
+  const ctx: PassContext = {
+    now: deps.now,
+    signal: deps.signal,
+    emit,
+    hooks: deps.hooks,
+    release: {
+      id: input.id,
+      project: input.project,
+      environment: input.environment,
+      createdBy: input.createdBy,
+    },
+  };
+  const registry: RegistryEntry[] = [];
 
+  let release = input;
   let rollouts = [...input.rollouts];
   for (const command of deps.commands) {
+    if (command.type === "approve" || command.type === "reject") {
+      ({ release, rollouts } = applyDecision({ release, rollouts }, command, ctx));
+      continue;
+    }
     rollouts = rollouts.map((r) =>
       command.service === undefined || command.service === r.service ? applyCommand(r, command, ctx) : r,
     );
   }
+  release = { ...release, rollouts };
 
-  const registry: RegistryEntry[] = [];
-  const next: RolloutState[] = [];
-  for (const rollout of rollouts) {
-    if (!dependenciesDone(rollout, rollouts, input)) {
-      next.push(rollout);
-      continue;
-    }
-    // A pass that throws leaves the rollout as it was, so the events it emitted did not happen either.
-    const drafts: EventDraft[] = [];
-    let moved: RolloutState;
-    try {
-      moved = await reconcileRollout(rollout, deps.runtime(rollout.service), {
-        ...ctx,
-        emit: (e) => drafts.push(e),
-      });
-      drafts.forEach(emit);
-    } catch (error) {
-      deps.onRolloutError(rollout, error);
-      moved = failIfStuck(rollout, error, ctx);
-    }
-    if (moved.status === "succeeded" && rollout.status !== "succeeded") {
-      registry.push({
-        project: input.project,
-        environment: input.environment,
-        service: moved.service,
-        version: moved.version,
-        releaseId: input.id,
-        at: deps.now,
-      });
-    }
-    next.push(moved);
+  const before = await beforeRollouts(release, ctx);
+  release = before.release;
+  if (before.proceed) {
+    release = await moveRollouts(release, deps, ctx, registry);
+    release = await afterRollouts(release, ctx);
   }
-
-  const status = deriveReleaseStatus(next);
-  const release: ReleaseState = { ...input, rollouts: next, status, updatedAt: deps.now };
-  if (isTerminal(status) && !isTerminal(input.status)) {
-    release.finishedAt = deps.now;
-    release.reason = next.find((r) => r.reason)?.reason;
-    emit({
-      type: `release.${status}` as TandemEvent["type"],
-      severity: status === "succeeded" ? "info" : "error",
-      message: `release ${input.id} ${status.replace("_", " ")}: ${next
-        .map((r) => `${r.service}@${r.version} ${r.status.replace("_", " ")}`)
-        .join(", ")}${release.reason ? ` (${release.reason})` : ""}`,
-      data: { status, reason: release.reason },
-    });
+  if (release.halted) {
+    const why = release.halted.reason;
+    release = {
+      ...release,
+      rollouts: release.rollouts.map((r) => (r.status === "pending" ? skip(r, why, ctx) : r)),
+    };
   }
-  return { release, events, consumedCommands: deps.commands.map((c) => c.id), registry };
+  return finish(input, release, deps, ctx, registry, events);
 }
 
-/** A rollout waits for the services it depends on (within the same release) to succeed. */
-function dependenciesDone(rollout: RolloutState, all: RolloutState[], release: ReleaseState): boolean {
-  const spec = release.services[rollout.service] as { dependsOn?: string[] } | undefined;
-  const needs = spec?.dependsOn ?? [];
-  return needs.every((name) => {
-    const dependency = all.find((r) => r.service === name);
-    return !dependency || dependency.status === "succeeded";
+/** The environment's approval gate, then the pre-release hooks; `proceed` once both are behind. */
+async function beforeRollouts(
+  release: ReleaseState,
+  ctx: PassContext,
+): Promise<{ release: ReleaseState; proceed: boolean }> {
+  if (release.halted) return { release, proceed: false };
+  const started = release.rollouts.some((r) => r.status !== "pending");
+  if (release.rollouts.every((r) => isTerminal(r.status)) && !release.rollouts.some((r) => r.promotedAt)) {
+    // Aborted before anything started: a pre-release hook still running is stopped.
+    if (release.hooks?.running?.handle) await ctx.hooks.cancel(release.hooks.running.handle);
+    return { release, proceed: false };
+  }
+  if (started) return { release, proceed: true };
+  if (release.approval && !release.approval.outcome) {
+    release = environmentGate(release, ctx);
+    if (!release.approval?.outcome) return { release, proceed: false };
+  }
+  if (release.approval?.outcome === "rejected") {
+    const halted = { status: "aborted" as const, reason: rejectionReason(release.approval) };
+    return { release: { ...release, halted }, proceed: false };
+  }
+  const pre = await driveReleaseHooks(release, "pre", ctx);
+  if (pre.state === "failed") {
+    return { release: { ...pre.release, halted: { status: "failed", reason: pre.reason } }, proceed: false };
+  }
+  return { release: pre.release, proceed: pre.state === "done" };
+}
+
+/** Each rollout in dependency order; a failure makes the others back out (or stop starting). */
+async function moveRollouts(
+  release: ReleaseState,
+  deps: PassDeps,
+  ctx: PassContext,
+  registry: RegistryEntry[],
+): Promise<ReleaseState> {
+  const rollouts = [...release.rollouts];
+  const policy = release.rollbackPolicy ?? "release";
+  for (let i = 0; i < rollouts.length; i++) {
+    let rollout = rollouts[i]!;
+    const failure = rollouts.find(isFailure);
+    if (rollout.status === "pending" && (failure || release.backingOut)) {
+      const cause = release.backingOut?.cause ?? `${failure!.service} ${failure!.status.replace("_", " ")}`;
+      rollouts[i] = skip(rollout, cause, ctx);
+      continue;
+    }
+    if (release.backingOut && policy === "release") {
+      const reason = `backing out the release: ${release.backingOut.cause}`;
+      if (readyToBackOut(rollout, rollouts)) rollout = beginRollback(rollout, reason, "rolled_back", ctx);
+      else if (
+        !isTerminal(rollout.status) &&
+        rollout.phase === "progressing" &&
+        rollout.status !== "pending"
+      ) {
+        rollout = beginRollback(rollout, reason, "rolled_back", ctx);
+      }
+    }
+    if (isTerminal(rollout.status) || (rollout.status === "pending" && !needsMet(rollout, rollouts))) {
+      rollouts[i] = rollout;
+      continue;
+    }
+    const moved = await moveOne(rollout, deps, ctx);
+    if (moved.status === "succeeded" && rollout.status !== "succeeded") {
+      moved.promotedAt = ctx.now;
+      registry.push(entry(release, moved.service, moved.version, ctx.now));
+    }
+    if (moved.promotedAt !== undefined && moved.status === "rolled_back" && moved.stableVersion) {
+      // A version that had gone live was backed out: the old one is the stable version again.
+      registry.push(entry(release, moved.service, moved.stableVersion, ctx.now));
+    }
+    rollouts[i] = moved;
+    if (isFailure(moved) && !isFailure(rollout) && !release.backingOut && policy === "release") {
+      release = startBackingOut(
+        release,
+        rollouts,
+        `${moved.service} ${moved.status.replace("_", " ")}${moved.reason ? ` (${moved.reason})` : ""}`,
+        ctx,
+      );
+    }
+  }
+  return { ...release, rollouts };
+}
+
+async function moveOne(rollout: RolloutState, deps: PassDeps, ctx: PassContext): Promise<RolloutState> {
+  // A pass that throws leaves the rollout as it was, so the events it emitted did not happen either.
+  const drafts: EventDraft[] = [];
+  try {
+    const moved = await reconcileRollout(rollout, deps.runtime(rollout.service), {
+      ...ctx,
+      emit: (e) => drafts.push(e),
+    });
+    drafts.forEach(ctx.emit);
+    return moved;
+  } catch (error) {
+    deps.onRolloutError(rollout, error);
+    return failIfStuck(rollout, error, ctx);
+  }
+}
+
+function startBackingOut(
+  release: ReleaseState,
+  rollouts: RolloutState[],
+  cause: string,
+  ctx: PassContext,
+): ReleaseState {
+  const live = rollouts.filter(
+    (r) => r.status === "succeeded" || (!isTerminal(r.status) && r.status !== "pending"),
+  );
+  const waiting = rollouts.filter((r) => r.status === "pending");
+  const undo = [...live].reverse().map((r) => `${r.service} ${r.version} -> ${r.stableVersion ?? "(none)"}`);
+  ctx.emit({
+    type: "release.rolling_back",
+    severity: "error",
+    message: `release ${release.id}: ${cause}; ${undo.length > 0 ? `rolling back ${undo.join(", then ")}` : "nothing else to roll back"}${
+      waiting.length > 0 ? `; not starting ${waiting.map((r) => r.service).join(", ")}` : ""
+    }`,
+    data: {
+      cause,
+      rollingBack: live.map((r) => r.service).reverse(),
+      notStarted: waiting.map((r) => r.service),
+    },
   });
+  return { ...release, backingOut: { cause, at: ctx.now } };
+}
+
+/** Post-release hooks once every rollout succeeded; their failure backs the release out (or fails it). */
+async function afterRollouts(release: ReleaseState, ctx: PassContext): Promise<ReleaseState> {
+  if (release.backingOut || !release.rollouts.every((r) => r.status === "succeeded")) return release;
+  const post = await driveReleaseHooks(release, "post", ctx);
+  if (post.state !== "failed") return post.release;
+  if ((release.rollbackPolicy ?? "release") === "service") {
+    return { ...post.release, halted: { status: "failed", reason: post.reason } };
+  }
+  return startBackingOut(post.release, post.release.rollouts, post.reason, ctx);
+}
+
+function finish(
+  input: ReleaseState,
+  release: ReleaseState,
+  deps: PassDeps,
+  ctx: PassContext,
+  registry: RegistryEntry[],
+  events: TandemEvent[],
+): PassResult {
+  const status = deriveStatus(release);
+  const next: ReleaseState = { ...release, status, updatedAt: deps.now };
+  if (isTerminal(status) && !isTerminal(input.status)) {
+    next.finishedAt = deps.now;
+    next.reason =
+      release.backingOut?.cause ?? release.halted?.reason ?? release.rollouts.find((r) => r.reason)?.reason;
+    ctx.emit({
+      type: `release.${status}` as TandemEvent["type"],
+      severity: status === "succeeded" ? "info" : "error",
+      message: `release ${input.id} ${status.replace("_", " ")}: ${release.rollouts
+        .map((r) => `${r.service}@${r.version} ${r.skipped ? "not started" : r.status.replace("_", " ")}`)
+        .join(", ")}${next.reason ? ` (${next.reason})` : ""}`,
+      data: { status, reason: next.reason },
+    });
+  }
+  return { release: next, events, consumedCommands: deps.commands.map((c) => c.id), registry };
+}
+
+function entry(release: ReleaseState, service: string, version: string, at: number): RegistryEntry {
+  return {
+    project: release.project,
+    environment: release.environment,
+    service,
+    version,
+    releaseId: release.id,
+    at,
+  };
 }
 
 /**

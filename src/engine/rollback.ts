@@ -14,6 +14,10 @@ export async function rollBack(
   ctx: PassContext,
 ): Promise<RolloutState> {
   let current = rollout;
+  if (current.hook?.handle && !current.hook.outcome) {
+    await ctx.hooks.cancel(current.hook.handle);
+    current = { ...current, hook: undefined };
+  }
   if (current.stableVersion && current.stableVersion !== current.version) {
     const restored = await scale("stable", current.desiredReplicas, current, runtime, view, ctx);
     if (restored.state === "failed" && view.stableEndpoints.length === 0) {

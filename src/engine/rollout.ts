@@ -3,6 +3,7 @@ import { TargetError } from "../core/errors.js";
 import { type Endpoint, isTerminal, type RolloutState, type Step } from "../core/types.js";
 import { sameRouteTable } from "../routers/route-table.js";
 import { describeStep } from "./describe.js";
+import { approvalStep, hookStep, type StepOutcome } from "./gate-steps.js";
 import type { PassContext } from "./pass-context.js";
 import { rollBack } from "./rollback.js";
 import { desiredRouteTable, routedEndpointIds } from "./routes.js";
@@ -16,8 +17,6 @@ export interface View {
   newEndpoints: Endpoint[];
   stableEndpoints: Endpoint[];
 }
-
-type StepOutcome = { done: true; rollout: RolloutState } | { done: false; rollout: RolloutState };
 
 /**
  * One reconcile pass of one rollout: observe the instances, act on the current step, return the new
@@ -166,8 +165,9 @@ async function executeStep(
     case "pause":
       return pause(step, rollout, ctx);
     case "approval":
+      return approvalStep(step, rollout, ctx);
     case "hook":
-      throw new Error(`${step.type} steps are not implemented yet`);
+      return hookStep(step, rollout, ctx);
     case "scale": {
       const result = await scale(step.track, step.replicas, rollout, runtime, view, ctx);
       if (result.state === "done") {

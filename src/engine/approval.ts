@@ -1,0 +1,85 @@
+import { formatDuration } from "../core/duration.js";
+import type { ApprovalDecision, ApprovalSpec, GateState } from "../core/types.js";
+
+/**
+ * Approval gates, pure: open one, record a decision, see what time does to it. The engine stores the
+ * gate in the release (environment gate) or the rollout (`approval` step) and emits the events.
+ */
+
+export function openGate(spec: ApprovalSpec, requestedBy: string, now: number): GateState {
+  return {
+    spec,
+    requestedBy,
+    requestedAt: now,
+    deadline: now + spec.timeout,
+    escalated: false,
+    decisions: [],
+  };
+}
+
+export function approvalsOf(gate: GateState): ApprovalDecision[] {
+  return gate.decisions.filter((d) => d.decision === "approve");
+}
+
+/** Why `actor` may not decide on this gate, or undefined when they may. */
+export function refusal(gate: GateState, actor: string, decision: "approve" | "reject"): string | undefined {
+  if (gate.outcome) return `the approval was already ${gate.outcome}`;
+  const { spec } = gate;
+  if (spec.approvers.length > 0 && !spec.approvers.includes(actor)) {
+    return `${actor} is not an approver here (approvers: ${spec.approvers.join(", ")})`;
+  }
+  if (decision === "approve" && !spec.allowSelfApproval && actor === gate.requestedBy) {
+    return `${actor} started this release and cannot approve it (allowSelfApproval: false); another approver must`;
+  }
+  if (decision === "approve" && approvalsOf(gate).some((d) => d.actor === actor)) {
+    return `${actor} already approved; ${spec.required} different approvers are needed`;
+  }
+  return undefined;
+}
+
+/** Records an allowed decision: one rejection closes the gate, `required` distinct approvals open it. */
+export function decide(gate: GateState, decision: ApprovalDecision): GateState {
+  const decisions = [...gate.decisions, decision];
+  if (decision.decision === "reject") return { ...gate, decisions, outcome: "rejected" };
+  const approvals = decisions.filter((d) => d.decision === "approve").length;
+  return { ...gate, decisions, ...(approvals >= gate.spec.required ? { outcome: "approved" as const } : {}) };
+}
+
+export type TimeoutEffect =
+  | { kind: "none" }
+  /** Escalate once: notify `to`, wait another timeout. */
+  | { kind: "escalate"; gate: GateState; to: string[] }
+  | { kind: "reject"; gate: GateState; reason: string };
+
+/** What the passing of time does to an undecided gate. */
+export function onTime(gate: GateState, now: number): TimeoutEffect {
+  if (gate.outcome || now < gate.deadline) return { kind: "none" };
+  const { spec } = gate;
+  if (spec.onTimeout === "escalate" && !gate.escalated) {
+    return {
+      kind: "escalate",
+      gate: { ...gate, escalated: true, deadline: now + spec.timeout },
+      to: spec.escalateTo,
+    };
+  }
+  const waited = formatDuration(now - gate.requestedAt);
+  const got = approvalsOf(gate).length;
+  return {
+    kind: "reject",
+    gate: { ...gate, outcome: "rejected" },
+    reason: `approval timed out after ${waited} (${got} of ${spec.required} approvals${gate.escalated ? ", after escalation" : ""})`,
+  };
+}
+
+/** `1 of 2 approvals (alice); waiting for bob or carol until 14:05` */
+export function describeGate(gate: GateState): string {
+  const approvals = approvalsOf(gate);
+  const by = approvals.length > 0 ? ` (${approvals.map((d) => d.actor).join(", ")})` : "";
+  const who =
+    gate.spec.approvers.length > 0
+      ? gate.spec.approvers.filter((a) => !approvals.some((d) => d.actor === a)).join(" or ")
+      : "any approver";
+  return `${approvals.length} of ${gate.spec.required} approvals${by}; waiting for ${who} until ${new Date(
+    gate.deadline,
+  ).toISOString()}`;
+}

@@ -1,5 +1,6 @@
 import { formatDuration } from "../core/duration.js";
 import type { ReleaseState, RolloutState, TandemEvent } from "../core/types.js";
+import { describeGate } from "../engine/approval.js";
 import { describeStep } from "../engine/describe.js";
 import type { TrafficSummary } from "../routers/histogram.js";
 
@@ -7,8 +8,12 @@ import type { TrafficSummary } from "../routers/histogram.js";
 export function rolloutLine(rollout: RolloutState, now: number): string {
   const step = rollout.steps[rollout.stepIndex];
   let where: string;
-  if (rollout.phase === "rolling_back") where = "rolling back";
+  if (rollout.skipped) where = "not started";
+  else if (rollout.phase === "rolling_back") where = "rolling back";
   else if (rollout.phase === "completed" || !step) where = "done";
+  else if (rollout.status === "pending" && (rollout.needs ?? []).length > 0) {
+    where = `waits for ${rollout.needs!.map((n) => (n.step ? `${n.service} (${n.step})` : n.service)).join(", ")}`;
+  } else if (rollout.gate && !rollout.gate.outcome) where = `approval: ${describeGate(rollout.gate)}`;
   else {
     where = `step ${rollout.stepIndex + 1}/${rollout.steps.length} ${describeStep(step)}`;
     if (step.type === "pause" && step.duration !== undefined && rollout.status === "running") {
@@ -23,7 +28,13 @@ export function rolloutLine(rollout: RolloutState, now: number): string {
 }
 
 export function releaseHeader(release: ReleaseState): string {
-  return `release ${release.id}  ${release.environment}  ${release.status}  by ${release.createdBy}`;
+  const lines = [`release ${release.id}  ${release.environment}  ${release.status}  by ${release.createdBy}`];
+  if (release.promotedFrom) lines[0] += `  (promoted from ${release.promotedFrom})`;
+  if (release.approval && !release.approval.outcome)
+    lines.push(`  approval: ${describeGate(release.approval)}`);
+  if (release.hooks?.running) lines.push(`  running hook ${release.hooks.running.spec.name}`);
+  if (release.backingOut) lines.push(`  backing out: ${release.backingOut.cause}`);
+  return lines.join("\n");
 }
 
 export function eventLine(event: TandemEvent): string {

@@ -23,7 +23,10 @@ export class ProgressView {
   render(release: ReleaseState, now: number): void {
     if (!this.live) return;
     this.clear();
-    const lines = [releaseHeader(release), ...release.rollouts.map((r) => `  ${rolloutLine(r, now)}`)];
+    const lines = [
+      ...releaseHeader(release).split("\n"),
+      ...release.rollouts.map((r) => `  ${rolloutLine(r, now)}`),
+    ];
     this.out.write(`${lines.join("\n")}\n`);
     this.drawnLines = lines.length;
   }

@@ -13,12 +13,32 @@ function isObject(value: unknown): value is JsonObject {
  * names and value types are still checked; `tandem validate` checks the merged result.
  */
 function withoutRequired(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutRequired);
+  return rewrite(node, (key) => (key === "required" ? undefined : key === "oneOf" ? "anyOf" : key));
+}
+
+/** An override changes only what it names: no field is required and no default applies. */
+function asOverride(node: unknown): unknown {
+  return rewrite(withoutRequired(node), (key) => (key === "default" ? undefined : key));
+}
+
+/** Keywords whose value maps names to schemas: their keys are property names, never keywords. */
+const NAME_MAPS = new Set(["properties", "patternProperties", "$defs", "dependentSchemas"]);
+/** Keywords whose value is data (a default, a constant), left as written. */
+const DATA = new Set(["default", "const", "enum", "examples"]);
+
+/** Renames (or drops, on undefined) schema keywords, recursively; property names are left alone. */
+function rewrite(node: unknown, keyword: (key: string) => string | undefined): unknown {
+  if (Array.isArray(node)) return node.map((item) => rewrite(item, keyword));
   if (!isObject(node)) return node;
   const result: JsonObject = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === "required") continue;
-    result[key === "oneOf" ? "anyOf" : key] = withoutRequired(value);
+    const renamed = keyword(key);
+    if (renamed === undefined) continue;
+    result[renamed] = DATA.has(key)
+      ? value
+      : NAME_MAPS.has(key) && isObject(value)
+        ? Object.fromEntries(Object.entries(value).map(([name, schema]) => [name, rewrite(schema, keyword)]))
+        : rewrite(value, keyword);
   }
   return result;
 }
@@ -38,6 +58,13 @@ export function configJsonSchema(): JsonObject {
     const described = defaultFields[field] as JsonObject;
     const { default: _ignored, ...fieldSchema } = serviceFields[field] as JsonObject;
     defaultFields[field] = { ...fieldSchema, description: described.description };
+  }
+
+  // `environments.NAME.services.SERVICE` takes any service field, so it is described as a partial service.
+  const environment = (properties.environments as JsonObject).additionalProperties as JsonObject;
+  for (const branch of (environment.anyOf as JsonObject[] | undefined) ?? [environment]) {
+    const overrides = (branch.properties as JsonObject | undefined)?.services as JsonObject | undefined;
+    if (overrides) overrides.additionalProperties = asOverride(service);
   }
   return schema;
 }

@@ -44,6 +44,7 @@ export function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
     case "invalid_value":
       return `expected ${issue.values.map((value) => JSON.stringify(value)).join(" or ")}, got ${describeValue(issue.input)}`;
     case "invalid_union":
+      if (issue.input === undefined) return MISSING_FIELD;
       return `does not match any accepted form (got ${describeValue(issue.input)})`;
     default:
       return undefined;

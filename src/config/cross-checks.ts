@@ -35,7 +35,8 @@ export function serviceProblems(name: string, service: unknown, prefix: PathSegm
   return problems;
 }
 
-function dependencyProblems(services: Record<string, unknown>): CrossFieldProblem[] {
+/** Unknown, self, duplicate and cyclic dependencies, and `{ service, step }` naming no step of that service. */
+export function dependencyProblems(services: Record<string, unknown>): CrossFieldProblem[] {
   const problems: CrossFieldProblem[] = [];
   const names = Object.keys(services);
   const graph = new Map<string, string[]>();

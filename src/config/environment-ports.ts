@@ -1,44 +1,83 @@
 import type { ServiceConfig } from "../core/config.js";
 import type { PendingIssue } from "./issues.js";
 import type { PathSegment } from "./locate.js";
+import { isPlainObject } from "./merge.js";
+
+interface Listener {
+  environment: string;
+  service: string;
+  field: "listen" | "previewListen";
+  /** Whether the environment's override sets this port (else it comes from the service). */
+  overridden: boolean;
+}
+
+const describe = (listener: Listener): string =>
+  `${listener.service}.router.${listener.field} in ${listener.environment}`;
+
+const overridePath = (listener: Listener): string =>
+  `environments.${listener.environment}.services.${listener.service}.router.${listener.field}`;
+
+function where(listener: Listener): { path: PathSegment[]; atKey: boolean } {
+  if (listener.overridden) {
+    return {
+      path: ["environments", listener.environment, "services", listener.service, "router", listener.field],
+      atKey: false,
+    };
+  }
+  return { path: ["environments", listener.environment], atKey: true };
+}
 
 /**
  * Every environment's builtin routers run on this machine, so a port may be used by one listener of one
- * environment only. The problem is reported at the override that should change it.
+ * environment only. A clash is reported at the override that introduced it, or (when both ports come from
+ * the services themselves) at the later environment, naming the override to add.
  */
 export function environmentPortProblems(
   perEnvironment: Record<string, Record<string, ServiceConfig>>,
   environments: Record<string, { services: Record<string, Record<string, unknown>> }>,
 ): PendingIssue[] {
-  const owners = new Map<number, { environment: string; service: string; field: string }>();
+  const owners = new Map<number, Listener>();
   const problems: PendingIssue[] = [];
   for (const [environment, services] of Object.entries(perEnvironment)) {
+    const local = new Map<number, Listener>();
     for (const [service, config] of Object.entries(services)) {
       if (config.router.type !== "builtin") continue;
+      const override = environments[environment]?.services[service]?.router;
       for (const field of ["listen", "previewListen"] as const) {
         const port = config.router[field];
         if (port === undefined) continue;
-        const owner = owners.get(port);
-        if (!owner) {
-          owners.set(port, { environment, service, field });
+        const listener: Listener = {
+          environment,
+          service,
+          field,
+          overridden: isPlainObject(override) && override[field] !== undefined,
+        };
+        const neighbour = local.get(port);
+        if (neighbour) {
+          // Two ports of the services themselves are reported once, by the document's own checks.
+          if (!listener.overridden && !neighbour.overridden) continue;
+          const culprit = listener.overridden ? listener : neighbour;
+          const other = culprit === listener ? neighbour : listener;
+          problems.push({
+            ...where(culprit),
+            message: `port ${port} of ${describe(culprit)} is also used by ${other.service}.router.${other.field}; give each listener its own port`,
+          });
           continue;
         }
-        // Two listeners of one environment on one port are reported by the document's own checks.
-        if (owner.environment === environment) continue;
-        const override = environments[environment]?.services[service]?.router as
-          | Record<string, unknown>
-          | undefined;
-        const path: PathSegment[] =
-          override?.[field] !== undefined
-            ? ["environments", environment, "services", service, "router", field]
-            : ["environments", environment];
+        local.set(port, listener);
+        const owner = owners.get(port);
+        if (!owner) {
+          owners.set(port, listener);
+          continue;
+        }
+        const culprit = listener.overridden || !owner.overridden ? listener : owner;
+        const other = culprit === listener ? owner : listener;
         problems.push({
-          path,
-          atKey: path.length === 2,
+          ...where(culprit),
           message:
-            `port ${port} of ${service}.router.${field} in ${environment} is already used by ${owner.service} in ${owner.environment}; ` +
-            `environments run side by side on this machine, so give ${environment} its own port: ` +
-            `environments.${environment}.services.${service}.router.${field}`,
+            `port ${port} of ${describe(culprit)} is also used by ${describe(other)}; ` +
+            `environments run side by side on this machine, so give ${culprit.environment} its own port: ` +
+            overridePath(culprit),
         });
       }
     }

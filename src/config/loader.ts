@@ -5,7 +5,7 @@ import type { ServiceConfig, TandemConfig } from "../core/config.js";
 import { ConfigError, type ConfigIssue, TandemError } from "../core/errors.js";
 import { documentProblems, serviceProblems } from "./cross-checks.js";
 import { environmentPortProblems } from "./environment-ports.js";
-import { environmentServices, promotionProblems } from "./environments.js";
+import { environmentServices, parseEnvironments, promotionProblems } from "./environments.js";
 import { interpolateEnv } from "./interpolate.js";
 import { describeIssue, fromZodIssues, type PendingIssue, toConfigIssues } from "./issues.js";
 import { formatPath, lineColumn } from "./locate.js";
@@ -71,18 +71,21 @@ export function parseConfigWithRaw(text: string, file: string, options: LoadOpti
     ...(result.success ? [] : fromZodIssues(result.error.issues)),
   ];
   const rawMerged = mergeServiceDefaults(raw) as { services: Record<string, ServiceSnapshot> };
+  // The environments are checked even when something else is wrong, so every mistake is reported at once.
+  const environments = result.success ? result.data.environments : parseEnvironments(merged);
   let perEnvironment: ReturnType<typeof environmentServices> | undefined;
-  if (result.success) {
+  const services = (merged as { services?: unknown }).services;
+  if (environments && isPlainObject(services) && isPlainObject(rawMerged.services)) {
     perEnvironment = environmentServices(
-      result.data.environments,
-      (merged as { services: Record<string, unknown> }).services,
+      environments,
+      services,
       rawMerged.services,
       isPlainObject(raw.environments) ? raw.environments : {},
     );
     pending.push(
       ...perEnvironment.problems,
-      ...promotionProblems(result.data.environments),
-      ...environmentPortProblems(perEnvironment.services, result.data.environments),
+      ...promotionProblems(environments),
+      ...environmentPortProblems(perEnvironment.services, environments),
     );
   }
   if (pending.length > 0 || !result.success || !perEnvironment) {

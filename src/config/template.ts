@@ -5,7 +5,23 @@ project: ${project}
 
 environments:
   staging: {}
-  production: {}
+  production:
+    # Only versions that already succeeded in staging: \`tandem promote RELEASE --to production\`.
+    after: staging
+    # Every release into production waits here until someone approves it (\`tandem approve\`).
+    approval:
+      required: 1
+      approvers: []          # anyone; or list who may approve, e.g. [alice, bob]
+      timeout: 4h            # then it is rejected
+    # Change freezes: nothing is released while one is active (unless overridden with a reason).
+    # freeze:
+    #   - { name: weekend, schedule: "0 18 * * 5", duration: 62h, timezone: Europe/Paris }
+    #   - { name: holidays, from: "2026-12-24 00:00", to: "2027-01-02 00:00", timezone: Europe/Paris }
+    # Any service field may change per environment; environments run side by side on this
+    # machine, so each needs its own router ports.
+    services:
+      web:
+        router: { listen: 9080 }
 
 # Merged into every service; a service's own fields win.
 defaults:
@@ -27,7 +43,7 @@ services:
       env:
         NODE_ENV: production
         # API_TOKEN: \${env:API_TOKEN}   # read from the environment, never stored
-    # Tandem's own proxy: clients connect to 8080, it splits traffic between versions.
+    # Tandem's own proxy: clients connect to 8080 (9080 in production), it splits traffic between versions.
     router:
       type: builtin
       listen: 8080

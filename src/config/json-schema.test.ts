@@ -35,7 +35,11 @@ function schemaProblems(node: unknown, path = "#"): string[] {
         problems.push(...schemaProblems(child, `${at}/${name}`));
     } else if (SCHEMA_LISTS.has(key)) {
       if (!Array.isArray(value) || value.length === 0) problems.push(`${at}: expected a non-empty list`);
-      else value.forEach((child, index) => problems.push(...schemaProblems(child, `${at}/${index}`)));
+      else {
+        value.forEach((child, index) => {
+          problems.push(...schemaProblems(child, `${at}/${index}`));
+        });
+      }
     } else if (SUBSCHEMAS.has(key)) problems.push(...schemaProblems(value, at));
     else if (NUMBERS.has(key)) {
       if (typeof value !== "number") problems.push(`${at}: expected a number`);

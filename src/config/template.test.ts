@@ -27,7 +27,7 @@ describe("initTemplate", () => {
   });
 
   it("its commented freeze example is valid once uncommented", () => {
-    const text = initTemplate("my-shop").replace(/^( *)# (freeze:|  - \{ name:)/gm, "$1$2");
+    const text = initTemplate("my-shop").replace(/^( *)# (freeze:| {2}- \{ name:)/gm, "$1$2");
     expect(text).toContain("\n    freeze:\n");
     const { environments } = parseConfig(text, FILE, { env: {} });
     expect(environments.production!.freeze).toEqual([

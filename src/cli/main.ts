@@ -4,6 +4,7 @@ import { redactSecrets } from "../config/index.js";
 import { isTandemError } from "../core/errors.js";
 import { registerGateCommands } from "./commands-gates.js";
 import { registerProjectCommands } from "./commands-project.js";
+import { registerRegistryCommands } from "./commands-registry.js";
 import { registerReleaseCommands } from "./commands-release.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<number> {
   const globals = () => program.opts<GlobalOptions>();
   registerProjectCommands(program, globals);
   registerReleaseCommands(program, globals);
+  registerRegistryCommands(program, globals);
   registerGateCommands(program, globals);
   try {
     await program.parseAsync(argv);

@@ -23,6 +23,7 @@ export type {
 } from "./orchestrator.js";
 export { currentActor, Orchestrator, parseServiceVersion } from "./orchestrator.js";
 export type { Probe, ProbeResult } from "./probes/types.js";
+export * from "./registry/index.js";
 export type { Router, RouteTable, VersionStats } from "./routers/types.js";
 export { openStore, SqliteStore } from "./store/index.js";
 export type { Store } from "./store/types.js";

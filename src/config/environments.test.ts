@@ -15,7 +15,7 @@ const text = yaml`
       after: staging
       approval: { required: 2, approvers: [alice, bob, carol], timeout: 4h }
       hooks:
-        pre: [{ command: [./notify.sh, production] }]
+        pre: [{ command: [./notify.sh, production] }, { command: "cd /srv/app && make smoke", shell: true }]
       services:
         api:
           target:
@@ -107,6 +107,7 @@ describe("environment overrides", () => {
     });
     expect(production.hooks.pre).toEqual([
       { name: "notify.sh", command: ["./notify.sh", "production"], shell: false, timeout: 300_000, env: {} },
+      { name: "cd", command: ["cd /srv/app && make smoke"], shell: true, timeout: 300_000, env: {} },
     ]);
     expect(config.environments.staging).toEqual({
       name: "staging",

@@ -183,6 +183,10 @@ export interface TandemConfig {
 }
 
 /** A service as it runs in an environment (its overrides merged). */
-export function serviceIn(config: TandemConfig, environment: string, service: string): ServiceConfig | undefined {
+export function serviceIn(
+  config: TandemConfig,
+  environment: string,
+  service: string,
+): ServiceConfig | undefined {
   return config.environments[environment]?.services[service] ?? config.services[service];
 }

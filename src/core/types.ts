@@ -49,18 +49,19 @@ export interface ApprovalSpec {
 }
 
 /** What the engine executes. Strategies turn configuration into a list of these. `name` lets a dependent wait for it. */
-export type Step = (
+export type Step =
   /** Make exactly `replicas` instances of the track run; new instances must pass their probes. */
-  | { type: "scale"; track: Track; replicas: number }
-  /** Send `weight` percent of traffic to the new version, the rest to the stable one. */
-  | { type: "setWeight"; weight: number }
-  /** Wait `duration` ms, or until resumed when no duration is given. */
-  | { type: "pause"; duration?: number; reason?: string }
-  /** Wait for people to approve (or reject: the rollout rolls back). */
-  | { type: "approval"; approval: ApprovalSpec }
-  /** Run a command; its failure rolls the rollout back. `stage` says where it came from. */
-  | { type: "hook"; hook: HookSpec; stage: "pre" | "step" | "post" }
-) & { name?: string };
+  (
+    | { type: "scale"; track: Track; replicas: number }
+    /** Send `weight` percent of traffic to the new version, the rest to the stable one. */
+    | { type: "setWeight"; weight: number }
+    /** Wait `duration` ms, or until resumed when no duration is given. */
+    | { type: "pause"; duration?: number; reason?: string }
+    /** Wait for people to approve (or reject: the rollout rolls back). */
+    | { type: "approval"; approval: ApprovalSpec }
+    /** Run a command; its failure rolls the rollout back. `stage` says where it came from. */
+    | { type: "hook"; hook: HookSpec; stage: "pre" | "step" | "post" }
+  ) & { name?: string };
 
 /** A rollout waits for another service of the release to succeed, or (with `step`) to have finished that named step. */
 export interface Need {
@@ -164,6 +165,8 @@ export interface RolloutState {
   hook?: HookRun;
   /** When the new version became the live one (a later coordinated rollback restores the old one). */
   promotedAt?: number;
+  /** Never started: the release stopped before this service's turn (its status is then `aborted`). */
+  skipped?: boolean;
 }
 
 export interface ReleaseState {
@@ -195,6 +198,8 @@ export interface ReleaseState {
   freezeOverride?: { window: string; reason: string; actor: string };
   /** Set when a failure made the whole release back out (rollbackPolicy: release). */
   backingOut?: { cause: string; at: number };
+  /** The release stopped before (or after) its rollouts: a rejected gate, a failed release hook. */
+  halted?: { status: "failed" | "aborted"; reason: string };
 }
 
 export interface ReleaseHooks {

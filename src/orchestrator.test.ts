@@ -12,7 +12,7 @@ import { MemoryRouter } from "./testing/memory-router.js";
 
 const YAML = `
 project: shop
-environments: { staging: {}, production: {} }
+environments: { staging: {}, production: { services: { api: { router: { listen: 18501 } } } } }
 services:
   api:
     target: { type: sim, replicas: 2, startupTime: 1s }

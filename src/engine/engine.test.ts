@@ -132,7 +132,9 @@ describe("engine: canary", () => {
     });
     const final = await fixture.drive(engine, id);
     expect(final.status).toBe("rolled_back");
-    expect(final.reason).toBe("instance 127.0.0.1:4999 of 2.0.0 pid 42 exited; its log ends: out of memory");
+    expect(final.reason).toBe(
+      "api rolled back (instance 127.0.0.1:4999 of 2.0.0 pid 42 exited; its log ends: out of memory)",
+    );
     expect(fixture.router.weights()).toEqual({ "1.0.0": 100, "2.0.0": 0 });
   });
 

@@ -113,6 +113,7 @@ async function beforeRollouts(
     if (!release.approval?.outcome) return { release, proceed: false };
   }
   if (release.approval?.outcome === "rejected") {
+    if (release.halted) return { release, proceed: false };
     const halted = { status: "aborted" as const, reason: rejectionReason(release.approval) };
     return { release: { ...release, halted }, proceed: false };
   }

@@ -24,6 +24,8 @@ export interface ServiceOptions {
   health?: Array<Record<string, unknown>>;
   /** Give the router a preview listener on a free port (`previewPorts[name]`). */
   preview?: boolean;
+  /** The services this one needs first. */
+  dependsOn?: string[];
 }
 
 export interface ProjectOptions {
@@ -88,6 +90,7 @@ export class TestProject {
         },
         health: service.health ?? DEFAULT_HEALTH,
         strategy: service.strategy,
+        ...(service.dependsOn ? { dependsOn: service.dependsOn } : {}),
       };
     }
     const config = { project: "systest", environments: { staging: {} }, services };

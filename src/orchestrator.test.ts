@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -31,7 +31,8 @@ beforeEach(async () => {
   const store = new SqliteStore(join(dir, "tandem.db"));
   await store.migrate();
   const router = new MemoryRouter();
-  tandem = new Orchestrator(parseConfigWithRaw(YAML, join(dir, "tandem.yaml")), store, {
+  tandem = new Orchestrator(parseConfigWithRaw(YAML, join(dir, "tandem.yaml")), {
+    store,
     clock,
     env: { TANDEM_USER: "alice" },
     plugins: { createRouter: () => router },
@@ -54,6 +55,32 @@ async function release(version: string, environment = "staging") {
 }
 
 describe("Orchestrator", () => {
+  it("opens from a tandem.yaml path alone, its store on first use, and runs a two-service release", async () => {
+    const file = join(dir, "library", "tandem.yaml");
+    mkdirSync(join(dir, "library"));
+    writeFileSync(
+      file,
+      `project: lib
+services:
+  api: { target: { type: sim } }
+  web: { target: { type: sim }, dependsOn: [api] }
+`,
+    );
+    const library = new Orchestrator(file, { env: { TANDEM_USER: "ci" } });
+    try {
+      expect(existsSync(join(dir, "library", ".tandem"))).toBe(false);
+      const created = await library.createRelease({ services: ["web@1.0.0", "api@1.0.0"] });
+      expect(created.createdBy).toBe("ci");
+      const final = await library.run(created.id);
+      expect(final.status).toBe("succeeded");
+      expect(final.rollouts.map((r) => r.service)).toEqual(["api", "web"]);
+      expect((await library.getStatus(created.id)).status).toBe("succeeded");
+      expect(existsSync(join(dir, "library", ".tandem"))).toBe(true);
+    } finally {
+      await library.close();
+    }
+  });
+
   it("parses SERVICE@VERSION and refuses anything else with a hint", () => {
     expect(parseServiceVersion("api@2.4.0")).toEqual({ service: "api", version: "2.4.0" });
     expect(parseServiceVersion("@scope/api@1.0.0")).toEqual({ service: "@scope/api", version: "1.0.0" });
@@ -112,14 +139,10 @@ services:
   api:
     target: { type: process, command: [node, server.js], cwd: "releases/\${version}" }
 `;
-    const processProject = new Orchestrator(
-      parseConfigWithRaw(yaml, join(dir, "tandem.yaml")),
-      tandem.store,
-      {
-        clock,
-        store: tandem.store,
-      },
-    );
+    const processProject = new Orchestrator(parseConfigWithRaw(yaml, join(dir, "tandem.yaml")), {
+      clock,
+      store: tandem.store,
+    });
     await expect(processProject.createRelease({ services: ["api@9.9.9"] })).rejects.toMatchObject({
       code: "TANDEM_ERR_INVALID_REQUEST",
       message: expect.stringMatching(/^api@9\.9\.9: cannot start .*releases\/9\.9\.9 does not exist$/),

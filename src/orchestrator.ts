@@ -24,7 +24,7 @@ import { versionDirectory } from "./engine/release-checks.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
 import { summarizeStats, type TrafficSummary } from "./routers/histogram.js";
-import { openStore } from "./store/index.js";
+import { openStore, openStoreLazily } from "./store/index.js";
 import type { InstanceRecord, RouterRecord, Store } from "./store/types.js";
 import { estimateDuration, planSteps } from "./strategies/index.js";
 
@@ -75,17 +75,27 @@ export class Orchestrator {
   private readonly plugins: Plugins;
   private readonly log: Logger;
 
+  /** Like the constructor, but opens the store first, so a store that cannot open fails here. */
   static async open(file: string, options: OrchestratorOptions = {}): Promise<Orchestrator> {
     const loaded = loadConfigWithRaw(file, { env: options.env ?? process.env });
     const store = options.store ?? (await openStore(loaded.config.store));
-    return new Orchestrator(loaded, store, options);
+    return new Orchestrator(loaded, { ...options, store });
   }
 
+  private readonly loaded: LoadedConfig;
+
+  /**
+   * `config` is the path of a tandem.yaml or a configuration already parsed with `parseConfigWithRaw`.
+   * The configured store opens on first use unless `options.store` is given.
+   */
   constructor(
-    private readonly loaded: LoadedConfig,
-    store: Store,
+    config: string | LoadedConfig,
     private readonly options: OrchestratorOptions = {},
   ) {
+    const loaded =
+      typeof config === "string" ? loadConfigWithRaw(config, { env: options.env ?? process.env }) : config;
+    const store = options.store ?? openStoreLazily(loaded.config.store);
+    this.loaded = loaded;
     this.config = loaded.config;
     this.store = store;
     this.clock = options.clock ?? systemClock;

@@ -37,3 +37,28 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
       throw new UnknownTypeError("store", type, STORE_TYPES);
   }
 }
+
+/**
+ * The configured store, usable at once: it is opened and migrated when the first call arrives, and
+ * every call waits for that. Closing a store that was never used opens nothing.
+ */
+export function openStoreLazily(config: StoreConfig, options: OpenStoreOptions = {}): Store {
+  let opened: Promise<Store> | undefined;
+  const ready = () => {
+    opened ??= openStore(config, options);
+    return opened;
+  };
+  return new Proxy({} as Store, {
+    get(_target, method) {
+      // Not a thenable: `await store` must not call into it.
+      if (method === "then" || typeof method !== "string") return undefined;
+      if (method === "close") return async () => (opened ? (await opened).close() : undefined);
+      return async (...args: unknown[]) => {
+        const store = (await ready()) as unknown as Record<string, (...a: unknown[]) => unknown>;
+        const call = store[method];
+        if (typeof call !== "function") throw new TypeError(`the store has no method ${method}`);
+        return call.apply(store, args);
+      };
+    },
+  });
+}

@@ -81,6 +81,17 @@ services:
     }
   });
 
+  it("promotes a release's versions to the next environment, with that environment's overrides", async () => {
+    const staging = await release("1.0.0");
+    expect(staging.status).toBe("succeeded");
+    const promoted = await tandem.promote(staging.id, { to: "production" });
+    expect(promoted).toMatchObject({ environment: "production", promotedFrom: staging.id });
+    expect(promoted.rollouts.map((r) => [r.service, r.version])).toEqual([["api", "1.0.0"]]);
+    const snapshot = promoted.services.api as { router: { listen: number } };
+    expect(snapshot.router.listen).toBe(18501);
+    expect((staging.services.api as { router: { listen: number } }).router.listen).toBe(18500);
+  });
+
   it("parses SERVICE@VERSION and refuses anything else with a hint", () => {
     expect(parseServiceVersion("api@2.4.0")).toEqual({ service: "api", version: "2.4.0" });
     expect(parseServiceVersion("@scope/api@1.0.0")).toEqual({ service: "@scope/api", version: "1.0.0" });

@@ -45,6 +45,14 @@ export function decide(gate: GateState, decision: ApprovalDecision): GateState {
   return { ...gate, decisions, ...(approvals >= gate.spec.required ? { outcome: "approved" as const } : {}) };
 }
 
+/** Why a rejected gate stopped what waited at it: `rejected by bob: not during the sale`. */
+export function rejectionReason(gate: GateState): string {
+  const rejection = gate.decisions.find((d) => d.decision === "reject");
+  return rejection
+    ? `rejected by ${rejection.actor}${rejection.comment ? `: ${rejection.comment}` : ""}`
+    : "approval rejected";
+}
+
 export type TimeoutEffect =
   | { kind: "none" }
   /** Escalate once: notify `to`, wait another timeout. */
@@ -71,15 +79,22 @@ export function onTime(gate: GateState, now: number): TimeoutEffect {
   };
 }
 
-/** `1 of 2 approvals (alice); waiting for bob or carol until 14:05` */
+/**
+ * `1 of 2 approvals (alice); waiting for bob or carol until 14:05`: those who may still approve (not
+ * the requester without allowSelfApproval); once decided, only the count.
+ */
 export function describeGate(gate: GateState): string {
   const approvals = approvalsOf(gate);
   const by = approvals.length > 0 ? ` (${approvals.map((d) => d.actor).join(", ")})` : "";
-  const who =
-    gate.spec.approvers.length > 0
-      ? gate.spec.approvers.filter((a) => !approvals.some((d) => d.actor === a)).join(" or ")
-      : "any approver";
-  return `${approvals.length} of ${gate.spec.required} approvals${by}; waiting for ${who} until ${new Date(
-    gate.deadline,
-  ).toISOString()}`;
+  const count = `${approvals.length} of ${gate.spec.required} approvals${by}`;
+  if (gate.outcome) return count;
+  const left = gate.spec.approvers
+    .filter((a) => !approvals.some((d) => d.actor === a))
+    .filter((a) => gate.spec.allowSelfApproval || a !== gate.requestedBy);
+  const until = new Date(gate.deadline).toISOString();
+  if (gate.spec.approvers.length > 0 && left.length === 0) {
+    return `${count}; no listed approver is left who may approve; times out at ${until}`;
+  }
+  const who = gate.spec.approvers.length === 0 ? "any approver" : left.join(" or ");
+  return `${count}; waiting for ${who} until ${until}`;
 }

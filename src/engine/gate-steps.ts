@@ -1,5 +1,5 @@
 import type { RolloutState, Step } from "../core/types.js";
-import { describeGate, onTime, openGate } from "./approval.js";
+import { describeGate, onTime, openGate, rejectionReason } from "./approval.js";
 import { driveHook } from "./hook-step.js";
 import type { PassContext } from "./pass-context.js";
 import { beginRollback } from "./transitions.js";
@@ -35,13 +35,9 @@ export function approvalStep(
     return { done: true, rollout: { ...rollout, status: "running", gate: undefined } };
   }
   if (gate.outcome === "rejected") {
-    const rejection = gate.decisions.find((d) => d.decision === "reject");
-    const reason = rejection
-      ? `rejected by ${rejection.actor}${rejection.comment ? `: ${rejection.comment}` : ""}`
-      : "approval rejected";
     return {
       done: false,
-      rollout: beginRollback({ ...rollout, gate: undefined }, reason, "rolled_back", ctx),
+      rollout: beginRollback({ ...rollout, gate: undefined }, rejectionReason(gate), "rolled_back", ctx),
     };
   }
   const effect = onTime(gate, ctx.now);

@@ -9,10 +9,11 @@ import {
   type TandemEvent,
 } from "../core/types.js";
 import type { HookRunner } from "../hooks/types.js";
+import { rejectionReason } from "./approval.js";
 import { applyCommand } from "./commands.js";
 import { deriveStatus, isFailure, needsMet, readyToBackOut, skip } from "./coordination.js";
 import type { EventDraft, PassContext } from "./pass-context.js";
-import { applyDecision, driveReleaseHooks, environmentGate, rejectionReason } from "./release-stages.js";
+import { applyDecision, driveReleaseHooks, environmentGate } from "./release-stages.js";
 import { reconcileRollout } from "./rollout.js";
 import type { ServiceRuntime } from "./runtime.js";
 import { beginRollback } from "./transitions.js";

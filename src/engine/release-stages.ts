@@ -112,14 +112,6 @@ export function environmentGate(release: ReleaseState, ctx: PassContext): Releas
   return release;
 }
 
-/** Why a rejected environment gate stopped the release. */
-export function rejectionReason(gate: GateState): string {
-  const rejection = gate.decisions.find((d) => d.decision === "reject");
-  return rejection
-    ? `rejected by ${rejection.actor}${rejection.comment ? `: ${rejection.comment}` : ""}`
-    : "approval rejected";
-}
-
 /**
  * Runs the next release-level hook of `phase` if there is one. Returns "done" when none is left,
  * "running" while one runs, or "failed" with the reason.

@@ -56,7 +56,7 @@ export function registerGateCommands(program: Command, globals: Globals): void {
           if (globals().json) printJson(release);
           return;
         }
-        process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json });
+        process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json, created: true });
       }),
     );
 }

@@ -40,7 +40,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           overrideFreeze: options.overrideFreeze,
         });
         if (!globals().json) console.log(`release ${release.id} created`);
-        process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json });
+        process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json, created: true });
       }),
     );
 
@@ -171,7 +171,10 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           console.log(
             `release ${result.release.id} rolls ${service} back to ${result.release.rollouts[0]?.version}`,
           );
-        process.exitCode = await driveWithProgress(o, [result.release.id], { json: globals().json });
+        process.exitCode = await driveWithProgress(o, [result.release.id], {
+          json: globals().json,
+          created: true,
+        });
       }),
     );
 }

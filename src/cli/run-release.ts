@@ -11,9 +11,24 @@ import { ProgressView } from "./progress.js";
 export async function driveWithProgress(
   orchestrator: Orchestrator,
   releaseIds: string[],
-  options: { json?: boolean },
+  options: {
+    json?: boolean;
+    /**
+     * A release just created: first show the events stored with it (an approval it waits for, a
+     * change freeze overridden), which no engine publishes; the caller already said it was created.
+     */
+    created?: boolean;
+  },
 ): Promise<number> {
   const view = new ProgressView(options.json ? process.stderr : process.stdout);
+  if (options.created) {
+    // Before any engine runs (the events it publishes come after these).
+    for (const id of releaseIds) {
+      for (const event of await orchestrator.events(id)) {
+        if (event.type !== "release.created") view.event(event);
+      }
+    }
+  }
   const unsubscribe = orchestrator.subscribe((event) => view.event(event));
   const controller = new AbortController();
   const interrupt = () => controller.abort(new Error("interrupted"));

@@ -108,6 +108,7 @@ export class Orchestrator {
       clock: this.clock,
       log: this.log,
       passIntervalMs: options.passIntervalMs,
+      env: options.env ?? process.env,
       serviceConfig: (release, service) => this.serviceConfig(release, service),
     });
   }

@@ -36,7 +36,7 @@ function interpolateString(
       problems.push({ path, message: `environment variable ${name} is not set` });
       return placeholder;
     }
-    registerSecret(value);
+    registerSecret(value, name);
     return value;
   });
 }

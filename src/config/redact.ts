@@ -5,9 +5,37 @@
 
 const MIN_SECRET_LENGTH = 4;
 const secrets = new Set<string>();
+/** Each secret value and the variable it came from, to write the placeholder back before storing. */
+const variables = new Map<string, string>();
 
-export function registerSecret(value: string): void {
-  if (value.length >= MIN_SECRET_LENGTH) secrets.add(value);
+export function registerSecret(value: string, variable?: string): void {
+  if (value.length < MIN_SECRET_LENGTH) return;
+  secrets.add(value);
+  if (variable !== undefined && !variables.has(value)) variables.set(value, variable);
+}
+
+/**
+ * Puts `${env:NAME}` back wherever a value taken from the environment stands in a string (deep), so what
+ * is stored holds the placeholder, not the secret; interpolate it again when it is used.
+ */
+export function restoreEnvPlaceholders<T>(value: T): T {
+  if (variables.size === 0) return value;
+  const ordered = [...variables].sort(([a], [b]) => b.length - a.length);
+  const visit = (current: unknown): unknown => {
+    if (typeof current === "string") {
+      let result = current;
+      for (const [secret, variable] of ordered) {
+        if (result.includes(secret)) result = result.split(secret).join(`\${env:${variable}}`);
+      }
+      return result;
+    }
+    if (Array.isArray(current)) return current.map(visit);
+    if (current !== null && typeof current === "object") {
+      return Object.fromEntries(Object.entries(current).map(([key, item]) => [key, visit(item)]));
+    }
+    return current;
+  };
+  return visit(value) as T;
 }
 
 export function redactSecrets(text: string): string {
@@ -24,4 +52,5 @@ export function redactSecrets(text: string): string {
 /** For tests. */
 export function clearSecrets(): void {
   secrets.clear();
+  variables.clear();
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { restoreEnvPlaceholders } from "../config/redact.js";
 import { serviceIn, type TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { ReleaseState, RolloutState, TandemEvent, VersionMetadata } from "../core/types.js";
@@ -153,7 +154,10 @@ export async function createRelease(
     status: gate ? "awaiting_approval" : "pending",
     rollbackPolicy: config.rollbackPolicy,
     ...(gate ? { approval: gate } : {}),
-    ...(pre.length + post.length > 0 && !request.fast ? { hooks: { pre, post, done: [] } } : {}),
+    // Stored with `${env:X}` where a hook or step holds a secret; interpolated again when it runs.
+    ...(pre.length + post.length > 0 && !request.fast
+      ? { hooks: { pre: restoreEnvPlaceholders(pre), post: restoreEnvPlaceholders(post), done: [] } }
+      : {}),
     ...(request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
     ...(freeze && request.overrideFreeze
       ? { freezeOverride: { window: freeze.window, reason: request.overrideFreeze, actor: request.actor } }
@@ -163,7 +167,12 @@ export async function createRelease(
     updatedAt: now,
     createdBy: request.actor,
     services: Object.fromEntries(request.services.map(({ service }) => [service, deps.snapshot(service)])),
-    rollouts,
+    rollouts: rollouts.map((r) => ({
+      ...r,
+      steps: r.steps.map((step) =>
+        step.type === "hook" ? { ...step, hook: restoreEnvPlaceholders(step.hook) } : step,
+      ),
+    })),
   };
   const created: TandemEvent = {
     at: now,

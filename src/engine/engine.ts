@@ -26,6 +26,8 @@ export interface EngineOptions {
   serviceConfig(release: ReleaseState, service: string): ServiceConfig;
   clock?: Clock;
   log?: Logger;
+  /** Where `${env:X}` placeholders in stored hook specs are read. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
   /** Time between passes of `run`. Default 200ms. */
   passIntervalMs?: number;
   /** How long this engine's claim on a release lasts without renewal. Default 15s. */
@@ -77,6 +79,7 @@ export class Engine {
       commands,
       runtime: (service) => this.runtime(release, service),
       hooks: this.hooks(),
+      env: this.options.env ?? process.env,
       onRolloutError: (rollout, error) =>
         this.log.debug(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
     });

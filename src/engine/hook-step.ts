@@ -1,3 +1,4 @@
+import { interpolateEnvString } from "../config/interpolate.js";
 import { redactSecrets } from "../config/redact.js";
 import { formatDuration } from "../core/duration.js";
 import type { HookRun, HookSpec } from "../core/types.js";
@@ -33,7 +34,10 @@ export async function driveHook(
     const env = Object.fromEntries(
       Object.entries(target.vars).map(([name, value]) => [`TANDEM_${toEnvName(name)}`, value]),
     );
-    const handle = await ctx.hooks.start({ spec, key: target.key, vars: target.vars, env }, ctx.signal);
+    const handle = await ctx.hooks.start(
+      { spec: withSecrets(spec, ctx.env), key: target.key, vars: target.vars, env },
+      ctx.signal,
+    );
     ctx.emit({
       type: "hook.started",
       service: target.service,
@@ -62,7 +66,13 @@ export async function driveHook(
     });
     return {
       state: "succeeded",
-      run: { ...run, outcome: "succeeded", exitCode: 0, output: result.output, finishedAt: ctx.now },
+      run: {
+        ...run,
+        outcome: "succeeded",
+        exitCode: 0,
+        output: redactSecrets(result.output),
+        finishedAt: ctx.now,
+      },
     };
   }
   const why = result.timedOut
@@ -91,7 +101,7 @@ function fail(
   });
   return {
     state: "failed",
-    run: { ...run, outcome: "failed", exitCode, output, finishedAt: ctx.now },
+    run: { ...run, outcome: "failed", exitCode, output: redactSecrets(output), finishedAt: ctx.now },
     reason: redactSecrets(shown),
   };
 }
@@ -103,4 +113,17 @@ function lastLine(output: string): string {
 
 function toEnvName(name: string): string {
   return name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
+}
+
+/** The stored spec holds `${env:X}` placeholders, never secrets: the command gets the values. */
+function withSecrets(spec: HookSpec, env: NodeJS.ProcessEnv): HookSpec {
+  const resolve = (text: string) => interpolateEnvString(text, env);
+  return {
+    ...spec,
+    command: spec.command.map(resolve),
+    ...(spec.env
+      ? { env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, resolve(v)])) }
+      : {}),
+    ...(spec.cwd ? { cwd: resolve(spec.cwd) } : {}),
+  };
 }

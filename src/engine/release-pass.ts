@@ -31,6 +31,7 @@ export interface PassDeps {
   commands: ReleaseCommand[];
   runtime(service: string): ServiceRuntime;
   hooks: HookRunner;
+  env: NodeJS.ProcessEnv;
   onRolloutError(rollout: RolloutState, error: unknown): void;
 }
 
@@ -58,6 +59,7 @@ export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Pro
     signal: deps.signal,
     emit,
     hooks: deps.hooks,
+    env: deps.env,
     release: {
       id: input.id,
       project: input.project,

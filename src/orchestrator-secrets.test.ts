@@ -1,0 +1,77 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ManualClock } from "./core/clock.js";
+import { isTerminal } from "./core/types.js";
+import { Orchestrator } from "./orchestrator.js";
+import { resetSimInstances } from "./targets/sim.js";
+import { FakeHookRunner } from "./testing/fake-hooks.js";
+
+const PASSWORD = "s3cret-db-pa55word";
+const TOKEN = "tok-4f9a1c77e2";
+
+const YAML = `
+project: shop
+hooks:
+  pre:
+    - { name: migrate, command: [migrate, --password, "\${env:DB_PASSWORD}"], env: { API_TOKEN: "\${env:API_TOKEN}" } }
+services:
+  api:
+    target: { type: sim }
+    hooks:
+      post:
+        - { name: smoke, command: [smoke, "--token=\${env:API_TOKEN}"] }
+`;
+
+let dir: string;
+
+beforeEach(() => {
+  resetSimInstances();
+  dir = mkdtempSync(join(tmpdir(), "tandem-secrets-"));
+});
+
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("secrets in hooks", () => {
+  it("reach the hook's command and environment, never the store", async () => {
+    const file = join(dir, "tandem.yaml");
+    writeFileSync(file, YAML);
+    const clock = new ManualClock();
+    const hooks = new FakeHookRunner(clock);
+    const tandem = new Orchestrator(file, {
+      clock,
+      env: { TANDEM_USER: "ci", DB_PASSWORD: PASSWORD, API_TOKEN: TOKEN },
+      plugins: { createHookRunner: () => hooks },
+    });
+    try {
+      const { id } = await tandem.createRelease({ services: ["api@1.0.0"] });
+      let state = await tandem.engine.reconcileOnce(id);
+      for (let i = 0; i < 60 && !isTerminal(state.status); i++) {
+        await clock.advance(1_000);
+        state = await tandem.engine.reconcileOnce(id);
+      }
+      expect(state.status).toBe("succeeded");
+
+      const ran = Object.fromEntries(hooks.starts.map((start) => [start.name, start.spec]));
+      expect(ran.migrate?.command).toEqual(["migrate", "--password", PASSWORD]);
+      expect(ran.migrate?.env).toEqual({ API_TOKEN: TOKEN });
+      expect(ran.smoke?.command).toEqual(["smoke", `--token=${TOKEN}`]);
+
+      const stored = JSON.stringify([await tandem.getStatus(id), await tandem.events(id)]);
+      expect(stored).toContain("${env:DB_PASSWORD}");
+      for (const secret of [PASSWORD, TOKEN]) expect(stored).not.toContain(secret);
+    } finally {
+      await tandem.close();
+    }
+    // Nor anywhere in the database files (the WAL included).
+    const stateDir = join(dir, ".tandem");
+    for (const name of readdirSync(stateDir).filter((n) => n.includes(".db"))) {
+      const bytes = readFileSync(join(stateDir, name)).toString("latin1");
+      for (const secret of [PASSWORD, TOKEN])
+        expect(bytes.includes(secret), `${secret} in ${name}`).toBe(false);
+    }
+  });
+});

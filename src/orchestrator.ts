@@ -221,7 +221,9 @@ export class Orchestrator {
       await this.command(active[0].id, "rollback", { ...options, service });
       return { kind: "command", releaseId: active[0].id };
     }
-    const history = await this.store.registryHistory(this.config.project, environment, service);
+    const history = (await this.store.registryHistory(this.config.project, environment, service)).filter(
+      (entry) => entry.version !== "",
+    );
     const current = history[0]?.version;
     const target = options.to ?? history.find((entry) => entry.version !== current)?.version;
     if (!target) {

@@ -91,6 +91,21 @@ describe("release DAG", () => {
     expect((await fixture.drive(engine, id)).status).toBe("succeeded");
   });
 
+  it("withdraws a first release it backs out: nothing is stable for that service afterwards", async () => {
+    fixture = await engineFixture(web(), { more: [api()] });
+    const engine = fixture.newEngine();
+    const { id } = await fixture.releaseOf({ api: "1.0.0", web: "bad" });
+    const final = await fixture.drive(engine, id);
+    expect(final.rollouts.map((r) => [r.service, r.status])).toEqual([
+      ["api", "rolled_back"],
+      ["web", "rolled_back"],
+    ]);
+    expect(await fixture.store.getStable("shop", "staging", "api")).toBeUndefined();
+    expect(await fixture.store.getStable("shop", "staging", "web")).toBeUndefined();
+    const history = await fixture.store.registryHistory("shop", "staging", "api");
+    expect(history.map((entry) => entry.version)).toEqual(["", "1.0.0"]);
+  });
+
   it("backs the whole release out in reverse dependency order when a later service fails", async () => {
     fixture = await engineFixture(web(), { more: [api()] });
     const engine = await live({ web: "1.0.0", api: "1.0.0" });

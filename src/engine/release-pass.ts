@@ -164,9 +164,10 @@ async function moveRollouts(
       moved.promotedAt = ctx.now;
       registry.push(entry(release, moved.service, moved.version, ctx.now));
     }
-    if (moved.promotedAt !== undefined && moved.status === "rolled_back" && moved.stableVersion) {
-      // A version that had gone live was backed out: the old one is the stable version again.
-      registry.push(entry(release, moved.service, moved.stableVersion, ctx.now));
+    if (moved.promotedAt !== undefined && moved.status === "rolled_back" && rollout.status !== "rolled_back") {
+      // A version that had gone live was backed out: the old one is the stable version again, or, for a
+      // first release, nothing is (an empty version withdraws the entry).
+      registry.push(entry(release, moved.service, moved.stableVersion ?? "", ctx.now));
     }
     rollouts[i] = moved;
     if (isFailure(moved) && !isFailure(rollout) && !release.backingOut && policy === "release") {

@@ -25,7 +25,8 @@ export function getStable(
        ORDER BY at DESC, id DESC LIMIT 1`,
     )
     .get(project, environment, service) as RegistryRow | undefined;
-  return row ? registryFromRow(row) : undefined;
+  // An empty version is a withdrawal: the service's first release was backed out and nothing runs.
+  return row && row.version !== "" ? registryFromRow(row) : undefined;
 }
 
 /** Newest first (time, then insertion order). */

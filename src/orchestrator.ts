@@ -170,8 +170,9 @@ export class Orchestrator {
   }
 
   /** The release that `createRelease` would start (every check included), as a DAG with timings. */
+  /** The release `request` would create, as a DAG with timings. A change freeze is shown, not refused. */
   async plan(request: ReleaseRequest): Promise<ReleasePlan> {
-    const release = await this.validate(request);
+    const release = await this.validate({ ...request, overrideFreeze: request.overrideFreeze ?? "(plan)" });
     return describePlan(
       release,
       (service) => serviceIn(this.config, release.environment, service)!.strategy.type,

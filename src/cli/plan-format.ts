@@ -20,6 +20,9 @@ export function formatPlan(plan: ReleasePlan): string {
   lines.push(
     `release plan for ${plan.environment}: ${plan.services.length} service(s), rollbackPolicy ${plan.rollbackPolicy}`,
   );
+  if (plan.freeze) {
+    lines.push(`  in a change freeze: ${plan.freeze}; deploying needs --override-freeze REASON`);
+  }
   if (plan.approval) {
     const who = plan.approval.approvers.length > 0 ? plan.approval.approvers.join(", ") : "anyone";
     lines.push(`  waits first for ${plan.approval.required} approval(s) from ${who}`);

@@ -61,7 +61,10 @@ export async function createRelease(
   }
   if (request.services.length === 0) throw invalid("nothing to release", "name at least one SERVICE@VERSION");
   const environment = config.environments[request.environment]!;
-  const freeze = checkFreeze(config, request.environment, now, request.overrideFreeze);
+  // A rollback (fast) restores what ran before: neither a change freeze nor `after:` holds it back.
+  const freeze = request.fast
+    ? undefined
+    : checkFreeze(config, request.environment, now, request.overrideFreeze);
   const seen = new Set<string>();
   for (const { service, version } of request.services) {
     if (!serviceIn(config, request.environment, service)) {
@@ -88,7 +91,7 @@ export async function createRelease(
       });
     }
   }
-  await checkPromotionOrder(store, config, request.environment, request.services);
+  if (!request.fast) await checkPromotionOrder(store, config, request.environment, request.services);
   const active = await store.listReleases({
     project: config.project,
     environment: request.environment,

@@ -27,6 +27,8 @@ export interface ReleasePlan {
   approval?: { required: number; approvers: string[] };
   hooks: { pre: string[]; post: string[] };
   rollbackPolicy: "release" | "service";
+  /** The change freeze the release would have to override. */
+  freeze?: string;
 }
 
 /** What `tandem plan` shows for a release that would be created (dry run): the DAG, steps and timing. */
@@ -70,6 +72,7 @@ export function describePlan(release: ReleaseState, strategyOf: (service: string
       post: release.hooks?.post.map((h) => h.name) ?? [],
     },
     rollbackPolicy: release.rollbackPolicy ?? "release",
+    ...(release.freezeOverride ? { freeze: release.freezeOverride.window } : {}),
   };
 }
 

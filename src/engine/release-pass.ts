@@ -164,7 +164,11 @@ async function moveRollouts(
       moved.promotedAt = ctx.now;
       registry.push(entry(release, moved.service, moved.version, ctx.now));
     }
-    if (moved.promotedAt !== undefined && moved.status === "rolled_back" && rollout.status !== "rolled_back") {
+    if (
+      moved.promotedAt !== undefined &&
+      moved.status === "rolled_back" &&
+      rollout.status !== "rolled_back"
+    ) {
       // A version that had gone live was backed out: the old one is the stable version again, or, for a
       // first release, nothing is (an empty version withdraws the entry).
       registry.push(entry(release, moved.service, moved.stableVersion ?? "", ctx.now));

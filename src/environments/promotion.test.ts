@@ -116,8 +116,16 @@ describe("checkPromotionOrder", () => {
     );
   });
 
-  it("does not count a failed release, a rollout that did not succeed, another version, environment or project", async () => {
-    await released("staging", "failed", ["web@1.8.0:succeeded", "api@2.4.0:failed"]);
+  it("counts a version that a failed release left live (rollbackPolicy: service)", async () => {
+    await released("staging", "failed", ["api@2.4.0:succeeded", "web@1.8.0:failed"]);
+    await expect(
+      checkPromotionOrder(store, config, "production", [{ service: "api", version: "2.4.0" }]),
+    ).resolves.toBe(undefined);
+    expect((await refusal("production", ["web@1.8.0"])).message).toMatch(/^web@1\.8\.0 has not succeeded/);
+  });
+
+  it("does not count a backed-out or unfinished rollout, another version, environment or project", async () => {
+    await released("staging", "rolled_back", ["web@1.8.0:rolled_back", "api@2.4.0:failed"]);
     await released("staging", "running", ["web@1.8.0:succeeded"]);
     await released("staging", "succeeded", ["web@1.8.0:rolled_back", "api@2.4.0"]);
     await released("staging", "succeeded", ["web@1.8.1"]);

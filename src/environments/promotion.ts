@@ -1,5 +1,6 @@
 import type { TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
+import { isTerminal } from "../core/types.js";
 import type { Store } from "../store/types.js";
 
 /** The environments a release of `from` promotes to: those declared `after: <from>`, in file order. */
@@ -14,17 +15,26 @@ export interface ServiceVersion {
   version: string;
 }
 
-/** Whether `service@version` is part of a succeeded release of `environment`, its rollout succeeded too. */
+/**
+ * Whether `service@version` succeeded in `environment` and stayed: its rollout succeeded in a finished
+ * release. Usually that release succeeded; under `rollbackPolicy: service` a release that failed
+ * elsewhere leaves its succeeded services live, and they count (a backed-out one is `rolled_back`).
+ */
 export async function succeededIn(
   store: Store,
   project: string,
   environment: string,
   { service, version }: ServiceVersion,
 ): Promise<boolean> {
-  const releases = await store.listReleases({ project, environment, service, statuses: ["succeeded"] });
+  const releases = await store.listReleases({
+    project,
+    environment,
+    service,
+    statuses: ["succeeded", "failed", "rolled_back", "aborted"],
+  });
   return releases.some(
     (release) =>
-      release.status === "succeeded" &&
+      isTerminal(release.status) &&
       release.rollouts.some(
         (rollout) =>
           rollout.service === service && rollout.version === version && rollout.status === "succeeded",

@@ -21,12 +21,20 @@ export function approvalsOf(gate: GateState): ApprovalDecision[] {
   return gate.decisions.filter((d) => d.decision === "approve");
 }
 
+/** Who may decide now: the approvers, and once the gate escalated, the escalation list too. */
+export function approversOf(gate: GateState): string[] {
+  const { approvers, escalateTo } = gate.spec;
+  if (approvers.length === 0) return [];
+  return gate.escalated ? [...new Set([...approvers, ...escalateTo])] : approvers;
+}
+
 /** Why `actor` may not decide on this gate, or undefined when they may. */
 export function refusal(gate: GateState, actor: string, decision: "approve" | "reject"): string | undefined {
   if (gate.outcome) return `the approval was already ${gate.outcome}`;
   const { spec } = gate;
-  if (spec.approvers.length > 0 && !spec.approvers.includes(actor)) {
-    return `${actor} is not an approver here (approvers: ${spec.approvers.join(", ")})`;
+  const approvers = approversOf(gate);
+  if (approvers.length > 0 && !approvers.includes(actor)) {
+    return `${actor} is not an approver here (approvers: ${approvers.join(", ")})`;
   }
   if (decision === "approve" && !spec.allowSelfApproval && actor === gate.requestedBy) {
     return `${actor} started this release and cannot approve it (allowSelfApproval: false); another approver must`;
@@ -88,7 +96,7 @@ export function describeGate(gate: GateState): string {
   const by = approvals.length > 0 ? ` (${approvals.map((d) => d.actor).join(", ")})` : "";
   const count = `${approvals.length} of ${gate.spec.required} approvals${by}`;
   if (gate.outcome) return count;
-  const left = gate.spec.approvers
+  const left = approversOf(gate)
     .filter((a) => !approvals.some((d) => d.actor === a))
     .filter((a) => gate.spec.allowSelfApproval || a !== gate.requestedBy);
   const until = new Date(gate.deadline).toISOString();

@@ -142,6 +142,25 @@ describe("environment approval gate", () => {
     await fixture.clock.advance(60_000);
     expect((await engine.reconcileOnce(release.id)).status).toBe("aborted");
   });
+
+  it("lets the escalation list approve once, and only once, the gate escalated", async () => {
+    fixture = await engineFixture(simService(rolling), {
+      environments: {
+        staging: { approval: gate({ timeout: 600_000, onTimeout: "escalate", escalateTo: ["oncall-lead"] }) },
+      },
+    });
+    const engine = fixture.newEngine();
+    const release = await fixture.releaseOf({ api: "1.0.0" });
+    expect(() => checkDecision(release, "approve", "oncall-lead", undefined)).toThrow(
+      /oncall-lead is not an approver here \(approvers: alice, bob, carol\)/,
+    );
+    await fixture.clock.advance(600_000);
+    const escalated = await engine.reconcileOnce(release.id);
+    expect(escalated.approval!.escalated).toBe(true);
+    expect(() => checkDecision(escalated, "approve", "oncall-lead", undefined)).not.toThrow();
+    await send(release.id, "approve", "oncall-lead", { reason: "covering for the team" });
+    expect((await fixture.drive(engine, release.id)).status).toBe("succeeded");
+  });
 });
 
 describe("approval step", () => {

@@ -2,9 +2,11 @@
 
 export {
   configJsonSchema,
+  type LoadedConfig,
   loadConfig,
   loadConfigWithRaw,
   parseConfig,
+  parseConfigWithRaw,
   redactSecrets,
 } from "./config/index.js";
 export type { Clock } from "./core/clock.js";

@@ -8,9 +8,7 @@ import {
   type CommandType,
   isTerminal,
   type Logger,
-  type RegistryEntry,
   type ReleaseState,
-  type Step,
   silentLogger,
   type TandemEvent,
 } from "./core/types.js";
@@ -23,10 +21,8 @@ import { defaultPlugins } from "./engine/plugins.js";
 import { versionDirectory } from "./engine/release-checks.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
-import { summarizeStats, type TrafficSummary } from "./routers/histogram.js";
 import { openStore, openStoreLazily } from "./store/index.js";
-import type { InstanceRecord, RouterRecord, Store } from "./store/types.js";
-import { estimateDuration, planSteps } from "./strategies/index.js";
+import type { Store } from "./store/types.js";
 
 export interface OrchestratorOptions {
   clock?: Clock;
@@ -78,11 +74,16 @@ export class Orchestrator {
   /** Like the constructor, but opens the store first, so a store that cannot open fails here. */
   static async open(file: string, options: OrchestratorOptions = {}): Promise<Orchestrator> {
     const loaded = loadConfigWithRaw(file, { env: options.env ?? process.env });
-    const store = options.store ?? (await openStore(loaded.config.store));
-    return new Orchestrator(loaded, { ...options, store });
+    if (options.store) return new Orchestrator(loaded, options);
+    const store = await openStore(loaded.config.store);
+    const orchestrator = new Orchestrator(loaded, { ...options, store });
+    orchestrator.ownsStore = true;
+    return orchestrator;
   }
 
   private readonly loaded: LoadedConfig;
+  /** Whether `close` closes the store: yes unless the caller passed one in. */
+  private ownsStore: boolean;
 
   /**
    * `config` is the path of a tandem.yaml or a configuration already parsed with `parseConfigWithRaw`.
@@ -96,6 +97,7 @@ export class Orchestrator {
       typeof config === "string" ? loadConfigWithRaw(config, { env: options.env ?? process.env }) : config;
     const store = options.store ?? openStoreLazily(loaded.config.store);
     this.loaded = loaded;
+    this.ownsStore = !options.store;
     this.config = loaded.config;
     this.store = store;
     this.clock = options.clock ?? systemClock;
@@ -295,7 +297,7 @@ export class Orchestrator {
 
   async close(): Promise<void> {
     this.engine.close();
-    if (!this.options.store) await this.store.close();
+    if (this.ownsStore) await this.store.close();
   }
 
   /** Whether a live engine is driving the release now (holds its lease), so a command will be acted on. */

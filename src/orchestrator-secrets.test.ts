@@ -74,4 +74,29 @@ describe("secrets in hooks", () => {
         expect(bytes.includes(secret), `${secret} in ${name}`).toBe(false);
     }
   });
+
+  it("fails the hook, naming the variable, when an engine without it drives the release", async () => {
+    const file = join(dir, "tandem.yaml");
+    writeFileSync(file, YAML);
+    const clock = new ManualClock();
+    const creator = new Orchestrator(file, {
+      clock,
+      env: { TANDEM_USER: "ci", DB_PASSWORD: PASSWORD, API_TOKEN: TOKEN },
+    });
+    const { id } = await creator.createRelease({ services: ["api@1.0.0"] });
+    await creator.close();
+
+    // The file changed since (it no longer names the variables) and this engine's environment lacks them.
+    writeFileSync(file, "project: shop\nservices:\n  api:\n    target: { type: sim }\n");
+    const hooks = new FakeHookRunner(clock);
+    const engine = new Orchestrator(file, { clock, env: {}, plugins: { createHookRunner: () => hooks } });
+    try {
+      const final = await engine.engine.reconcileOnce(id);
+      expect(final.status).toBe("failed");
+      expect(final.reason).toMatch(/hook migrate cannot start: environment variable DB_PASSWORD is not set/);
+      expect(hooks.starts).toEqual([]);
+    } finally {
+      await engine.close();
+    }
+  });
 });

@@ -1,6 +1,7 @@
 import { interpolateEnvString } from "../config/interpolate.js";
 import { redactSecrets } from "../config/redact.js";
 import { formatDuration } from "../core/duration.js";
+import { TandemError } from "../core/errors.js";
 import type { HookRun, HookSpec } from "../core/types.js";
 import type { PassContext } from "./pass-context.js";
 
@@ -34,8 +35,17 @@ export async function driveHook(
     const env = Object.fromEntries(
       Object.entries(target.vars).map(([name, value]) => [`TANDEM_${toEnvName(name)}`, value]),
     );
+    let resolved: HookSpec;
+    try {
+      resolved = withSecrets(spec, ctx.env);
+    } catch (error) {
+      // A variable set when the release was created is gone (an engine started without it).
+      if (!(error instanceof TandemError)) throw error;
+      const run = { spec, startedAt: ctx.now };
+      return fail(run, `${label} cannot start: ${error.message}`, null, "", target, ctx);
+    }
     const handle = await ctx.hooks.start(
-      { spec: withSecrets(spec, ctx.env), key: target.key, vars: target.vars, env },
+      { spec: resolved, key: target.key, vars: target.vars, env },
       ctx.signal,
     );
     ctx.emit({

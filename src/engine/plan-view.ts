@@ -41,7 +41,8 @@ export function describePlan(release: ReleaseState, strategyOf: (service: string
     (service, step) => {
       const steps = release.rollouts.find((r) => r.service === service)!.steps;
       const index = steps.findIndex((s) => s.name === step);
-      return estimate(steps.slice(0, index + 1)).minMs;
+      // Without that step (a first release has none) the dependent waits for the whole rollout.
+      return estimate(index === -1 ? steps : steps.slice(0, index + 1)).minMs;
     },
   );
   return {

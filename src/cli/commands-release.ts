@@ -115,37 +115,38 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
       }),
     );
 
-  const control = (name: "abort" | "resume", description: string) =>
-    program
+  const control = (name: "abort" | "resume", description: string) => {
+    const command = program
       .command(name)
       .description(description)
       .argument("[release]", "release id (default: the only unfinished one)")
       .option("-r, --reason <text>", "why, for the record")
-      .option("-s, --service <service>", "only this service's rollout")
-      .option("-f, --force", name === "resume" ? "also skip a timed pause" : "ignored")
-      .action(
-        async (
-          releaseId: string | undefined,
-          options: { reason?: string; service?: string; force?: boolean },
-        ) =>
-          withOrchestrator(globals(), async (o) => {
-            const id = releaseId ?? (await onlyActive(o));
-            const command =
-              name === "abort"
-                ? await o.abort(id, { reason: options.reason, service: options.service })
-                : await o.resume(id, {
-                    reason: options.reason,
-                    service: options.service,
-                    force: options.force,
-                  });
-            if (globals().json) return printJson(command);
-            console.log(
-              (await o.isDriven(id))
-                ? `${command.type} requested for release ${id}; the engine acts on it at its next pass`
-                : `${command.type} recorded for release ${id}, but no engine is driving it: run \`tandem engine\` to act on it`,
-            );
-          }),
-      );
+      .option("-s, --service <service>", "only this service's rollout");
+    if (name === "resume") command.option("-f, --force", "also skip a timed pause");
+    return command.action(
+      async (
+        releaseId: string | undefined,
+        options: { reason?: string; service?: string; force?: boolean },
+      ) =>
+        withOrchestrator(globals(), async (o) => {
+          const id = releaseId ?? (await onlyActive(o));
+          const command =
+            name === "abort"
+              ? await o.abort(id, { reason: options.reason, service: options.service })
+              : await o.resume(id, {
+                  reason: options.reason,
+                  service: options.service,
+                  force: options.force,
+                });
+          if (globals().json) return printJson(command);
+          console.log(
+            (await o.isDriven(id))
+              ? `${command.type} requested for release ${id}; the engine acts on it at its next pass`
+              : `${command.type} recorded for release ${id}, but no engine is driving it: run \`tandem engine\` to act on it`,
+          );
+        }),
+    );
+  };
   control("abort", "stop a release: roll back what it moved and end it as aborted");
   control("resume", "continue a release waiting at a pause");
 

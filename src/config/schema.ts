@@ -112,7 +112,11 @@ export const fileSchema = strictObject({
   stateDir: nonEmptyString.default(".tandem"),
   environments: z
     .record(
-      z.string().regex(NAME_PATTERN, { error: "an environment name uses letters, digits and dashes" }),
+      z
+        .string()
+        .regex(NAME_PATTERN, {
+          error: "an environment name uses letters, digits, dashes, dots and underscores",
+        }),
       environmentSchema,
     )
     .prefault({ default: {} }),

@@ -112,11 +112,9 @@ export const fileSchema = strictObject({
   stateDir: nonEmptyString.default(".tandem"),
   environments: z
     .record(
-      z
-        .string()
-        .regex(NAME_PATTERN, {
-          error: "an environment name uses letters, digits, dashes, dots and underscores",
-        }),
+      z.string().regex(NAME_PATTERN, {
+        error: "an environment name uses letters, digits, dashes, dots and underscores",
+      }),
       environmentSchema,
     )
     .prefault({ default: {} }),

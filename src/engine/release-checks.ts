@@ -35,11 +35,11 @@ export function checkFreeze(
   if (override === undefined || override.trim() === "") {
     throw new TandemError(
       "TANDEM_ERR_INVALID_REQUEST",
-      `${environment} is in a change freeze: ${describeFreeze(active.window, active.until)}`,
+      `${environment} is in a change freeze: ${describeFreeze(active.window, active.until, active.endless)}`,
       { hint: 'wait until it ends, or override it with a reason: --override-freeze "hotfix for INC-123"' },
     );
   }
-  return { window: describeFreeze(active.window, active.until), until: active.until };
+  return { window: describeFreeze(active.window, active.until, active.endless), until: active.until };
 }
 
 export { checkPromotionOrder };

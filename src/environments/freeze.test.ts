@@ -103,4 +103,23 @@ describe("describeFreeze", () => {
       '"weekend" (0 18 * * 5 for 62h, Europe/Paris); until Mon, 30 Mar 2026, 09:00 Europe/Paris (2026-03-30T07:00:00Z)',
     );
   });
+
+  it("says a window that always follows on has no end in sight instead of naming a false end", () => {
+    const everyMinute: FreezeWindow = {
+      name: "always",
+      type: "schedule",
+      schedule: "* * * * *",
+      duration: 2 * 60_000,
+      timezone: "UTC",
+    };
+    const now = t("2026-03-02T10:00:30Z");
+    const active = activeFreeze([everyMinute], now)!;
+    expect(active.endless).toBe(true);
+    expect(active.until).toBeGreaterThan(now + 100 * 60_000);
+    expect(describeFreeze(everyMinute, active.until, active.endless)).toMatch(
+      /^"always" \(\* \* \* \* \* for 2m, UTC\); no end in sight \(its windows follow on past 2026-03-02T1\d:\d\d:00Z\)$/,
+    );
+    // A window that ends is not endless.
+    expect(activeFreeze([holidays], t("2026-12-28T12:00:00Z"))!.endless).toBeUndefined();
+  });
 });

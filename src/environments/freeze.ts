@@ -7,7 +7,11 @@ export interface ActiveFreeze {
   window: FreezeWindow;
   /** The instant (ms) no freeze covers any more: windows that overlap or follow on are joined. */
   until: number;
+  /** Windows still followed on after joining `MAX_JOINS` of them (e.g. `* * * * *` for 1m): `until` is a lower bound. */
+  endless?: boolean;
 }
+
+const MAX_JOINS = 100;
 
 /** The span of `window` that covers `now` (start <= now < end), if any. */
 function coveringSpan(window: FreezeWindow, now: number): { start: number; end: number } | undefined {
@@ -42,10 +46,11 @@ export function activeFreeze(windows: readonly FreezeWindow[], now: number): Act
   }
   if (!active) return undefined;
   // Bounded: a window always ends after it starts, so each round moves `until` forward.
-  for (let round = 0; round < 100; round++) {
+  for (let round = 0; round <= MAX_JOINS; round++) {
     let next = active.until;
     for (const window of windows) next = Math.max(next, coveringSpan(window, active.until)?.end ?? next);
-    if (next === active.until) break;
+    if (next === active.until) return active;
+    if (round === MAX_JOINS) return { ...active, endless: true };
     active.until = next;
   }
   return active;
@@ -71,11 +76,12 @@ function formatInstant(instant: number, timeZone: string): string {
  * For messages: `"weekend" (0 18 * * 5 for 62h, Europe/Paris): no releases over the weekend; until Mon,
  * 30 Mar 2026, 09:00 Europe/Paris (2026-03-30T07:00:00Z)`.
  */
-export function describeFreeze(window: FreezeWindow, until: number): string {
+export function describeFreeze(window: FreezeWindow, until: number, endless = false): string {
   const what =
     window.type === "schedule"
       ? `${JSON.stringify(window.name)} (${window.schedule} for ${formatDuration(window.duration)}, ${window.timezone})`
       : JSON.stringify(window.name);
   const reason = window.reason ? `: ${window.reason}` : "";
-  return `${what}${reason}; until ${formatInstant(until, window.type === "schedule" ? window.timezone : "UTC")}`;
+  const when = formatInstant(until, window.type === "schedule" ? window.timezone : "UTC");
+  return `${what}${reason}; ${endless ? `no end in sight (its windows follow on past ${when})` : `until ${when}`}`;
 }

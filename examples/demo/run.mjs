@@ -1,5 +1,6 @@
 // The quick start: releases the demo service four ways (canary, blue-green, rolling, recreate) with
-// steady traffic flowing through Tandem's router, then releases a bad version that Tandem rolls back.
+// steady traffic flowing through Tandem's router, then one release of a good backend and a bad
+// frontend: the frontend fails its health checks and Tandem backs the backend out too.
 // Prints what happened to the traffic at the end. Run with `npm run demo` (builds first).
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
@@ -30,26 +31,32 @@ function load(service) {
 }
 
 const outcomes = [];
-async function release(service, version, expectedExit) {
-  const traffic = load(service);
-  const exit = await tandem("deploy", `${service}@${version}`, "--env", "staging");
-  const report = await traffic.stop();
-  outcomes.push({ service, version, exit, expectedExit, report });
+/** One release of `services` (`{ checkout: "1.1.0" }`), with traffic through each of their routers. */
+async function release(services, expectedExit) {
+  const names = Object.keys(services);
+  const traffic = names.map(load);
+  const exit = await tandem("deploy", ...names.map((s) => `${s}@${services[s]}`), "--env", "staging");
+  const reports = await Promise.all(traffic.map((t) => t.stop()));
+  names.forEach((service, i) =>
+    outcomes.push({ service, version: services[service], exit, expectedExit, report: reports[i] }),
+  );
 }
 
 rmSync(join(here, ".tandem"), { recursive: true, force: true });
 await tandem("validate");
 try {
-  for (const service of Object.keys(ports)) {
-    if ((await tandem("deploy", `${service}@1.0.0`, "--env", "staging")) !== 0)
-      throw new Error(`first release of ${service} failed`);
-  }
+  // One release of all four: checkout first, catalog once checkout is live, the others alongside.
+  const first = Object.keys(ports).map((service) => `${service}@1.0.0`);
+  if ((await tandem("deploy", ...first, "--env", "staging")) !== 0)
+    throw new Error("the first release failed");
   await tandem("plan", "checkout@1.1.0", "--env", "staging");
-  await release("checkout", "1.1.0", 0); // canary
-  await release("catalog", "1.1.0", 0); // blue-green
-  await release("search", "1.1.0", 0); // rolling
-  await release("reports", "1.1.0", 0); // recreate: the router holds requests while no version is up
-  await release("checkout", "2.0.0", 1); // bad: its health probe fails, Tandem rolls it back
+  await release({ checkout: "1.1.0" }, 0); // canary
+  await release({ catalog: "1.1.0" }, 0); // blue-green
+  await release({ search: "1.1.0" }, 0); // rolling
+  await release({ reports: "1.1.0" }, 0); // recreate: the router holds requests while no version is up
+  await tandem("plan", "checkout@1.2.0", "catalog@2.0.0", "--env", "staging");
+  // checkout 1.2.0 goes live, then catalog 2.0.0 fails its health probe: both end on 1.1.0.
+  await release({ checkout: "1.2.0", catalog: "2.0.0" }, 1);
   await tandem("history", "--env", "staging", "--limit", "10");
   await tandem("status");
 } finally {

@@ -100,11 +100,11 @@ export class TestProject {
   }
 
   /** A project directory with a tandem.yaml written verbatim (for configuration mistakes). */
-  static withConfigText(text: string): TestProject {
+  static withConfigText(text: string, env: Record<string, string> = {}): TestProject {
     const dir = mkdtempSync(join(tmpdir(), "tandem-systest-"));
     const configFile = join(dir, "tandem.yaml");
     writeFileSync(configFile, text);
-    return new TestProject(dir, configFile, {}, {});
+    return new TestProject(dir, configFile, {}, env);
   }
 
   /** A project directory with no tandem.yaml yet (for `tandem init`). */

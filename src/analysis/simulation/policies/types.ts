@@ -1,0 +1,34 @@
+import type { Measurement, MetricVerdict } from "../../types.js";
+import type { TrafficTick } from "../traffic.js";
+
+/** A comparison of the canary with the baseline, as the judges in src/analysis/judges take it. */
+export interface CompareSpec {
+  metric: "error_rate" | "latency";
+  /** How much worse the canary may be and still count as not worse (e.g. `{ absolute: 0.01 }`, `{ relative: 0.2 }`). */
+  maxIncrease: { relative?: number; absolute?: number };
+  alpha?: number;
+  /** For latency: the quantile compared (judge's default when absent). */
+  quantile?: number;
+}
+
+/** A pure judge: a comparison spec and a measurement in, a verdict out. */
+export type CompareJudge = (spec: CompareSpec, measurement: Measurement) => MetricVerdict;
+
+export type PolicyDecision = { action: "continue" } | { action: "rollback" | "promote"; reason: string };
+
+/**
+ * A rollout policy as a step-by-step decider over simulated traffic: it says what weight the canary
+ * gets for the next tick, sees that tick's traffic, and decides. One instance per rollout (it keeps
+ * its own state); deterministic (no clock, no randomness of its own).
+ */
+export interface Policy {
+  readonly name: string;
+  /** Percent of the traffic the canary gets during the next tick. */
+  weight(): number;
+  /** The tick that just ended; `tick.at` is ms since the rollout began. */
+  observe(tick: TrafficTick): PolicyDecision;
+  /** Why the weight is what it is now, for timelines (optional). */
+  describe?(): string;
+}
+
+export const CONTINUE: PolicyDecision = { action: "continue" };

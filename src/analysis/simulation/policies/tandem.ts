@@ -21,7 +21,14 @@ export interface TandemOptions {
   steps?: number[];
   lookMs?: number;
   maxPauseMs?: number;
+  /** The comparisons; a step advances when all are judged `successful` on its own traffic. */
   metrics: CompareSpec[];
+  /**
+   * The comparisons of the cumulative rollback test, when they differ from `metrics` (e.g. no
+   * `maxIncrease`: roll back on any increase shown at 1 − alpha, while a step still needs the canary
+   * within `maxIncrease` to advance early). Default: `metrics`.
+   */
+  rollbackMetrics?: CompareSpec[];
   judge: CompareJudge;
 }
 
@@ -57,7 +64,7 @@ export function tandemPolicy(options: TandemOptions): Policy {
       accumulate(baseline, tick.baseline);
       if (tick.at % lookMs !== 0) return CONTINUE;
       const cumulative = { at: tick.at, canary, baseline };
-      for (const spec of options.metrics) {
+      for (const spec of options.rollbackMetrics ?? options.metrics) {
         const verdict = options.judge(spec, cumulative);
         if (verdict.verdict === "failed") {
           return { action: "rollback", reason: `${spec.metric} at weight ${steps[step]}: ${verdict.reason}` };

@@ -15,7 +15,8 @@ export interface CompareSpec {
   alpha?: number;
   /**
    * Latency only. The sequential judge ignores tails thinner than 1 − quantile when it declares the
-   * canary not worse, and reports this quantile of both versions. Default 0.99.
+   * canary not worse, and reports this quantile of both versions. Default 0.99 (the fixed-window
+   * judge, a test of the whole distribution, reports the median unless a quantile is given).
    */
   quantile?: number;
 }

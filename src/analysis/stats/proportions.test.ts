@@ -23,6 +23,17 @@ describe("two-proportion e-value (universal inference)", () => {
     expect(e).toBeCloseTo(10.390639, 5);
   });
 
+  it("an absolute allowance moves the constrained MLE: p_b = 1/4, p_c = 3/4", () => {
+    // boundary p_c = p_b + 0.5: 10 ln(p + .5) + 10 ln(1 − p) peaks at p = 1/4
+    const e = logEValue(
+      { events: 10, trials: 10 },
+      { events: 0, trials: 10 },
+      { factor: 1, shift: 0.5 },
+      "worse",
+    );
+    expect(e).toBeCloseTo(2.281337, 5);
+  });
+
   it("never exceeds 1 when the data sit inside H0 (all-equal samples)", () => {
     const same = { events: 5, trials: 1000 };
     expect(logEValue(same, same, none, "worse")).toBeLessThan(0);

@@ -143,4 +143,21 @@ describe("Tandem's policy", () => {
       [180, 100],
     ]);
   });
+
+  it("with promoteOn evidence, holds the last step until the judge says not worse", () => {
+    const judge: CompareJudge = (_spec, m) => ({
+      verdict: m.at >= 610_000 ? "successful" : "running",
+      reason: "",
+    });
+    const options = { metrics: errorsOnly, judge, maxPauseMs: 60_000, promoteOn: "evidence" as const };
+    const out = runRollout(tandemPolicy(options), traffic(0), 1);
+    // The 5% and 25% steps end on their 1-minute timeout; the 50% step waits past its timeout (180 s)
+    // for the first "not worse", at 610 s.
+    expect(weights(out.timeline)).toEqual([
+      [0, 5],
+      [60, 25],
+      [120, 50],
+      [610, 100],
+    ]);
+  });
 });

@@ -29,6 +29,13 @@ export interface TandemOptions {
    * within `maxIncrease` to advance early). Default: `metrics`.
    */
   rollbackMetrics?: CompareSpec[];
+  /**
+   * What ends the last step's pause (the one before 100%) when the judge keeps saying not yet:
+   * `timeout` (default) promotes at `maxPauseMs` like the other steps; `evidence` promotes only once
+   * the step's traffic is judged not worse (or rolls back when the cumulative test says worse), since
+   * promotion is the one move that cannot be taken back cheaply.
+   */
+  promoteOn?: "timeout" | "evidence";
   judge: CompareJudge;
 }
 
@@ -78,8 +85,10 @@ export function tandemPolicy(options: TandemOptions): Policy {
       if (options.metrics.every((spec) => options.judge(spec, sinceStep).verdict === "successful")) {
         return advance(tick.at, `not worse at weight ${steps[step]}`);
       }
-      if (tick.at - stepStartedAt >= maxPauseMs)
+      const lastStep = step === steps.length - 1;
+      if (tick.at - stepStartedAt >= maxPauseMs && !(lastStep && options.promoteOn === "evidence")) {
         return advance(tick.at, `pause ended at weight ${steps[step]}`);
+      }
       return CONTINUE;
     },
   };

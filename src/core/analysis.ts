@@ -1,0 +1,104 @@
+import type { MetricVerdict } from "../analysis/types.js";
+
+/**
+ * Analysis as configured and as run (issue 4). A template (`analysis.NAME` in tandem.yaml) is resolved
+ * into an AnalysisSpec when a rollout is created; the spec is stored in the step, so a restarted engine
+ * runs the same analysis. Durations are milliseconds.
+ */
+
+/** The builtin router's per-version statistics, measured from the analysis start. */
+export interface BuiltinProviderConfig {
+  type: "builtin";
+  metric: "error_rate" | "request_count" | "latency";
+  /** Latency only: the quantile reported as the scalar value. Default 0.99. */
+  quantile: number;
+}
+
+/** `builtin`, or any provider of src/analysis/providers (prometheus, web, job, resources). */
+export type AnalysisProviderConfig = BuiltinProviderConfig | ({ type: string } & Record<string, unknown>);
+
+export interface AnalysisMetricSpec {
+  name: string;
+  provider: AnalysisProviderConfig;
+  /** Threshold conditions on the scalar value (`< 0.01`, `0.1..0.5`): Argo Rollouts' semantics. */
+  successCondition?: string;
+  failureCondition?: string;
+  /** A sequential comparison with the stable version (builtin error_rate or latency). */
+  compare?: {
+    metric: "error_rate" | "latency";
+    maxIncrease: { relative?: number; absolute?: number };
+    alpha?: number;
+    quantile?: number;
+  };
+}
+
+export interface AnalysisSpec {
+  /** The templates this came from, for people. */
+  templates: string[];
+  /** Time between measurements. Default 30s. */
+  interval: number;
+  /** Measurements after which the run succeeds (when nothing failed). Unset: no limit. */
+  count?: number;
+  /** Failed measurements tolerated; one more fails the run. Default 0. */
+  failureLimit: number;
+  /** Consecutive successful measurements after which the run succeeds; 0: not used. Default 0. */
+  consecutiveSuccessLimit: number;
+  /** Inconclusive measurements tolerated; one more makes the run inconclusive. Default 0. */
+  inconclusiveLimit: number;
+  /** Consecutive measurement errors tolerated; one more is an error (treated as failed). Default 4. */
+  consecutiveErrorLimit: number;
+  /** Measure and report, never fail. Default false. */
+  dryRun: boolean;
+  /** What an inconclusive run does: wait for a person, or roll back. Default pause. */
+  onInconclusive: "pause" | "rollback";
+  metrics: AnalysisMetricSpec[];
+}
+
+/** One metric's look at one interval: what was measured and the judge's verdict. */
+export interface MetricRecord {
+  metric: string;
+  at: number;
+  /** The scalar value, when there is one. */
+  value?: number;
+  verdict: MetricVerdict["verdict"];
+  reason: string;
+  detail?: Record<string, number>;
+}
+
+export type AnalysisPhase = "running" | "successful" | "failed" | "inconclusive" | "error";
+
+/** Per-metric counters (the whole run's, not only the kept history). */
+export interface MetricTally {
+  measurements: number;
+  successful: number;
+  failed: number;
+  inconclusive: number;
+  errors: number;
+  consecutiveSuccess: number;
+  consecutiveErrors: number;
+  /** The last verdict and record (for status). */
+  last?: MetricRecord;
+}
+
+/** A running (or finished) analysis, stored in the rollout. */
+export interface AnalysisRunState {
+  spec: AnalysisSpec;
+  /** `step` for an analysis step, `background` for a strategy's background analysis. */
+  kind: "step" | "background";
+  startedAt: number;
+  /** When the last round of measurements was taken. */
+  lastMeasuredAt?: number;
+  tallies: Record<string, MetricTally>;
+  /** The last rounds of records (bounded, newest last). */
+  history: MetricRecord[];
+  /** The builtin router's cumulative statistics when the run started (per version), for deltas. */
+  statsAtStart?: Record<
+    string,
+    { requests: number; errors: number; latency: { boundsMs: number[]; counts: number[] } }
+  >;
+  phase: AnalysisPhase;
+  reason?: string;
+}
+
+/** How many records a run keeps (older ones are dropped; the tallies keep counting). */
+export const ANALYSIS_HISTORY_LIMIT = 50;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { compareJudge, fixedWindowJudge } from "../../judges/index.js";
 import type { Measurement } from "../../types.js";
 import { runRollout } from "../run.js";
 import type { TrafficSpec } from "../traffic.js";
@@ -159,5 +160,47 @@ describe("Tandem's policy", () => {
       [120, 50],
       [610, 100],
     ]);
+  });
+});
+
+describe("the policies with the real judges", () => {
+  const base = { errorRate: 0.005, latency: { medianMs: 50, sigma: 0.5 } };
+  const metrics = [
+    { metric: "error_rate" as const, maxIncrease: { absolute: 0.01 }, alpha: 0.005 },
+    { metric: "latency" as const, maxIncrease: { relative: 0.2 }, alpha: 0.005 },
+  ];
+  const rollbackMetrics = metrics.map((m) => ({ ...m, maxIncrease: {} }));
+  const spec = (canary: typeof base & { latencyMultiplier?: number }): TrafficSpec => ({
+    ratePerSecond: 100,
+    baseline: base,
+    canary,
+  });
+
+  it("tandem rolls back 5% errors at 5% weight within two minutes and promotes a good version", () => {
+    const bad = runRollout(
+      tandemPolicy({ metrics, rollbackMetrics, judge: compareJudge }),
+      spec({ ...base, errorRate: 0.05 }),
+      11,
+    );
+    expect(bad.decision).toBe("rolled_back");
+    expect(bad.verdictAtMs).toBeLessThanOrEqual(120_000);
+    expect(bad.timeline.map((e) => e.weight)).toEqual([5, 0]);
+    const good = runRollout(tandemPolicy({ metrics, rollbackMetrics, judge: compareJudge }), spec(base), 11);
+    expect(good.decision).toBe("promoted");
+    expect(good.failedRequests).toBe(0);
+  });
+
+  it("the fixed window judges a 50% slower canary worse at the end of its first window", () => {
+    const out = runRollout(
+      fixedWindowPolicy({
+        metrics: rollbackMetrics.map((m) => ({ ...m, alpha: 0.02 })),
+        judge: fixedWindowJudge,
+      }),
+      spec({ ...base, latencyMultiplier: 1.5 }),
+      11,
+    );
+    expect(out.decision).toBe("rolled_back");
+    expect(out.verdictAtMs).toBe(300_000);
+    expect(out.reason).toMatch(/^latency/);
   });
 });

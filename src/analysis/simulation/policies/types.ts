@@ -1,17 +1,10 @@
+import type { CompareSpec } from "../../judges/types.js";
 import type { Measurement, MetricVerdict } from "../../types.js";
 import type { TrafficTick } from "../traffic.js";
 
-/** A comparison of the canary with the baseline, as the judges in src/analysis/judges take it. */
-export interface CompareSpec {
-  metric: "error_rate" | "latency";
-  /** How much worse the canary may be and still count as not worse (e.g. `{ absolute: 0.01 }`, `{ relative: 0.2 }`). */
-  maxIncrease: { relative?: number; absolute?: number };
-  alpha?: number;
-  /** For latency: the quantile compared (judge's default when absent). */
-  quantile?: number;
-}
+export type { CompareSpec };
 
-/** A pure judge: a comparison spec and a measurement in, a verdict out. */
+/** A pure judge (`compareJudge`, `fixedWindowJudge` of src/analysis/judges): a comparison spec and a measurement in, a verdict out. */
 export type CompareJudge = (spec: CompareSpec, measurement: Measurement) => MetricVerdict;
 
 export type PolicyDecision = { action: "continue" } | { action: "rollback" | "promote"; reason: string };

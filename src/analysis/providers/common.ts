@@ -90,6 +90,13 @@ export function durationOption(value: number | string | undefined, fallback: num
   }
 }
 
+/** A required text field (the configuration layer passes provider settings through loosely typed). */
+export function requireText(value: unknown, what: string): string {
+  if (typeof value !== "string" || value.trim() === "")
+    throw configError(`${what} must be a non-empty string`);
+  return value;
+}
+
 export function configError(message: string): TandemError {
   return new TandemError("TANDEM_ERR_CONFIG", message);
 }

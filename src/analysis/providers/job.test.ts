@@ -1,5 +1,5 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: the strings hold the job provider's own ${name} placeholders, not templates
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -99,6 +99,24 @@ describe("JobProvider with real child processes", () => {
     const measurement = await provider.measure(measureContext());
     expect(measurement.error).toBe('job sh -c "sleep 30; echo 1": timed out after 300ms');
     expect(Date.now() - startedAt).toBeLessThan(5000);
+  });
+
+  it("returns at the timeout even when a process that left the group holds its output", async () => {
+    const pidFile = join(dir, "straggler.pid");
+    const provider = new JobProvider({
+      type: "job",
+      shell: true,
+      command: `setsid sleep 30 & echo $! > ${pidFile}; echo 5`,
+      timeout: 300,
+    });
+    const startedAt = Date.now();
+    try {
+      const measurement = await provider.measure(measureContext());
+      expect(measurement.error).toMatch(/timed out after 300ms$/);
+      expect(Date.now() - startedAt).toBeLessThan(5000);
+    } finally {
+      process.kill(Number(readFileSync(pidFile, "utf8")), "SIGKILL");
+    }
   });
 
   it("stops when the caller aborts", async () => {

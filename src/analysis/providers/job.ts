@@ -128,6 +128,7 @@ function runCommand(
     });
     const killGroup = (why: string) => {
       stopped ??= why;
+      finishSoon();
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
@@ -156,6 +157,19 @@ function runCommand(
             ? "not executable (EACCES)"
             : error.message;
       resolve({ startError: reason });
+    });
+    // A killed command's output pipes close with its group; should a straggler outside the group hold
+    // them, give up on its output shortly after the command itself has gone.
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    const finishSoon = () => {
+      if (!exit || !stopped) return;
+      const { code, signal } = exit;
+      cleanUp();
+      setTimeout(() => resolve({ code, signal, stdout, stderr, stopped }), 1000);
+    };
+    child.once("exit", (code, signal) => {
+      exit = { code, signal };
+      finishSoon();
     });
     child.once("close", (code, signal) => {
       cleanUp();

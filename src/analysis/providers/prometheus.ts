@@ -9,6 +9,7 @@ import {
   missingPlaceholderError,
   parseMetricNumber,
   placeholderValues,
+  requireText,
   substitute,
 } from "./common.js";
 import { httpRequest, statusReason } from "./http.js";
@@ -32,7 +33,8 @@ export class PrometheusProvider implements MetricProvider {
   private readonly timeoutMs: number;
 
   constructor(readonly config: PrometheusProviderConfig) {
-    if (!config.query?.trim()) throw configError("prometheus provider: query is empty");
+    requireText(config.address, "prometheus provider: address");
+    requireText(config.query, "prometheus provider: query");
     checkPlaceholders(config.query, MUSTACHE, "prometheus provider query");
     let base: URL;
     try {

@@ -10,6 +10,7 @@ import {
   missingPlaceholderError,
   parseMetricNumber,
   placeholderValues,
+  requireText,
   substitute,
 } from "./common.js";
 import { httpRequest, statusReason } from "./http.js";
@@ -28,12 +29,13 @@ export class WebProvider implements MetricProvider {
   private readonly method: "GET" | "POST";
 
   constructor(readonly config: WebProviderConfig) {
+    requireText(config.url, "web provider: url");
+    requireText(config.jsonPath, "web provider: jsonPath");
     checkPlaceholders(config.url, MUSTACHE, "web provider url");
     for (const [name, value] of Object.entries(config.headers ?? {})) {
       checkPlaceholders(value, MUSTACHE, `web provider header ${name}`);
     }
     if (typeof config.body === "string") checkPlaceholders(config.body, MUSTACHE, "web provider body");
-    if (!config.jsonPath?.trim()) throw configError("web provider: jsonPath is empty");
     this.method = config.method ?? "GET";
     if (this.method !== "GET" && this.method !== "POST") {
       throw configError(`web provider: method must be GET or POST, not ${String(this.method)}`);

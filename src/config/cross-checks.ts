@@ -1,3 +1,4 @@
+import { analysisProblems } from "./analysis-checks.js";
 import type { PathSegment } from "./locate.js";
 import { isPlainObject } from "./merge.js";
 import { unknownNameMessage } from "./suggest.js";
@@ -141,5 +142,6 @@ export function documentProblems(document: unknown): CrossFieldProblem[] {
     ),
     ...dependencyProblems(services),
     ...listenPortProblems(services),
+    ...analysisProblems(document),
   ];
 }

@@ -281,7 +281,7 @@ describe("canary steps and step dependencies", () => {
           strategy: { canary: { steps: [{ setWeight: 5, pause: 1m }] } }
     `;
     expect(problems(text)).toEqual([
-      "6:35 services.api.strategy.canary.steps[0]: a step has exactly one of setWeight, pause, approval, hook (plus an optional name); found setWeight, pause",
+      "6:35 services.api.strategy.canary.steps[0]: a step has exactly one of setWeight, pause, approval, hook, analysis (plus an optional name); found setWeight, pause",
     ]);
   });
 

@@ -139,6 +139,7 @@ function buildConfig(
     services,
     rollbackPolicy: data.rollbackPolicy,
     hooks: data.hooks,
+    analysis: data.analysis,
   } satisfies TandemConfig;
 }
 

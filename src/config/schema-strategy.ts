@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { CanaryStepConfig, StrategyConfig } from "../core/config.js";
+import { analysisRefSchema } from "./schema-analysis.js";
 import { amount, duration, NAME_PATTERN, strictObject, unlessMissing } from "./schema-primitives.js";
 import { approvalSchema, hookSchema } from "./schema-release.js";
 
@@ -12,17 +13,45 @@ const weight = z
   .min(0, { error: "setWeight must be between 0 and 100" })
   .max(100, { error: "setWeight must be between 0 and 100" });
 
-/** `pause: 30s`, `pause: { duration: 30s }`, or `pause: {}` / `pause:` to wait until resumed. */
+/**
+ * `pause: 30s`, `pause: { duration: 30s }`, or `pause: {}` / `pause:` to wait until resumed;
+ * `pause: { duration: 10m, auto: true }` ends early once the background analysis's comparisons say
+ * "not worse".
+ */
 const pause = z
-  .union([duration, strictObject({ duration: duration.optional() }), z.null()], {
-    error: unlessMissing('expected a duration ("30s"), { duration: 30s }, or {} to wait until resumed'),
+  .union(
+    [
+      duration,
+      strictObject({
+        duration: duration.optional(),
+        auto: z
+          .boolean()
+          .optional()
+          .meta({ description: "End early once the background analysis's comparisons say not worse" }),
+      }),
+      z.null(),
+    ],
+    {
+      error: unlessMissing(
+        'expected a duration ("30s"), { duration: 30s }, { duration: 10m, auto: true }, or {} to wait until resumed',
+      ),
+    },
+  )
+  .superRefine((input, ctx) => {
+    if (typeof input === "object" && input?.auto && input.duration === undefined)
+      ctx.addIssue({
+        code: "custom",
+        path: ["auto"],
+        message: "auto needs a duration: the longest the pause may last",
+      });
   })
-  .transform((input): { duration?: number } => {
+  .transform((input): { duration?: number; auto?: boolean } => {
     if (typeof input === "number") return { duration: input };
-    return input?.duration === undefined ? {} : { duration: input.duration };
+    if (input?.duration === undefined) return {};
+    return input.auto ? { duration: input.duration, auto: true } : { duration: input.duration };
   });
 
-const STEP_KINDS = ["setWeight", "pause", "approval", "hook"] as const;
+const STEP_KINDS = ["setWeight", "pause", "approval", "hook", "analysis"] as const;
 
 const canaryStep = strictObject(
   {
@@ -35,19 +64,20 @@ const canaryStep = strictObject(
     pause: pause.optional(),
     approval: approvalSchema.optional(),
     hook: hookSchema.optional(),
+    analysis: analysisRefSchema.optional(),
   },
   "step",
 )
   .meta({
     description:
-      "One step: { setWeight: 25 }, { pause: 5m }, { approval: { required: 1 } } or { hook: { command: [...] } }, optionally with a name",
+      "One step: { setWeight: 25 }, { pause: 5m }, { approval: { required: 1 } }, { hook: { command: [...] } } or { analysis: NAME }, optionally with a name",
   })
   .superRefine((step, ctx) => {
     const kinds = STEP_KINDS.filter((kind) => kind in step);
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: "custom",
-        message: `a step has exactly one of setWeight, pause, approval, hook (plus an optional name); found ${kinds.length === 0 ? "none" : kinds.join(", ")}`,
+        message: `a step has exactly one of setWeight, pause, approval, hook, analysis (plus an optional name); found ${kinds.length === 0 ? "none" : kinds.join(", ")}`,
       });
     }
   })
@@ -56,6 +86,7 @@ const canaryStep = strictObject(
     if (step.setWeight !== undefined) return { setWeight: step.setWeight, ...name };
     if (step.approval !== undefined) return { approval: step.approval, ...name };
     if (step.hook !== undefined) return { hook: step.hook, ...name };
+    if (step.analysis !== undefined) return { analysis: step.analysis, ...name };
     return { pause: step.pause ?? {}, ...name };
   });
 
@@ -76,6 +107,9 @@ const canary = strictObject({
     .min(1, { error: "a canary needs at least one step" })
     .prefault(DEFAULT_CANARY_STEPS),
   progressDeadline,
+  analysis: analysisRefSchema
+    .optional()
+    .meta({ description: "Background analysis: runs from the first setWeight to the end of the rollout" }),
 });
 
 const blueGreen = strictObject({
@@ -136,7 +170,10 @@ export const strategySchema = strictObject(
     }
   })
   .transform((strategy): StrategyConfig => {
-    if (strategy.canary) return { type: "canary", ...strategy.canary };
+    if (strategy.canary) {
+      const { analysis, ...canary } = strategy.canary;
+      return analysis === undefined ? { type: "canary", ...canary } : { type: "canary", ...canary, analysis };
+    }
     if (strategy.blueGreen) return { type: "blueGreen", ...strategy.blueGreen };
     if (strategy.recreate) return { type: "recreate", ...strategy.recreate };
     return { type: "rolling", ...(strategy.rolling ?? rolling.parse({})) };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RouterConfig, ServiceConfig, TargetConfig } from "../core/config.js";
+import { analysisTemplatesSchema } from "./schema-analysis.js";
 import {
   argv,
   duration,
@@ -128,6 +129,9 @@ export const fileSchema = strictObject({
     }),
   hooks: hooksSchema.meta({
     description: "Release-level hooks: pre before any service moves, post after all succeeded",
+  }),
+  analysis: analysisTemplatesSchema.meta({
+    description: "Analysis templates by name, used by canary `analysis` steps and background analysis",
   }),
   services: z
     .record(serviceName, serviceSchema, {

@@ -85,6 +85,8 @@ export interface AnalysisRunState {
   spec: AnalysisSpec;
   /** `step` for an analysis step, `background` for a strategy's background analysis. */
   kind: "step" | "background";
+  /** The step this run belongs to (analysis steps). */
+  stepIndex?: number;
   startedAt: number;
   /** When the last round of measurements was taken. */
   lastMeasuredAt?: number;
@@ -102,3 +104,30 @@ export interface AnalysisRunState {
 
 /** How many records a run keeps (older ones are dropped; the tallies keep counting). */
 export const ANALYSIS_HISTORY_LIMIT = 50;
+
+/** A template as configured under `analysis.NAME` (an AnalysisSpec without its origin). */
+export type AnalysisTemplateConfig = Omit<AnalysisSpec, "templates">;
+
+/** Settings an analysis step or a background analysis may override (never the metrics). */
+export type AnalysisOverrides = Partial<Omit<AnalysisTemplateConfig, "metrics">>;
+
+/** `{ analysis: NAME }` or `{ analysis: { templates: [A, B], count: 5 } }`: resolved when a rollout is created. */
+export interface AnalysisRef {
+  templates: string[];
+  overrides: AnalysisOverrides;
+}
+
+/**
+ * The spec of an analysis reference: the templates' metrics (in order) and the first template's
+ * settings, with the overrides applied. Undefined names are left to the caller (see `missingTemplates`).
+ */
+export function resolveAnalysis(
+  ref: AnalysisRef,
+  templates: Record<string, AnalysisTemplateConfig>,
+): AnalysisSpec | undefined {
+  const found = ref.templates.map((name) => templates[name]);
+  const first = found[0];
+  if (!first || found.some((t) => t === undefined)) return undefined;
+  const metrics = found.flatMap((t) => (t as AnalysisTemplateConfig).metrics);
+  return { ...first, ...ref.overrides, metrics, templates: [...ref.templates] };
+}

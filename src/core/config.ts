@@ -1,3 +1,4 @@
+import type { AnalysisRef, AnalysisTemplateConfig } from "./analysis.js";
 import type { ApprovalSpec, HookSpec } from "./types.js";
 
 /**
@@ -84,8 +85,9 @@ export interface Amount {
 
 export type CanaryStepConfig = (
   | { setWeight: number }
-  | { pause: { duration?: number } }
+  | { pause: { duration?: number; auto?: boolean } }
   | { approval: ApprovalConfig }
+  | { analysis: AnalysisRef }
   | { hook: HookConfig }
 ) & { name?: string };
 
@@ -108,7 +110,13 @@ export interface DependencyConfig {
 }
 
 export type StrategyConfig =
-  | { type: "canary"; steps: CanaryStepConfig[]; progressDeadline: number }
+  | {
+      type: "canary";
+      steps: CanaryStepConfig[];
+      progressDeadline: number;
+      /** Background analysis: runs from the first setWeight to the end of the rollout. */
+      analysis?: AnalysisRef;
+    }
   | {
       type: "blueGreen";
       /** Switch automatically after this long with a healthy preview; null waits for `tandem resume`. */
@@ -180,6 +188,8 @@ export interface TandemConfig {
   rollbackPolicy: "release" | "service";
   /** Release-level hooks of every release. */
   hooks: HooksConfig;
+  /** Analysis templates by name (`analysis:`), referred to by canary `analysis` steps. */
+  analysis?: Record<string, AnalysisTemplateConfig>;
 }
 
 /** A service as it runs in an environment (its overrides merged). */

@@ -1,3 +1,5 @@
+import type { AnalysisRunState, AnalysisSpec } from "./analysis.js";
+
 /** Release and rollout state: everything the engine knows lives in these records, in the store. */
 
 export type Status =
@@ -55,8 +57,13 @@ export type Step =
     | { type: "scale"; track: Track; replicas: number }
     /** Send `weight` percent of traffic to the new version, the rest to the stable one. */
     | { type: "setWeight"; weight: number }
-    /** Wait `duration` ms, or until resumed when no duration is given. */
-    | { type: "pause"; duration?: number; reason?: string }
+    /**
+     * Wait `duration` ms, or until resumed when no duration is given. `auto`: end early once every
+     * comparison of the background analysis decided "not worse".
+     */
+    | { type: "pause"; duration?: number; reason?: string; auto?: boolean }
+    /** Measure and judge metrics at each interval; a failed analysis rolls back (README "Analysis"). */
+    | { type: "analysis"; analysis: AnalysisSpec }
     /** Wait for people to approve (or reject: the rollout rolls back). */
     | { type: "approval"; approval: ApprovalSpec }
     /** Run a command; its failure rolls the rollout back. `stage` says where it came from. */
@@ -167,6 +174,11 @@ export interface RolloutState {
   promotedAt?: number;
   /** Never started: the release stopped before this service's turn (its status is then `aborted`). */
   skipped?: boolean;
+  /** The run of the current `analysis` step (kept after it ends until the next analysis step starts). */
+  analysis?: AnalysisRunState;
+  /** The strategy's background analysis, run from the first setWeight to the end of the rollout. */
+  backgroundAnalysis?: AnalysisSpec;
+  backgroundRun?: AnalysisRunState;
 }
 
 export interface ReleaseState {
@@ -243,6 +255,12 @@ export type EventType =
   | "hook.started"
   | "hook.succeeded"
   | "hook.failed"
+  | "analysis.started"
+  | "analysis.measured"
+  | "analysis.succeeded"
+  | "analysis.failed"
+  | "analysis.inconclusive"
+  | "analysis.error"
   | "command.accepted"
   | "command.rejected";
 

@@ -1,4 +1,5 @@
 import { isTerminal, type ReleaseCommand, type RolloutState } from "../core/types.js";
+import { inconclusiveWait } from "./analysis-step.js";
 import { describeStep } from "./describe.js";
 import type { PassContext } from "./pass-context.js";
 import { beginRollback } from "./transitions.js";
@@ -43,6 +44,24 @@ export function applyCommand(rollout: RolloutState, command: ReleaseCommand, ctx
     }
     case "resume":
     case "promote": {
+      const waiting = inconclusiveWait(rollout);
+      if (waiting) {
+        accept(`${command.type === "resume" ? "resumed" : "promoted"} past an inconclusive analysis`);
+        ctx.emit({
+          type: "rollout.resumed",
+          service: rollout.service,
+          message: `${rollout.service}: resumed`,
+        });
+        const resumed = {
+          ...rollout,
+          status: "running" as const,
+          pausedSince: undefined,
+          pauseReason: undefined,
+        };
+        // A background analysis starts over; an analysis step is passed.
+        if (waiting === "background") return { ...resumed, backgroundRun: undefined };
+        return { ...resumed, stepIndex: rollout.stepIndex + 1, stepStartedAt: ctx.now };
+      }
       const step = rollout.steps[rollout.stepIndex];
       if (rollout.phase !== "progressing" || step?.type !== "pause") {
         return reject("the rollout is not at a pause step");

@@ -142,6 +142,7 @@ export async function createRelease(
       fast: request.fast ?? false,
       now,
       needs: dag.needs[service] ?? [],
+      analysis: config.analysis,
     });
   });
 

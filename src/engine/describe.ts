@@ -9,7 +9,7 @@ export function describeStep(step: Step): string {
     case "pause":
       return step.duration === undefined
         ? `pause until resumed${step.reason ? ` (${step.reason})` : ""}`
-        : `pause ${formatDuration(step.duration)}${step.reason ? ` (${step.reason})` : ""}`;
+        : `pause ${formatDuration(step.duration)}${step.auto ? " (or until the analysis says not worse)" : ""}${step.reason ? ` (${step.reason})` : ""}`;
     case "scale":
       return `scale ${step.track} to ${step.replicas}`;
     case "approval":
@@ -18,5 +18,9 @@ export function describeStep(step: Step): string {
       })`;
     case "hook":
       return `${step.stage === "step" ? "hook" : `${step.stage}-hook`} ${step.hook.name}`;
+    case "analysis":
+      return `analysis ${step.analysis.templates.join(", ")} (every ${formatDuration(step.analysis.interval)}${
+        step.analysis.count === undefined ? "" : `, ${step.analysis.count} times`
+      }${step.analysis.dryRun ? ", dry run" : ""})`;
   }
 }

@@ -1,3 +1,4 @@
+import { type AnalysisTemplateConfig, resolveAnalysis } from "../core/analysis.js";
 import type { ServiceConfig } from "../core/config.js";
 import type { Need, RolloutState, Step } from "../core/types.js";
 import { planSteps } from "../strategies/index.js";
@@ -11,7 +12,13 @@ export function newRollout(
   spec: ServiceConfig,
   version: string,
   stableVersion: string | null,
-  options: { fast: boolean; now: number; needs: Need[] },
+  options: {
+    fast: boolean;
+    now: number;
+    needs: Need[];
+    /** Analysis templates that `analysis` steps and background analysis name. */
+    analysis?: Record<string, AnalysisTemplateConfig>;
+  },
 ): RolloutState {
   const replicas = spec.target.replicas;
   const strategySteps = options.fast
@@ -25,7 +32,11 @@ export function newRollout(
         replicas,
         { hasStable: stableVersion !== null },
       ).filter((s) => s.type !== "pause")
-    : planSteps(spec.strategy, replicas, { hasStable: stableVersion !== null });
+    : planSteps(spec.strategy, replicas, { hasStable: stableVersion !== null, analysis: options.analysis });
+  const background =
+    !options.fast && stableVersion !== null && spec.strategy.type === "canary" && spec.strategy.analysis
+      ? resolveAnalysis(spec.strategy.analysis, options.analysis ?? {})
+      : undefined;
   const steps = withHooks(strategySteps, options.fast ? { pre: [], post: [] } : spec.hooks);
   return {
     service: spec.name,
@@ -43,6 +54,7 @@ export function newRollout(
     progressDeadline: spec.strategy.progressDeadline,
     pauseTimeout: spec.pauseTimeout,
     needs: options.needs,
+    ...(background ? { backgroundAnalysis: background } : {}),
   };
 }
 

@@ -2,6 +2,8 @@ import { formatDuration } from "../core/duration.js";
 import { TargetError } from "../core/errors.js";
 import { type Endpoint, isTerminal, type RolloutState, type Step } from "../core/types.js";
 import { sameRouteTable } from "../routers/route-table.js";
+import { comparisonsPassed } from "./analysis-run.js";
+import { analysisStep, backgroundAnalysis } from "./analysis-step.js";
 import { describeStep } from "./describe.js";
 import { approvalStep, hookStep, type StepOutcome } from "./gate-steps.js";
 import type { PassContext } from "./pass-context.js";
@@ -80,6 +82,9 @@ async function moveRollout(
       ctx,
     );
   }
+
+  rollout = await backgroundAnalysis(rollout, runtime, ctx);
+  if (rollout.phase === "rolling_back" || rollout.backgroundRun?.phase === "inconclusive") return rollout;
 
   for (let guard = 0; guard <= rollout.steps.length; guard++) {
     const step = rollout.steps[rollout.stepIndex];
@@ -168,6 +173,8 @@ async function executeStep(
       return approvalStep(step, rollout, ctx);
     case "hook":
       return hookStep(step, rollout, ctx);
+    case "analysis":
+      return analysisStep(step, rollout, runtime, ctx);
     case "scale": {
       const result = await scale(step.track, step.replicas, rollout, runtime, view, ctx);
       if (result.state === "done") {
@@ -192,7 +199,8 @@ async function executeStep(
 
 function pause(step: Extract<Step, { type: "pause" }>, rollout: RolloutState, ctx: PassContext): StepOutcome {
   if (step.duration !== undefined) {
-    return { done: ctx.now >= rollout.stepStartedAt + step.duration, rollout };
+    const early = step.auto === true && comparisonsPassed(rollout.backgroundRun);
+    return { done: early || ctx.now >= rollout.stepStartedAt + step.duration, rollout };
   }
   if (rollout.pausedSince === undefined) {
     const reason = step.reason ?? "paused until resumed";

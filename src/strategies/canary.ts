@@ -1,3 +1,4 @@
+import { type AnalysisTemplateConfig, resolveAnalysis } from "../core/analysis.js";
 import type { CanaryStepConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { Step } from "../core/types.js";
@@ -13,7 +14,11 @@ export function canaryReplicasFor(weight: number, replicas: number): number {
  * traffic, with enough instances for that share; pauses soak (or wait for `tandem resume`). After the
  * configured steps the new version takes everything and the stable one is scaled to zero.
  */
-export function planCanary(steps: readonly CanaryStepConfig[], replicas: number): Step[] {
+export function planCanary(
+  steps: readonly CanaryStepConfig[],
+  replicas: number,
+  templates: Record<string, AnalysisTemplateConfig> = {},
+): Step[] {
   const plan = new PlanBuilder(replicas);
   steps.forEach((step, index) => {
     if ("setWeight" in step) {
@@ -31,8 +36,19 @@ export function planCanary(steps: readonly CanaryStepConfig[], replicas: number)
       plan.add({ type: "approval", approval: step.approval });
     } else if ("hook" in step) {
       plan.add({ type: "hook", hook: step.hook, stage: "step" });
+    } else if ("analysis" in step) {
+      const analysis = resolveAnalysis(step.analysis, templates);
+      if (!analysis) {
+        const missing = step.analysis.templates.filter((name) => !templates[name]);
+        throw invalidStep(index, `unknown analysis template ${missing.map((n) => `"${n}"`).join(", ")}`);
+      }
+      plan.add({ type: "analysis", analysis });
     } else {
       plan.pause(step.pause.duration);
+      if (step.pause.auto) {
+        const last = plan.steps[plan.steps.length - 1];
+        if (last?.type === "pause") last.auto = true;
+      }
     }
     plan.nameLast(step.name);
   });

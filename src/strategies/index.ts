@@ -1,3 +1,4 @@
+import type { AnalysisTemplateConfig } from "../core/analysis.js";
 import type { StrategyConfig } from "../core/config.js";
 import { TandemError, UnknownTypeError } from "../core/errors.js";
 import type { Step } from "../core/types.js";
@@ -27,6 +28,8 @@ export const STRATEGY_TYPES = ["canary", "blueGreen", "rolling", "recreate"] as 
 export interface PlanOptions {
   /** Whether a stable version is live. False on a service's first release: nothing to protect. */
   hasStable: boolean;
+  /** Analysis templates that canary `analysis` steps name. */
+  analysis?: Record<string, AnalysisTemplateConfig>;
 }
 
 /**
@@ -44,7 +47,7 @@ export function planSteps(strategy: StrategyConfig, replicas: number, options: P
   if (!options.hasStable) return planFirstRelease(replicas);
   switch (strategy.type) {
     case "canary":
-      return planCanary(strategy.steps, replicas);
+      return planCanary(strategy.steps, replicas, options.analysis);
     case "blueGreen":
       return planBlueGreen(strategy, replicas);
     case "rolling":

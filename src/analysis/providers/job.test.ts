@@ -13,6 +13,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Whether pid is a live process (a zombie, killed but not yet reaped, is not). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !["Z", "X"].includes(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3));
+  } catch {
+    return false;
+  }
+}
+
 function node(script: string, ...args: string[]): string[] {
   return [NODE, "-e", script, ...args];
 }
@@ -94,11 +104,16 @@ describe("JobProvider with real child processes", () => {
   });
 
   it("kills the command (and its children) at the timeout", async () => {
-    const provider = new JobProvider({ type: "job", shell: true, command: "sleep 30; echo 1", timeout: 300 });
+    const pidFile = join(dir, "sleep.pid");
+    const script = `sleep 30 & echo $! > ${pidFile}; wait; echo 1`;
+    const provider = new JobProvider({ type: "job", shell: true, command: script, timeout: 300 });
     const startedAt = Date.now();
     const measurement = await provider.measure(measureContext());
-    expect(measurement.error).toBe('job sh -c "sleep 30; echo 1": timed out after 300ms');
+    expect(measurement.error).toBe(`job sh -c ${JSON.stringify(script)}: timed out after 300ms`);
     expect(Date.now() - startedAt).toBeLessThan(5000);
+    const sleepPid = Number(readFileSync(pidFile, "utf8"));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isRunning(sleepPid)).toBe(false); // the shell's child went with it
   });
 
   it("returns at the timeout even when a process that left the group holds its output", async () => {

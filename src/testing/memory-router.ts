@@ -8,6 +8,10 @@ export class MemoryRouter implements Router {
   table: RouteTable | undefined;
   readonly applied: RouteTable[] = [];
   readonly drained: string[][] = [];
+  /** Cumulative per-version statistics that `stats` serves (set them, or add with `addTraffic`). */
+  statsByVersion: Record<string, VersionStats> = {};
+  /** When set, `stats` fails with this message (an unreachable admin API). */
+  statsError: string | undefined;
 
   async ensure(): Promise<void> {}
   async apply(table: RouteTable): Promise<void> {
@@ -18,7 +22,24 @@ export class MemoryRouter implements Router {
     return this.table && structuredClone(this.table);
   }
   async stats(): Promise<Record<string, VersionStats>> {
-    return {};
+    if (this.statsError !== undefined) throw new Error(this.statsError);
+    return structuredClone(this.statsByVersion);
+  }
+
+  /** Counts `requests` more requests of `version`, `errors` of them failed, each taking `latencyMs`. */
+  addTraffic(version: string, requests: number, errors = 0, latencyMs = 20): void {
+    const boundsMs = [5, 10, 25, 50, 100, 250, 500, 1000];
+    const s = (this.statsByVersion[version] ??= {
+      requests: 0,
+      errors: 0,
+      inFlight: 0,
+      latency: { boundsMs, counts: boundsMs.map(() => 0).concat(0) },
+    });
+    s.requests += requests;
+    s.errors += errors;
+    const bucket = boundsMs.findIndex((b) => latencyMs <= b);
+    const index = bucket === -1 ? boundsMs.length : bucket;
+    s.latency.counts[index] = (s.latency.counts[index] ?? 0) + requests;
   }
   async drain(ids: string[]): Promise<void> {
     this.drained.push(ids);

@@ -3,6 +3,7 @@ import type { ReleaseState, RolloutState, TandemEvent } from "../core/types.js";
 import { describeGate } from "../engine/approval.js";
 import { describeStep } from "../engine/describe.js";
 import type { TrafficSummary } from "../routers/histogram.js";
+import { rolloutAnalysisLines } from "./analysis-format.js";
 
 /** Where a rollout is, in one line: `api 1.0.0 -> 1.1.0  step 4/9 pause 30s (12s left)  25% new  running`. */
 export function rolloutLine(rollout: RolloutState, now: number): string {
@@ -44,7 +45,10 @@ export function eventLine(event: TandemEvent): string {
 }
 
 export function releaseSummary(release: ReleaseState, now: number): string {
-  const lines = [releaseHeader(release), ...release.rollouts.map((r) => `  ${rolloutLine(r, now)}`)];
+  const lines = [
+    releaseHeader(release),
+    ...release.rollouts.flatMap((r) => [`  ${rolloutLine(r, now)}`, ...rolloutAnalysisLines(r)]),
+  ];
   if (release.reason) lines.push(`  reason: ${release.reason}`);
   return lines.join("\n");
 }

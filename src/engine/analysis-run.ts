@@ -112,7 +112,7 @@ async function measure(
 
 function shown(value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return "no data";
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
 }
 
 /**

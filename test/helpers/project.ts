@@ -32,6 +32,8 @@ export interface ProjectOptions {
   services: Record<string, ServiceOptions>;
   /** Added to the environment of every CLI run and of the in-process Orchestrator (secrets, for instance). */
   env?: Record<string, string>;
+  /** The top-level `analysis:` templates. */
+  analysis?: Record<string, unknown>;
 }
 
 /**
@@ -93,7 +95,12 @@ export class TestProject {
         ...(service.dependsOn ? { dependsOn: service.dependsOn } : {}),
       };
     }
-    const config = { project: "systest", environments: { staging: {} }, services };
+    const config = {
+      project: "systest",
+      environments: { staging: {} },
+      ...(options.analysis ? { analysis: options.analysis } : {}),
+      services,
+    };
     const configFile = join(dir, "tandem.yaml");
     writeFileSync(configFile, stringify(config));
     return new TestProject(dir, configFile, ports, options.env ?? {}, previewPorts);

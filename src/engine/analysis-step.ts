@@ -56,14 +56,25 @@ export async function analysisStep(
   ctx: PassContext,
 ): Promise<StepOutcome> {
   let run = rollout.analysis;
-  if (!run || run.kind !== "step" || run.stepIndex !== rollout.stepIndex) {
+  if (run?.kind !== "step" || run.stepIndex !== rollout.stepIndex) {
     run = { ...(await startRun(step.analysis, "step", rollout, runtime, ctx)), stepIndex: rollout.stepIndex };
     return { done: false, rollout: { ...rollout, analysis: run } };
   }
   run = await advanceRun(run, rollout, runtime, ctx);
   const next = { ...rollout, analysis: run };
   if (run.phase === "successful") return { done: true, rollout: next };
-  if (run.phase === "running") return { done: false, rollout: next };
+  if (run.phase === "running") {
+    // Nothing waits forever: an analysis that cannot decide (a comparison without `count`) is bounded.
+    if (ctx.now <= run.startedAt + rollout.pauseTimeout) return { done: false, rollout: next };
+    const reason = `analysis ${run.spec.templates.join(", ")} did not decide within ${formatDuration(rollout.pauseTimeout)} (pauseTimeout): ${run.reason ?? ""}`;
+    ctx.emit({
+      type: "rollout.deadline_exceeded",
+      severity: "error",
+      service: rollout.service,
+      message: reason,
+    });
+    return { done: false, rollout: beginRollback(next, reason, "failed", ctx) };
+  }
   return { done: false, rollout: settle(run, next, "analysis", ctx) };
 }
 

@@ -201,6 +201,24 @@ describe("analysis step", () => {
     expect(final.status).toBe("succeeded");
     expect((await events(fx, id)).filter((e) => e.type === "analysis.measured")).toHaveLength(2);
   });
+
+  it("an analysis that cannot decide ends at the service's pauseTimeout", async () => {
+    const undecided: AnalysisMetricSpec = {
+      name: "vs-stable",
+      provider: { type: "builtin", metric: "error_rate", quantile: 0.99 },
+      compare: { metric: "error_rate", maxIncrease: {}, alpha: 0.02 },
+    };
+    const { engine, id, fx } = await setup(
+      [{ setWeight: 20 }, { analysis: { templates: ["golden"], overrides: {} } }],
+      {
+        golden: template({ count: undefined, interval: 60_000, metrics: [undecided] }),
+      },
+    );
+    // No traffic at all: the comparison never decides.
+    const final = await fx.drive(engine, id, () => false, 4_000);
+    expect(final.status).toBe("failed");
+    expect(final.rollouts[0]!.reason).toMatch(/did not decide within 1h \(pauseTimeout\)/);
+  });
 });
 
 describe("background analysis", () => {

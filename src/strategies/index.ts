@@ -71,6 +71,12 @@ export function estimateDuration(steps: readonly Step[]): DurationEstimate {
   let minMs = 0;
   let manualPauses = 0;
   for (const step of steps) {
+    if (step.type === "analysis") {
+      // At least the looks it needs to succeed (one interval apart, the first one interval in).
+      const { interval, count, consecutiveSuccessLimit } = step.analysis;
+      minMs += interval * (count ?? (consecutiveSuccessLimit || 1));
+      continue;
+    }
     if (step.type !== "pause") continue;
     if (step.duration === undefined) manualPauses++;
     else minMs += step.duration;

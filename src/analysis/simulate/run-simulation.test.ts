@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../config/index.js";
+import type { TrafficSpec } from "../simulation/traffic.js";
+import { runSimulation } from "./run-simulation.js";
+
+const CONFIG = parseConfig(
+  `project: shop
+analysis:
+  errors:
+    interval: 10s
+    metrics:
+      - { name: error-rate, provider: { type: builtin, metric: error_rate }, failureCondition: "> 0.01" }
+services:
+  api:
+    target: { type: process, command: [node, server.js], replicas: 3 }
+    router: { type: builtin, listen: 18700 }
+    strategy:
+      canary:
+        analysis: errors
+        steps:
+          - setWeight: 10
+          - pause: 1m
+          - setWeight: 50
+          - pause: 1m
+          - approval: { required: 1 }
+`,
+  "/tmp/simulate/tandem.yaml",
+);
+
+const traffic = (canaryErrorRate: number): TrafficSpec => ({
+  ratePerSecond: 100,
+  baseline: { errorRate: 0.001, latency: { medianMs: 40, sigma: 0.4 } },
+  canary: { errorRate: canaryErrorRate, latency: { medianMs: 40, sigma: 0.4 } },
+});
+
+const request = (canaryErrorRate: number, seed = 7) => ({
+  service: "api",
+  environment: "default",
+  traffic: traffic(canaryErrorRate),
+  seed,
+  horizonMs: 3_600_000,
+});
+
+describe("runSimulation", () => {
+  it("rolls a version failing 5% of requests back at the background analysis's first look", async () => {
+    const result = await runSimulation(CONFIG, request(0.05));
+    expect(result.release.status).toBe("rolled_back");
+    expect(result.release.reason).toMatch(/analysis errors failed/);
+    // 10% of 100 requests/s for one 10s interval: about 100 canary requests, about 5 of them failed.
+    expect(result.durationMs).toBeLessThanOrEqual(20_000);
+    expect(result.traffic.canary.requests).toBeGreaterThan(50);
+    expect(result.traffic.canary.requests).toBeLessThan(200);
+    expect(result.traffic.failedBecauseOfCanary).toBeGreaterThan(0);
+    const types = result.events.map((e) => e.type);
+    expect(types).toContain("analysis.measured");
+    expect(types.indexOf("analysis.failed")).toBeLessThan(types.lastIndexOf("rollout.rolled_back"));
+  });
+
+  it("promotes a good version after its steps, the approval step left out", async () => {
+    const result = await runSimulation(CONFIG, request(0.001));
+    expect(result.release.status).toBe("succeeded");
+    expect(result.finished).toBe(true);
+    // Two one-minute pauses; the approval step is not simulated.
+    expect(result.durationMs).toBeGreaterThanOrEqual(120_000);
+    expect(result.durationMs).toBeLessThan(180_000);
+    expect(result.release.rollouts[0]!.steps.some((s) => s.type === "approval")).toBe(false);
+    // 10% of 100 requests/s for a minute, then 50% for a minute: about 3,600.
+    expect(result.traffic.canary.requests).toBeGreaterThan(3_000);
+    expect(result.traffic.canary.requests).toBeLessThan(4_500);
+  });
+
+  it("is deterministic for a seed", async () => {
+    const [a, b] = [
+      await runSimulation(CONFIG, request(0.02, 3)),
+      await runSimulation(CONFIG, request(0.02, 3)),
+    ];
+    expect(a.traffic).toEqual(b.traffic);
+    expect(a.durationMs).toBe(b.durationMs);
+  });
+
+  it("refuses a service without a router", async () => {
+    const config = parseConfig(
+      "project: shop\nservices:\n  worker:\n    target: { type: sim }\n    strategy: { rolling: {} }\n",
+      "/tmp/simulate/tandem.yaml",
+    );
+    await expect(runSimulation(config, { ...request(0), service: "worker" })).rejects.toThrow(
+      /has no router/,
+    );
+  });
+});

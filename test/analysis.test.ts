@@ -76,4 +76,57 @@ describe("analysis with the builtin router's statistics, under load", () => {
     const where = (await project.status()).where[0]!;
     expect(where.stable?.version).toBe("1.1.0");
   }, 120_000);
+
+  it("background analysis rolls a bad version back mid-pause; pause auto ends early for a good one", async () => {
+    project = await TestProject.create({
+      analysis: {
+        ...ANALYSIS,
+        "vs-stable": {
+          interval: "1s",
+          metrics: [
+            {
+              name: "errors-vs-stable",
+              provider: { type: "builtin", metric: "error_rate" },
+              compare: "baseline",
+              maxIncrease: { absolute: "1%" },
+            },
+          ],
+        },
+      },
+      services: {
+        web: {
+          appDir: APP_DIR,
+          strategy: {
+            canary: {
+              analysis: "vs-stable",
+              steps: [{ setWeight: 50 }, { pause: { duration: "90s", auto: true } }],
+            },
+          },
+        },
+      },
+    });
+    const url = project.url("web");
+    await project.deploy("web@1.0.0");
+
+    const load = startSteadyLoad(url);
+    let bad: Awaited<ReturnType<TestProject["deploy"]>>;
+    let good: Awaited<ReturnType<TestProject["deploy"]>>;
+    const startedGood = { at: 0 };
+    try {
+      bad = await project.deploy("web@2.2.0", 1);
+      startedGood.at = Date.now();
+      good = await project.deploy("web@1.1.0");
+    } finally {
+      await load.stop();
+    }
+    const badRollout = bad.rollouts[0]!;
+    expect(badRollout.status).toBe("rolled_back");
+    expect(badRollout.reason).toMatch(/background analysis vs-stable failed: errors-vs-stable failed/);
+    expect(badRollout.backgroundRun?.tallies["errors-vs-stable"]?.last?.verdict).toBe("failed");
+
+    const goodRollout = good.rollouts[0]!;
+    expect(goodRollout.status).toBe("succeeded");
+    expect(goodRollout.backgroundRun?.tallies["errors-vs-stable"]?.last?.verdict).toBe("successful");
+    expect(Date.now() - startedGood.at, "the 90s pause ended on the comparison").toBeLessThan(85_000);
+  }, 240_000);
 });

@@ -260,4 +260,30 @@ describe("background analysis", () => {
     expect(final.status).toBe("succeeded");
     expect(fx.clock.now() - started).toBeLessThan(300_000);
   });
+
+  it("an inconclusive background analysis pauses the steps; resume starts it over", async () => {
+    const inconclusive = template({
+      count: undefined,
+      metrics: [{ ...errorRate, failureCondition: "> 0.05" }],
+    });
+    const { engine, id, fx } = await setup(steps, { golden: inconclusive }, "golden");
+    const paused = await driveWithTraffic(fx, engine, id, 0.03, (r) => r.status === "paused");
+    expect(paused.status).toBe("paused");
+    expect(paused.rollouts[0]!.pauseReason).toMatch(/background analysis golden inconclusive/);
+    const stepWhenPaused = paused.rollouts[0]!.stepIndex;
+    await fx.clock.advance(60_000);
+    expect((await engine.reconcileOnce(id)).rollouts[0]!.stepIndex).toBe(stepWhenPaused);
+    await fx.store.addCommand({
+      id: "c1",
+      releaseId: id,
+      type: "resume",
+      actor: "bob",
+      createdAt: fx.clock.now(),
+    });
+    const resumed = await engine.reconcileOnce(id);
+    expect(resumed.status).toBe("running");
+    const final = await driveWithTraffic(fx, engine, id, 0);
+    expect(final.status).toBe("succeeded");
+    expect(final.rollouts[0]!.backgroundRun?.phase).toBe("running");
+  });
 });

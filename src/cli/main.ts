@@ -6,6 +6,7 @@ import { registerGateCommands } from "./commands-gates.js";
 import { registerProjectCommands } from "./commands-project.js";
 import { registerRegistryCommands } from "./commands-registry.js";
 import { registerReleaseCommands } from "./commands-release.js";
+import { registerSimulateCommand } from "./commands-simulate.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 
 const OPERATIONAL = new Set([
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   registerReleaseCommands(program, globals);
   registerRegistryCommands(program, globals);
   registerGateCommands(program, globals);
+  registerSimulateCommand(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

@@ -1,5 +1,6 @@
 /** Tandem as a library. The CLI is built on exactly this surface. */
 
+export { assessRun, type RunAssessment, tallyRecord } from "./analysis/run.js";
 export {
   configJsonSchema,
   type LoadedConfig,
@@ -9,6 +10,8 @@ export {
   parseConfigWithRaw,
   redactSecrets,
 } from "./config/index.js";
+export type * from "./core/analysis.js";
+export { resolveAnalysis } from "./core/analysis.js";
 export type { Clock } from "./core/clock.js";
 export { ManualClock, systemClock } from "./core/clock.js";
 export type * from "./core/config.js";

@@ -1,7 +1,7 @@
 export { type FixedWindowOptions, fixedWindowPolicy } from "./policies/fixed-window.js";
 export { type FlaggerOptions, flaggerPolicy } from "./policies/flagger.js";
 export { type TandemOptions, tandemPolicy } from "./policies/tandem.js";
-export type { CompareJudge, CompareSpec, Policy, PolicyDecision } from "./policies/types.js";
+export type { CompareJudge, CompareSpec, Policy, PolicyDecision, SequentialTest } from "./policies/types.js";
 export { type RolloutOutcome, type RunOptions, runRollout } from "./run.js";
 export {
   accumulate,

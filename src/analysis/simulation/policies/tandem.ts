@@ -1,5 +1,12 @@
 import { accumulate, emptySample, subtractSample, type TrafficTick } from "../traffic.js";
-import { CONTINUE, type CompareJudge, type CompareSpec, type Policy, type PolicyDecision } from "./types.js";
+import {
+  CONTINUE,
+  type CompareJudge,
+  type CompareSpec,
+  type Policy,
+  type PolicyDecision,
+  type SequentialTest,
+} from "./types.js";
 
 /**
  * Tandem's policy: canary steps (default 5% → 25% → 50% → 100%), each followed by `pause: auto`,
@@ -30,6 +37,13 @@ export interface TandemOptions {
    */
   rollbackMetrics?: CompareSpec[];
   /**
+   * More rollback rules, fresh for each rollout: stateful sequential tests looked at with the
+   * cumulative samples at every look (a conditional comparison, a threshold on the error rate). Any
+   * `failed` rolls back. The false-rollback bound of the policy is the sum of the alphas of all its
+   * rollback rules (`rollbackMetrics` and these).
+   */
+  rollbackTests?: () => SequentialTest[];
+  /**
    * What ends the last step's pause (the one before 100%) when the judge keeps saying not yet:
    * `timeout` (default) promotes at `maxPauseMs` like the other steps; `evidence` promotes only once
    * the step's traffic is judged not worse (or rolls back when the cumulative test says worse), since
@@ -51,6 +65,7 @@ export function tandemPolicy(options: TandemOptions): Policy {
   let canaryAtStep = emptySample();
   let baselineAtStep = emptySample();
   let last = `step 1: weight ${steps[0]}`;
+  const tests = options.rollbackTests?.() ?? [];
 
   const advance = (at: number, why: string): PolicyDecision => {
     step++;
@@ -75,6 +90,12 @@ export function tandemPolicy(options: TandemOptions): Policy {
         const verdict = options.judge(spec, cumulative);
         if (verdict.verdict === "failed") {
           return { action: "rollback", reason: `${spec.metric} at weight ${steps[step]}: ${verdict.reason}` };
+        }
+      }
+      for (const test of tests) {
+        const verdict = test.observe(cumulative);
+        if (verdict.verdict === "failed") {
+          return { action: "rollback", reason: `${test.name} at weight ${steps[step]}: ${verdict.reason}` };
         }
       }
       const sinceStep = {

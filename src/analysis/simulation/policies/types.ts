@@ -7,6 +7,15 @@ export type { CompareSpec };
 /** A pure judge (`compareJudge`, `fixedWindowJudge` of src/analysis/judges): a comparison spec and a measurement in, a verdict out. */
 export type CompareJudge = (spec: CompareSpec, measurement: Measurement) => MetricVerdict;
 
+/**
+ * A stateful sequential test over one rollout (e.g. `ConditionalComparison`, or a pure judge of the
+ * cumulative samples wrapped in one): called at every look with the cumulative measurement.
+ */
+export interface SequentialTest {
+  readonly name: string;
+  observe(measurement: Measurement): MetricVerdict;
+}
+
 export type PolicyDecision = { action: "continue" } | { action: "rollback" | "promote"; reason: string };
 
 /**

@@ -4,6 +4,8 @@ import { createProvider } from "../analysis/providers/index.js";
 import type { ProviderConfig } from "../analysis/providers/types.js";
 import { assessRun, tallyRecord } from "../analysis/run.js";
 import type { Measurement, MetricProvider } from "../analysis/types.js";
+import { interpolateEnv } from "../config/interpolate.js";
+import { redactSecrets } from "../config/redact.js";
 import {
   ANALYSIS_HISTORY_LIMIT,
   type AnalysisMetricSpec,
@@ -73,6 +75,7 @@ function providerFor(
   metric: AnalysisMetricSpec,
   run: AnalysisRunState,
   runtime: ServiceRuntime,
+  env: NodeJS.ProcessEnv,
 ): MetricProvider {
   if (metric.provider.type === "builtin") {
     return new BuiltinProvider(metric.provider as BuiltinProviderConfig, {
@@ -80,7 +83,10 @@ function providerFor(
       start: run.statsAtStart ?? {},
     });
   }
-  return createProvider(metric.provider as unknown as ProviderConfig, {
+  // The stored spec holds `${env:X}` placeholders, never secrets: the provider gets the values.
+  const { value: config, problems } = interpolateEnv(metric.provider, env);
+  if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("; "));
+  return createProvider(config as unknown as ProviderConfig, {
     instancePids: async (_service, version) =>
       (await runtime.target.list(version)).flatMap((e) => (e.pid === undefined ? [] : [e.pid])),
   });
@@ -94,7 +100,7 @@ async function measure(
   ctx: PassContext,
 ): Promise<Measurement> {
   try {
-    return await providerFor(metric, run, runtime).measure({
+    return await providerFor(metric, run, runtime, ctx.env).measure({
       project: ctx.release.project,
       environment: ctx.release.environment,
       service: rollout.service,
@@ -139,7 +145,7 @@ export async function advanceRun(
         ? {}
         : { value: measurement.value }),
       verdict: verdict.verdict,
-      reason: verdict.reason,
+      reason: redactSecrets(verdict.reason),
       ...(verdict.detail ? { detail: verdict.detail } : {}),
     };
     records.push(record);

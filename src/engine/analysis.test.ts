@@ -221,6 +221,37 @@ describe("analysis step", () => {
   });
 });
 
+const PLACEHOLDER = `\${env:TANDEM_TEST_ANALYSIS_VALUE}`;
+
+describe("other providers", () => {
+  it("a job provider's printed number, its env placeholder read when it runs (never stored)", async () => {
+    process.env.TANDEM_TEST_ANALYSIS_VALUE = "0.5";
+    const job: AnalysisMetricSpec = {
+      name: "job-value",
+      provider: {
+        type: "job",
+        command: [process.execPath, "-e", "console.log(process.argv[1])", PLACEHOLDER],
+      },
+      successCondition: "< 0.01",
+    };
+    try {
+      const { engine, id, fx } = await setup(
+        [{ setWeight: 20 }, { analysis: { templates: ["golden"], overrides: {} } }],
+        {
+          golden: template({ metrics: [job] }),
+        },
+      );
+      const final = await driveWithTraffic(fx, engine, id, 0);
+      expect(final.status).toBe("rolled_back");
+      expect(final.rollouts[0]!.analysis?.tallies["job-value"]?.last?.value).toBe(0.5);
+      const step = final.rollouts[0]!.steps.find((s) => s.type === "analysis");
+      expect(JSON.stringify(step)).toContain(PLACEHOLDER);
+    } finally {
+      delete process.env.TANDEM_TEST_ANALYSIS_VALUE;
+    }
+  });
+});
+
 describe("background analysis", () => {
   const steps: CanaryStepConfig[] = [
     { setWeight: 20 },

@@ -174,8 +174,13 @@ export async function createRelease(
     rollouts: rollouts.map((r) => ({
       ...r,
       steps: r.steps.map((step) =>
-        step.type === "hook" ? { ...step, hook: restoreEnvPlaceholders(step.hook) } : step,
+        step.type === "hook"
+          ? { ...step, hook: restoreEnvPlaceholders(step.hook) }
+          : step.type === "analysis"
+            ? { ...step, analysis: restoreEnvPlaceholders(step.analysis) }
+            : step,
       ),
+      ...(r.backgroundAnalysis ? { backgroundAnalysis: restoreEnvPlaceholders(r.backgroundAnalysis) } : {}),
     })),
   };
   const created: TandemEvent = {

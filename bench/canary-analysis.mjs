@@ -13,10 +13,14 @@
 //                 50, request-success-rate >= 99% and request-duration P99 <= 500 ms over the last minute.
 //   fixed-window  Kayenta-style: steps 5% → 25% → 50% → 100%, each a 5-minute window judged once at its end
 //                 by the fixed-window judge (two proportions / Mann-Whitney, confidence 0.98).
-//   tandem        steps 5% → 25% → 50% → 100% with `pause: auto`: the sequential judge every 10 s; roll back
-//                 when the cumulative test says worse, advance when the step's own traffic says not worse;
-//                 the 5% and 25% pauses end after 5 min at most, the 50% one only on evidence (promoteOn:
-//                 evidence: a bad version is never promoted for want of data). The headline policy.
+//   tandem        steps 5% → 25% → 50% → 100% with `pause: auto`, a look every 10 s. Roll back when the
+//                 cumulative traffic shows the canary worse at all (the conditional sequential comparisons:
+//                 errors, and latency above each bucket bound, each span's canary share of the events against
+//                 its share of the requests) or its error rate above the 1% SLO (the sequential threshold test,
+//                 the objective Flagger's 99% success rate states); advance when the step's own traffic says not
+//                 worse (compareJudge within maxIncrease); the 5% and 25% pauses end after 5 min at most, the
+//                 50% one only on evidence (promoteOn: evidence: a bad version is never promoted for want of
+//                 data). The headline policy.
 //   tandem-timed  the same, but the 50% pause also ends after 5 min (promoteOn: timeout), shown for the
 //                 trade-off: faster promotion at low traffic, some bad versions promoted.
 // Every run lasts HORIZON (30 min): after a rollback the canary gets 0%, after a promotion 100%, so a bad
@@ -43,19 +47,21 @@ const SCENARIOS = [
 ];
 /**
  * Tandem's comparisons. A step advances early when its own traffic shows the canary within maxIncrease
- * (the issue's figures: errors within +1 point absolute, latency within +20%); the cumulative rollback
- * test allows no increase: it rolls back as soon as the canary is shown worse at all. alpha is per
- * metric and direction, so false rollbacks are bounded by 2 × 0.005 = 1% over the whole rollout,
- * however many looks.
+ * (the issue's figures: errors within +1 point absolute, latency within +20%). The rollback rules watch
+ * the cumulative traffic: the conditional comparisons allow no increase (roll back as soon as the canary
+ * is shown worse at all), the threshold test rolls back when the error rate is shown above the SLO.
+ * Only the rollback rules can roll a good version back, so false rollbacks are bounded by the sum of
+ * their alphas, 0.0045 + 0.0045 + 0.001 = 1% over the whole rollout, however many looks.
  */
 const ALPHA = 0.005;
+const ROLLBACK_ALPHA = { errors: 0.0045, latency: 0.0045, slo: 0.001 };
+const SLO_MAX_ERROR_RATE = 0.01;
 const METRICS = [
   { metric: "error_rate", maxIncrease: { absolute: 0.01 }, alpha: ALPHA },
   { metric: "latency", maxIncrease: { relative: 0.2 }, alpha: ALPHA },
 ];
-const ROLLBACK_METRICS = METRICS.map((m) => ({ ...m, maxIncrease: {} }));
 /** Kayenta: worse at confidence 0.98 (two proportions; Mann-Whitney U on latency), no allowance, per window. */
-const FIXED_METRICS = METRICS.map((m) => ({ ...m, maxIncrease: {}, alpha: 0.02 }));
+const FIXED_METRICS = METRICS.map((m) => ({ metric: m.metric, maxIncrease: {}, alpha: 0.02 }));
 const GOALS = { failedRatio: 5, verdictRatio: 2, falseRollbacks: 0.01 };
 
 function flag(name, fallback) {
@@ -80,9 +86,15 @@ async function loadJudges() {
     const module = await import(new URL(`../dist/analysis/judges/${file}`, import.meta.url).href);
     if (typeof module.compareJudge === "function") found.compareJudge ??= module.compareJudge;
     if (typeof module.fixedWindowJudge === "function") found.fixedWindowJudge ??= module.fixedWindowJudge;
+    if (typeof module.ConditionalComparison === "function")
+      found.ConditionalComparison ??= module.ConditionalComparison;
+    if (typeof module.sequentialThresholdJudge === "function")
+      found.sequentialThresholdJudge ??= module.sequentialThresholdJudge;
   }
   return found;
 }
+
+const bind = (test) => ({ observe: (m) => test.observe(m) });
 
 const seedOf = (base, scenario, rate, run) => (base + 1_000_003 * scenario + 7_919 * rate + run) >>> 0;
 
@@ -133,11 +145,32 @@ async function main() {
       make: () => fixedWindowPolicy({ metrics: FIXED_METRICS, judge: judges.fixedWindowJudge }),
     });
   } else missing.push("fixed-window (no fixedWindowJudge in dist/analysis/judges)");
-  if (judges.compareJudge) {
+  if (judges.compareJudge && judges.ConditionalComparison && judges.sequentialThresholdJudge) {
+    const { ConditionalComparison, sequentialThresholdJudge } = judges;
+    const rollbackTests = () => [
+      {
+        name: "error_rate",
+        ...bind(
+          new ConditionalComparison({ metric: "error_rate", maxIncrease: {}, alpha: ROLLBACK_ALPHA.errors }),
+        ),
+      },
+      {
+        name: "latency",
+        ...bind(
+          new ConditionalComparison({ metric: "latency", maxIncrease: {}, alpha: ROLLBACK_ALPHA.latency }),
+        ),
+      },
+      {
+        name: "error_rate SLO",
+        observe: (m) =>
+          sequentialThresholdJudge({ maxErrorRate: SLO_MAX_ERROR_RATE, alpha: ROLLBACK_ALPHA.slo }, m),
+      },
+    ];
     const tandem = (promoteOn) => () =>
       tandemPolicy({
         metrics: METRICS,
-        rollbackMetrics: ROLLBACK_METRICS,
+        rollbackMetrics: [],
+        rollbackTests,
         promoteOn,
         judge: judges.compareJudge,
       });
@@ -145,15 +178,18 @@ async function main() {
       { name: "tandem", make: tandem("evidence") },
       { name: "tandem-timed", make: tandem("timeout") },
     );
-  } else missing.push("tandem (no compareJudge in dist/analysis/judges)");
+  } else missing.push("tandem (no compareJudge, ConditionalComparison or sequentialThresholdJudge in dist)");
 
   const lines = [
     `Canary analysis on simulated traffic, in virtual time — seed ${seed}, node ${process.version}`,
     `command: node bench/canary-analysis.mjs --seed ${seed} --good ${goodRuns} --bad ${badRuns}   (npm run bench:canary-analysis)`,
     `baseline: errors ${pct(BASE.errorRate)}, latency lognormal median ${BASE.latency.medianMs} ms sigma ${BASE.latency.sigma}; ` +
       `horizon ${HORIZON_MS / 60_000} min per run; ${badRuns} runs per bad scenario and rate, ${goodRuns} per good scenario and rate`,
-    `tandem: advance a step early when its traffic is within ${METRICS.map((m) => `${m.metric} ${JSON.stringify(m.maxIncrease)}`).join(", ")}; ` +
-      `roll back when the cumulative traffic is worse at all; alpha ${ALPHA} per metric and direction; look every 10 s`,
+    `tandem: advance a step early when its traffic is within ${METRICS.map((m) => `${m.metric} ${JSON.stringify(m.maxIncrease)}`).join(", ")} ` +
+      `(alpha ${ALPHA}); look every 10 s; roll back when the cumulative traffic is worse at all (conditional tests: errors ` +
+      `alpha ${ROLLBACK_ALPHA.errors}, latency alpha ${ROLLBACK_ALPHA.latency}) or above the ${pct(SLO_MAX_ERROR_RATE)} error SLO ` +
+      `(sequential threshold, alpha ${ROLLBACK_ALPHA.slo}): false rollbacks ≤ ` +
+      `${pct(ROLLBACK_ALPHA.errors + ROLLBACK_ALPHA.latency + ROLLBACK_ALPHA.slo)} over a whole rollout`,
     "fixed-window: each 5-min window judged once, worse at all at confidence 0.98 rolls back",
     ...missing.map((m) => `NOT RUN: ${m}`),
     "",

@@ -73,6 +73,15 @@ describe("fixedWindowJudge", () => {
     expect(fixedWindowJudge(spec, good).verdict).toBe("successful");
   });
 
+  it("without an allowance, uses the exact (Fisher / exact Mann-Whitney) test: 3/3 vs 0/3 is p = 1/20", () => {
+    const none = { metric: "error_rate" as const, maxIncrease: {} };
+    const m = { at: 0, canary: { requests: 3, errors: 3 }, baseline: { requests: 3, errors: 0 } };
+    const v = fixedWindowJudge(none, m);
+    expect(v.detail?.pValue).toBeCloseTo(0.05, 12);
+    expect(v.verdict).toBe("successful");
+    expect(fixedWindowJudge({ ...none, alpha: 0.1 }, m).verdict).toBe("failed");
+  });
+
   it("no data, NaN and provider errors", () => {
     expect(fixedWindowJudge(spec, { at: 0 }).reason).toBe("no data");
     const nan = { at: 0, canary: { requests: Number.NaN, errors: 0 }, baseline: { requests: 1, errors: 0 } };

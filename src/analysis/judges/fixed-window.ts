@@ -1,5 +1,6 @@
 import { histogramQuantile } from "../../routers/histogram.js";
 import type { LatencyHistogram } from "../../routers/types.js";
+import { fisherExactSf } from "../stats/exact.js";
 import { histogramTotal, scaleHistogram } from "../stats/histogram-math.js";
 import type { Boundary } from "../stats/proportions.js";
 import { normalSf } from "../stats/special.js";
@@ -87,8 +88,13 @@ export function fixedWindowJudge(spec: CompareSpec, measurement: Measurement): M
   if (spec.metric === "error_rate") {
     if (canary.requests === 0 || baseline.requests === 0)
       return { verdict: "inconclusive", reason: "no data: a version had no requests in the window" };
-    const tests = bounds.map((bound) => twoProportionZTest(canary, baseline, bound));
-    const pValue = Math.max(...tests.map((t) => t.pValue));
+    // Without an allowance: the exact test (Fisher's, which is also the exact permutation test of
+    // Kayenta's Mann-Whitney U on 0/1 outcomes); the z-test's normal approximation false-alarms about
+    // twice as often as stated at a few errors per window. With an allowance: the z-test at H0's rates.
+    const exact = bounds.length === 1 && bounds[0]!.factor === 1 && bounds[0]!.shift === 0;
+    const pValue = exact
+      ? fisherExactSf(canary.requests, canary.errors, baseline.requests, baseline.errors)
+      : Math.max(...bounds.map((bound) => twoProportionZTest(canary, baseline, bound).pValue));
     const rc = canary.errors / canary.requests;
     const rb = baseline.errors / baseline.requests;
     const detail = { canaryRate: rc, baselineRate: rb, pValue, canaryRequests: canary.requests };

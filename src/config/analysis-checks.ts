@@ -25,12 +25,22 @@ function canaryOf(service: unknown): Record<string, unknown> | undefined {
 export function analysisProblems(document: Record<string, unknown>): CrossFieldProblem[] {
   const templates = isPlainObject(document.analysis) ? document.analysis : {};
   const known = Object.keys(templates);
+  const places: { service: unknown; at: PathSegment[] }[] = [];
   const services = isPlainObject(document.services) ? document.services : {};
+  for (const [name, service] of Object.entries(services)) places.push({ service, at: ["services", name] });
+  // Environment overrides name templates too (`environments.ENV.services.NAME.strategy`).
+  const environments = isPlainObject(document.environments) ? document.environments : {};
+  for (const [env, environment] of Object.entries(environments)) {
+    const overrides = isPlainObject(environment) ? environment.services : undefined;
+    if (!isPlainObject(overrides)) continue;
+    for (const [name, service] of Object.entries(overrides))
+      places.push({ service, at: ["environments", env, "services", name] });
+  }
   const problems: CrossFieldProblem[] = [];
-  for (const [name, service] of Object.entries(services)) {
+  for (const { service, at } of places) {
     const canary = canaryOf(service);
     if (!canary) continue;
-    const prefix: PathSegment[] = ["services", name, "strategy", "canary"];
+    const prefix: PathSegment[] = [...at, "strategy", "canary"];
     const refs = referenced(canary.analysis, [...prefix, "analysis"]);
     const steps = Array.isArray(canary.steps) ? canary.steps : [];
     steps.forEach((step, i) => {

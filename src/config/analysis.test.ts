@@ -107,4 +107,22 @@ describe("analysis configuration", () => {
     );
     expect(found.join("\n")).toMatch(/analysis\.golden\.metrics\[0\]\.provider/);
   });
+
+  it("checks template names in environment overrides too", () => {
+    const text = `${base(
+      `  golden:
+    metrics:
+      - { name: errors, provider: { type: builtin, metric: error_rate }, successCondition: "< 0.01" }`,
+      `        steps: [{ setWeight: 10 }, { analysis: golden }]`,
+    )}environments:
+  staging: {}
+  production:
+    services:
+      api:
+        strategy: { canary: { steps: [{ setWeight: 10 }, { analysis: silver }] } }
+`;
+    expect(problems(text).join("\n")).toMatch(
+      /environments\.production\.services\.api\.strategy\.canary\.steps\[1\]\.analysis: unknown analysis template "silver"/,
+    );
+  });
 });

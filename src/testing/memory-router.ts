@@ -29,12 +29,13 @@ export class MemoryRouter implements Router {
   /** Counts `requests` more requests of `version`, `errors` of them failed, each taking `latencyMs`. */
   addTraffic(version: string, requests: number, errors = 0, latencyMs = 20): void {
     const boundsMs = [5, 10, 25, 50, 100, 250, 500, 1000];
-    const s = (this.statsByVersion[version] ??= {
+    const s = this.statsByVersion[version] ?? {
       requests: 0,
       errors: 0,
       inFlight: 0,
       latency: { boundsMs, counts: boundsMs.map(() => 0).concat(0) },
-    });
+    };
+    this.statsByVersion[version] = s;
     s.requests += requests;
     s.errors += errors;
     const bucket = boundsMs.findIndex((b) => latencyMs <= b);

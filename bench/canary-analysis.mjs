@@ -12,7 +12,8 @@
 //   flagger       Flagger's canary analysis from its docs: interval 1m, threshold 5, stepWeight 10, maxWeight
 //                 50, request-success-rate >= 99% and request-duration P99 <= 500 ms over the last minute.
 //   fixed-window  Kayenta-style: steps 5% → 25% → 50% → 100%, each a 5-minute window judged once at its end
-//                 by the fixed-window judge (two proportions / Mann-Whitney, confidence 0.98).
+//                 by the fixed-window judge (confidence 0.98; error rates by the exact test, Fisher's, which is
+//                 the exact Mann-Whitney U on 0/1 outcomes; latency by Mann-Whitney U on the histograms).
 //   tandem        steps 5% → 25% → 50% → 100% with `pause: auto`, a look every 10 s. Roll back when the
 //                 cumulative traffic shows the canary worse at all (the conditional sequential comparisons:
 //                 errors, and latency above each bucket bound, each span's canary share of the events against
@@ -190,7 +191,8 @@ async function main() {
       `alpha ${ROLLBACK_ALPHA.errors}, latency alpha ${ROLLBACK_ALPHA.latency}) or above the ${pct(SLO_MAX_ERROR_RATE)} error SLO ` +
       `(sequential threshold, alpha ${ROLLBACK_ALPHA.slo}): false rollbacks ≤ ` +
       `${pct(ROLLBACK_ALPHA.errors + ROLLBACK_ALPHA.latency + ROLLBACK_ALPHA.slo)} over a whole rollout`,
-    "fixed-window: each 5-min window judged once, worse at all at confidence 0.98 rolls back",
+    "fixed-window: each 5-min window judged once, worse at all at confidence 0.98 rolls back (errors: the exact test, Fisher's =",
+    "  the exact Mann-Whitney U on 0/1 outcomes; latency: Mann-Whitney U on the histograms)",
     ...missing.map((m) => `NOT RUN: ${m}`),
     "",
     "failed = requests failed because of the new version within the horizon (mean per run); slowed = requests the",

@@ -102,9 +102,12 @@ describe("engine crash in the middle of a canary soak", () => {
       );
 
       const storedEnd = soaking.rollout.stepStartedAt + SOAK_MS;
+      expect(firstCompleted!.at, "the soak was not cut short").toBeGreaterThanOrEqual(storedEnd - 250);
+      // On a loaded machine the new engine's first pass may itself come after the stored end.
+      const firstPass = eventsAfterRestart[0]!.at;
       expect(
-        Math.abs(firstCompleted!.at - storedEnd),
-        "the soak ended at its stored start + 6s",
+        firstCompleted!.at - Math.max(storedEnd, firstPass),
+        "the soak ended at its stored start + 6s (or at the new engine's first pass, if later)",
       ).toBeLessThanOrEqual(TOLERANCE_MS);
       expect(firstCompleted!.at, "the soak was not restarted").toBeLessThan(
         restartedAt + SOAK_MS - TOLERANCE_MS,

@@ -37,9 +37,9 @@ async function release(services, expectedExit) {
   const traffic = names.map(load);
   const exit = await tandem("deploy", ...names.map((s) => `${s}@${services[s]}`), "--env", "staging");
   const reports = await Promise.all(traffic.map((t) => t.stop()));
-  names.forEach((service, i) =>
-    outcomes.push({ service, version: services[service], exit, expectedExit, report: reports[i] }),
-  );
+  for (const [i, service] of names.entries()) {
+    outcomes.push({ service, version: services[service], exit, expectedExit, report: reports[i] });
+  }
 }
 
 rmSync(join(here, ".tandem"), { recursive: true, force: true });

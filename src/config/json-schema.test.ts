@@ -128,7 +128,14 @@ describe("configJsonSchema", () => {
     expect(dependency.map((branch: Json) => branch.type)).toEqual(["string", "object"]);
     expect(Object.keys(dependency[1].properties)).toEqual(["service", "step"]);
     const step = service.properties.strategy.properties.canary.properties.steps.items;
-    expect(Object.keys(step.properties)).toEqual(["name", "setWeight", "pause", "approval", "hook", "analysis"]);
+    expect(Object.keys(step.properties)).toEqual([
+      "name",
+      "setWeight",
+      "pause",
+      "approval",
+      "hook",
+      "analysis",
+    ]);
   });
 
   it("keeps a property named `required` while dropping the required keyword from services", () => {

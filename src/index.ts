@@ -1,6 +1,16 @@
 /** Tandem as a library. The CLI is built on exactly this surface. */
 
+export * from "./analysis/judges/index.js";
+export { createProvider, PROVIDER_TYPES } from "./analysis/providers/index.js";
+export type * from "./analysis/providers/types.js";
 export { assessRun, type RunAssessment, tallyRecord } from "./analysis/run.js";
+export {
+  runSimulation,
+  type SimulationRequest,
+  type SimulationResult,
+} from "./analysis/simulate/run-simulation.js";
+export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./analysis/simulation/traffic.js";
+export type * from "./analysis/types.js";
 export {
   configJsonSchema,
   type LoadedConfig,

@@ -130,6 +130,12 @@ const metricSchema = strictObject(
       .literal("baseline", { error: 'the only comparison is "baseline" (the stable version)' })
       .optional(),
     maxIncrease: maxIncrease.optional(),
+    maxErrorRate: fraction
+      .optional()
+      .meta({
+        description:
+          "Sequential test of an error-rate objective (builtin error_rate): fails once shown above it",
+      }),
     confidence: z
       .number()
       .gt(0)
@@ -146,10 +152,34 @@ const metricSchema = strictObject(
   "metric field",
 )
   .superRefine((m, ctx) => {
+    if (m.maxErrorRate !== undefined) {
+      for (const field of ["compare", "successCondition", "failureCondition", "maxIncrease"] as const)
+        if (m[field] !== undefined)
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message: `maxErrorRate is a test of its own; drop ${field} (or make it a separate metric)`,
+          });
+      if (m.provider.type !== "builtin" || m.provider.metric !== "error_rate")
+        ctx.addIssue({
+          code: "custom",
+          path: ["maxErrorRate"],
+          message: "maxErrorRate needs provider { type: builtin, metric: error_rate }",
+        });
+      if (!(m.maxErrorRate > 0 && m.maxErrorRate < 1))
+        ctx.addIssue({
+          code: "custom",
+          path: ["maxErrorRate"],
+          message: "maxErrorRate must be between 0 and 100%",
+        });
+      if (m.confidence !== undefined && m.alpha !== undefined)
+        ctx.addIssue({ code: "custom", path: ["alpha"], message: "give confidence or alpha, not both" });
+      return;
+    }
     if (m.compare === undefined && m.successCondition === undefined && m.failureCondition === undefined)
       ctx.addIssue({
         code: "custom",
-        message: "a metric needs a successCondition, a failureCondition, or compare: baseline",
+        message: "a metric needs a successCondition, a failureCondition, compare: baseline, or maxErrorRate",
       });
     if (m.compare === undefined) {
       for (const field of ["maxIncrease", "confidence", "alpha"] as const)
@@ -183,6 +213,12 @@ const metricSchema = strictObject(
     const spec: AnalysisMetricSpec = { name: m.name, provider };
     if (m.successCondition !== undefined) spec.successCondition = m.successCondition;
     if (m.failureCondition !== undefined) spec.failureCondition = m.failureCondition;
+    if (m.maxErrorRate !== undefined) {
+      spec.sloTest = {
+        maxErrorRate: m.maxErrorRate,
+        alpha: m.alpha ?? (m.confidence === undefined ? 0.02 : 1 - m.confidence),
+      };
+    }
     if (m.compare && m.provider.type === "builtin" && m.provider.metric !== "request_count") {
       const absolute =
         m.maxIncrease?.absoluteText === undefined

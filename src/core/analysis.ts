@@ -30,6 +30,11 @@ export interface AnalysisMetricSpec {
     alpha?: number;
     quantile?: number;
   };
+  /**
+   * An error-rate objective tested sequentially on the new version's traffic (builtin error_rate):
+   * failed once its error rate is shown above `maxErrorRate`, anytime-valid at `alpha`.
+   */
+  sloTest?: { maxErrorRate: number; alpha: number };
 }
 
 export interface AnalysisSpec {

@@ -87,4 +87,29 @@ describe("runSimulation", () => {
       /has no router/,
     );
   });
+
+  it("with maxErrorRate, rolls back a 3% version and promotes a 0.2% one, both through the engine", async () => {
+    const config = parseConfig(
+      `project: shop
+analysis:
+  slo:
+    interval: 10s
+    metrics:
+      - { name: errors, provider: { type: builtin, metric: error_rate }, maxErrorRate: 1% }
+services:
+  api:
+    target: { type: sim }
+    router: { type: builtin, listen: 18701 }
+    strategy: { canary: { analysis: slo, steps: [{ setWeight: 20 }, { pause: 5m }, { setWeight: 50 }, { pause: 5m }] } }
+`,
+      "/tmp/simulate/tandem.yaml",
+    );
+    const bad = await runSimulation(config, { ...request(0.03), seed: 5 });
+    expect(bad.release.status).toBe("rolled_back");
+    expect(bad.events.some((e) => e.type === "analysis.measured" && e.data?.verdict === "running")).toBe(
+      true,
+    );
+    const good = await runSimulation(config, { ...request(0.002), seed: 5 });
+    expect(good.release.status).toBe("succeeded");
+  });
 });

@@ -130,12 +130,16 @@ const metricSchema = strictObject(
       .literal("baseline", { error: 'the only comparison is "baseline" (the stable version)' })
       .optional(),
     maxIncrease: maxIncrease.optional(),
-    maxErrorRate: fraction
+    rollbackIfWorse: z
+      .boolean()
       .optional()
       .meta({
-        description:
-          "Sequential test of an error-rate objective (builtin error_rate): fails once shown above it",
+        description: "compare: baseline: also roll back as soon as the new version is shown worse at all",
       }),
+    maxErrorRate: fraction.optional().meta({
+      description:
+        "Sequential test of an error-rate objective (builtin error_rate): fails once shown above it",
+    }),
     confidence: z
       .number()
       .gt(0)
@@ -182,7 +186,7 @@ const metricSchema = strictObject(
         message: "a metric needs a successCondition, a failureCondition, compare: baseline, or maxErrorRate",
       });
     if (m.compare === undefined) {
-      for (const field of ["maxIncrease", "confidence", "alpha"] as const)
+      for (const field of ["maxIncrease", "confidence", "alpha", "rollbackIfWorse"] as const)
         if (m[field] !== undefined)
           ctx.addIssue({
             code: "custom",
@@ -232,6 +236,7 @@ const metricSchema = strictObject(
         },
         alpha: m.alpha ?? (m.confidence === undefined ? 0.02 : 1 - m.confidence),
         ...(m.provider.metric === "latency" ? { quantile: m.provider.quantile } : {}),
+        ...(m.rollbackIfWorse ? { rollbackIfWorse: true } : {}),
       };
     }
     return spec;

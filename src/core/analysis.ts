@@ -29,6 +29,11 @@ export interface AnalysisMetricSpec {
     maxIncrease: { relative?: number; absolute?: number };
     alpha?: number;
     quantile?: number;
+    /**
+     * Also roll back as soon as the new version is shown worse at all (the conditional test, at
+     * `alpha`), even within `maxIncrease`; `maxIncrease` still decides "not worse".
+     */
+    rollbackIfWorse?: boolean;
   };
   /**
    * An error-rate objective tested sequentially on the new version's traffic (builtin error_rate):
@@ -105,6 +110,8 @@ export interface AnalysisRunState {
   >;
   phase: AnalysisPhase;
   reason?: string;
+  /** What a judge with memory (the conditional comparison) carries between looks, per metric. */
+  judgeState?: Record<string, unknown>;
 }
 
 /** How many records a run keeps (older ones are dropped; the tallies keep counting). */

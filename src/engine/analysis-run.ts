@@ -1,4 +1,4 @@
-import { judgeMetric } from "../analysis/judge-metric.js";
+import { judgeMetricWithState } from "../analysis/judge-metric.js";
 import { BuiltinProvider, snapshotOf } from "../analysis/providers/builtin.js";
 import { createProvider } from "../analysis/providers/index.js";
 import type { ProviderConfig } from "../analysis/providers/types.js";
@@ -135,9 +135,12 @@ export async function advanceRun(
   if (ctx.now < (run.lastMeasuredAt ?? run.startedAt) + run.spec.interval) return run;
   const tallies = { ...run.tallies };
   const records: MetricRecord[] = [];
+  const judgeState = { ...run.judgeState };
   for (const metric of run.spec.metrics) {
     const measurement = await measure(metric, run, rollout, runtime, ctx);
-    const verdict = judgeMetric(metric, measurement);
+    const judged = judgeMetricWithState(metric, measurement, judgeState[metric.name]);
+    const verdict = judged.verdict;
+    if (judged.state) judgeState[metric.name] = judged.state;
     const record: MetricRecord = {
       metric: metric.name,
       at: ctx.now,
@@ -176,6 +179,7 @@ export async function advanceRun(
     ...run,
     lastMeasuredAt: ctx.now,
     tallies,
+    ...(Object.keys(judgeState).length > 0 ? { judgeState } : {}),
     history: [...run.history, ...records].slice(-ANALYSIS_HISTORY_LIMIT),
     phase: assessment.phase,
     reason: assessment.reason,

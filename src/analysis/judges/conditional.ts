@@ -18,6 +18,15 @@ import { DEFAULT_ALPHA, percent } from "./types.js";
  * of each span between looks, so it is fed the cumulative measurements of every look in order.
  * Supports `maxIncrease: {}` only (no allowance: the null ψ ≤ 1 is exact).
  */
+/** Everything a ConditionalComparison carries between looks, as plain data (stored with a rollout). */
+export interface ConditionalState {
+  sums: number[][];
+  previous?: { canary: VersionSample; baseline: VersionSample };
+  crossed?: MetricVerdict;
+  split: number[];
+  logBet: number;
+}
+
 export class ConditionalComparison {
   private readonly processes: OddsRatioEProcess[] = [];
   private previous: { canary: VersionSample; baseline: VersionSample } | undefined;
@@ -33,6 +42,31 @@ export class ConditionalComparison {
     private readonly oddsRatios: readonly number[] = ODDS_RATIOS,
   ) {
     this.threshold = Math.log(1 / (spec.alpha ?? DEFAULT_ALPHA));
+  }
+
+  /** What to store to continue after this look (see `restore`). */
+  snapshot(): ConditionalState {
+    return {
+      sums: this.processes.map((p) => p.state),
+      ...(this.previous
+        ? { previous: { canary: clone(this.previous.canary), baseline: clone(this.previous.baseline) } }
+        : {}),
+      ...(this.crossed ? { crossed: this.crossed } : {}),
+      split: [...this.split],
+      logBet: this.logBet,
+    };
+  }
+
+  /** The comparison as it was after the look whose `snapshot` this is. */
+  static restore(spec: CompareSpec, state: ConditionalState | undefined): ConditionalComparison {
+    const test = new ConditionalComparison(spec);
+    if (!state) return test;
+    for (const sums of state.sums) test.processes.push(OddsRatioEProcess.restore(test.oddsRatios, sums));
+    test.previous = state.previous;
+    test.crossed = state.crossed;
+    test.split = [...state.split];
+    test.logBet = state.logBet;
+    return test;
   }
 
   /** The next look's cumulative samples (since the analysis began). Once `failed`, stays `failed`. */

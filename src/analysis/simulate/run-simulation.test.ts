@@ -112,4 +112,34 @@ services:
     const good = await runSimulation(config, { ...request(0.002), seed: 5 });
     expect(good.release.status).toBe("succeeded");
   });
+
+  it("rollbackIfWorse rolls back a version worse than the stable one even within maxIncrease", async () => {
+    const config = (rollbackIfWorse: boolean) =>
+      parseConfig(
+        `project: shop
+analysis:
+  vs-stable:
+    interval: 10s
+    metrics:
+      - name: errors
+        provider: { type: builtin, metric: error_rate }
+        compare: baseline
+        maxIncrease: { absolute: 3% }
+        rollbackIfWorse: ${rollbackIfWorse}
+services:
+  api:
+    target: { type: sim }
+    router: { type: builtin, listen: 18702 }
+    strategy: { canary: { analysis: vs-stable, steps: [{ setWeight: 20 }, { pause: 10m }, { setWeight: 50 }, { pause: 10m }] } }
+`,
+        "/tmp/simulate/tandem.yaml",
+      );
+    // 2% against a stable 0.1%: within the 3-point allowance, but clearly worse.
+    const allowed = await runSimulation(config(false), { ...request(0.02), seed: 9 });
+    expect(allowed.release.status).toBe("succeeded");
+    const strict = await runSimulation(config(true), { ...request(0.02), seed: 9 });
+    expect(strict.release.status).toBe("rolled_back");
+    expect(strict.release.reason).toMatch(/worse at .* confidence \(conditional test/);
+    expect(strict.durationMs).toBeLessThan(120_000);
+  });
 });

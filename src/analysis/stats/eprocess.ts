@@ -137,4 +137,19 @@ export class OddsRatioEProcess {
   logE(): number {
     return logMeanExp(this.sums);
   }
+
+  /** The running log-products, to store and restore the process between looks (plain numbers). */
+  get state(): number[] {
+    return [...this.sums];
+  }
+
+  static restore(oddsRatios: readonly number[], sums: readonly number[]): OddsRatioEProcess {
+    const process = new OddsRatioEProcess(oddsRatios);
+    if (sums.length !== oddsRatios.length)
+      throw new Error("an e-process state for another grid of odds ratios");
+    sums.forEach((sum, i) => {
+      process.sums[i] = sum;
+    });
+    return process;
+  }
 }

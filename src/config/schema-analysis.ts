@@ -130,12 +130,9 @@ const metricSchema = strictObject(
       .literal("baseline", { error: 'the only comparison is "baseline" (the stable version)' })
       .optional(),
     maxIncrease: maxIncrease.optional(),
-    rollbackIfWorse: z
-      .boolean()
-      .optional()
-      .meta({
-        description: "compare: baseline: also roll back as soon as the new version is shown worse at all",
-      }),
+    rollbackIfWorse: z.boolean().optional().meta({
+      description: "compare: baseline: also roll back as soon as the new version is shown worse at all",
+    }),
     maxErrorRate: fraction.optional().meta({
       description:
         "Sequential test of an error-rate objective (builtin error_rate): fails once shown above it",

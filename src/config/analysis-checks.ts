@@ -47,9 +47,12 @@ export function analysisProblems(document: Record<string, unknown>): CrossFieldP
       if (isPlainObject(step) && "analysis" in step)
         refs.push(...referenced(step.analysis, [...prefix, "steps", i, "analysis"]));
       const pause = isPlainObject(step) ? step.pause : undefined;
-      if (isPlainObject(pause) && pause.auto === true && canary.analysis === undefined)
+      if (
+        ((isPlainObject(pause) && pause.auto === true) || pause === "auto") &&
+        canary.analysis === undefined
+      )
         problems.push({
-          path: [...prefix, "steps", i, "pause", "auto"],
+          path: [...prefix, "steps", i, "pause", ...(pause === "auto" ? [] : ["auto"])],
           message:
             "pause auto ends early on the background analysis's comparison: add `analysis: NAME` to the canary (a template with compare: baseline)",
         });

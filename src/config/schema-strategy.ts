@@ -16,11 +16,12 @@ const weight = z
 /**
  * `pause: 30s`, `pause: { duration: 30s }`, or `pause: {}` / `pause:` to wait until resumed;
  * `pause: { duration: 10m, auto: true }` ends early once the background analysis's comparisons say
- * "not worse".
+ * "not worse"; `pause: auto` waits for that alone (the service's pauseTimeout bounds it).
  */
 const pause = z
   .union(
     [
+      z.literal("auto"),
       duration,
       strictObject({
         duration: duration.optional(),
@@ -33,7 +34,7 @@ const pause = z
     ],
     {
       error: unlessMissing(
-        'expected a duration ("30s"), { duration: 30s }, { duration: 10m, auto: true }, or {} to wait until resumed',
+        'expected a duration ("30s"), { duration: 30s }, { duration: 10m, auto: true }, auto, or {} to wait until resumed',
       ),
     },
   )
@@ -42,10 +43,11 @@ const pause = z
       ctx.addIssue({
         code: "custom",
         path: ["auto"],
-        message: "auto needs a duration: the longest the pause may last",
+        message: "auto needs a duration (the longest the pause may last), or write pause: auto",
       });
   })
   .transform((input): { duration?: number; auto?: boolean } => {
+    if (input === "auto") return { auto: true };
     if (typeof input === "number") return { duration: input };
     if (input?.duration === undefined) return {};
     return input.auto ? { duration: input.duration, auto: true } : { duration: input.duration };

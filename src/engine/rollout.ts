@@ -198,6 +198,19 @@ async function executeStep(
 }
 
 function pause(step: Extract<Step, { type: "pause" }>, rollout: RolloutState, ctx: PassContext): StepOutcome {
+  if (step.auto === true && step.duration === undefined) {
+    // `pause: auto`: only the background analysis's "not worse" ends it; pauseTimeout bounds the wait.
+    if (comparisonsPassed(rollout.backgroundRun)) return { done: true, rollout };
+    if (ctx.now <= rollout.stepStartedAt + rollout.pauseTimeout) return { done: false, rollout };
+    const reason = `the background analysis did not show the new version not worse within ${formatDuration(rollout.pauseTimeout)} (pause: auto)`;
+    ctx.emit({
+      type: "rollout.deadline_exceeded",
+      severity: "error",
+      service: rollout.service,
+      message: reason,
+    });
+    return { done: false, rollout: beginRollback(rollout, reason, "failed", ctx) };
+  }
   if (step.duration !== undefined) {
     const early = step.auto === true && comparisonsPassed(rollout.backgroundRun);
     return { done: early || ctx.now >= rollout.stepStartedAt + step.duration, rollout };

@@ -142,4 +142,37 @@ services:
     expect(strict.release.reason).toMatch(/worse at .* confidence \(conditional test/);
     expect(strict.durationMs).toBeLessThan(120_000);
   });
+
+  it("pause: auto advances as soon as the comparison says not worse, and waits for nothing else", async () => {
+    const config = parseConfig(
+      `project: shop
+analysis:
+  vs-stable:
+    interval: 10s
+    metrics:
+      - { name: errors, provider: { type: builtin, metric: error_rate }, compare: baseline, maxIncrease: { absolute: 1% } }
+services:
+  api:
+    target: { type: sim }
+    router: { type: builtin, listen: 18703 }
+    strategy: { canary: { analysis: vs-stable, steps: [{ setWeight: 50 }, { pause: auto }] } }
+`,
+      "/tmp/simulate/tandem.yaml",
+    );
+    const pauseStep = (await runSimulation(config, request(0.001))).release.rollouts[0]!.steps.find(
+      (s) => s.type === "pause",
+    );
+    expect(pauseStep).toMatchObject({ type: "pause", auto: true });
+    expect(pauseStep).not.toHaveProperty("duration", expect.any(Number));
+    const good = await runSimulation(config, { ...request(0.001), seed: 2 });
+    expect(good.release.status).toBe("succeeded");
+    expect(good.resumedForPeople).toBe(0);
+    expect(good.durationMs).toBeLessThan(600_000);
+    expect(() =>
+      parseConfig(
+        "project: shop\nservices:\n  api:\n    target: { type: sim }\n    router: { type: builtin, listen: 18704 }\n    strategy: { canary: { steps: [{ setWeight: 50 }, { pause: auto }] } }\n",
+        "/tmp/simulate/tandem.yaml",
+      ),
+    ).toThrow(/steps\[1\]\.pause: pause auto ends early on the background analysis/);
+  });
 });

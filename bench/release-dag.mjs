@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { seeded as prng } from "../dist/analysis/stats/random.js";
 import { ManualClock } from "../dist/core/clock.js";
 import { isTerminal } from "../dist/core/types.js";
 import { createRelease } from "../dist/engine/create-release.js";
@@ -49,18 +50,6 @@ const GOAL_RATIO = 1.05;
 /** Bounds: passes per release (about 2.5 virtual minutes per service on the longest possible chain). */
 const MAX_PASSES_ONE = 1_000;
 const MAX_PASSES_ALL = SERVICES * MAX_PASSES_ONE;
-
-/** mulberry32: a small seeded PRNG, the same sequence for the same seed everywhere. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Each service depends on 0..MAX_DEPENDENCIES distinct earlier services (so the graph is acyclic). */
 function randomDag(random) {

@@ -3,20 +3,16 @@ import { ConditionalComparison, type ConditionalState } from "./judges/condition
 import { compareJudge, sequentialThresholdJudge, thresholdJudge } from "./judges/index.js";
 import type { Measurement, MetricVerdict } from "./types.js";
 
-/** The verdict on one metric's measurement: its comparison with the stable version, or its conditions. */
-export function judgeMetric(metric: AnalysisMetricSpec, measurement: Measurement): MetricVerdict {
-  return judgeMetricWithState(metric, measurement, undefined).verdict;
-}
-
 /**
- * The same, for judges with memory: `state` is what the previous look left (undefined at the first),
- * and the result carries what to keep for the next one. Only `rollbackIfWorse` comparisons have any.
+ * The verdict on one metric's measurement: its comparison with the stable version, its objective, or
+ * its conditions. `state` is what the previous look left for a judge with memory (undefined at the
+ * first look; only `rollbackIfWorse` comparisons have any); the result carries what to keep next.
  */
-export function judgeMetricWithState(
+export function judgeMetric(
   metric: AnalysisMetricSpec,
   measurement: Measurement,
-  state: unknown,
-): { verdict: MetricVerdict; state?: ConditionalState } {
+  state?: unknown,
+): MetricVerdict & { state?: ConditionalState } {
   if (metric.compare?.rollbackIfWorse) {
     const { rollbackIfWorse: _, ...compare } = metric.compare;
     const conditional = ConditionalComparison.restore(
@@ -25,14 +21,12 @@ export function judgeMetricWithState(
     );
     const worse = conditional.observe(measurement);
     const verdict = worse.verdict === "failed" ? worse : compareJudge(compare, measurement);
-    return { verdict, state: conditional.snapshot() };
+    return { ...verdict, state: conditional.snapshot() };
   }
-  if (metric.compare) return { verdict: compareJudge(metric.compare, measurement) };
-  if (metric.sloTest) return { verdict: sequentialThresholdJudge(metric.sloTest, measurement) };
-  return {
-    verdict: thresholdJudge(
-      { successCondition: metric.successCondition, failureCondition: metric.failureCondition },
-      measurement,
-    ),
-  };
+  if (metric.compare) return compareJudge(metric.compare, measurement);
+  if (metric.sloTest) return sequentialThresholdJudge(metric.sloTest, measurement);
+  return thresholdJudge(
+    { successCondition: metric.successCondition, failureCondition: metric.failureCondition },
+    measurement,
+  );
 }

@@ -1,6 +1,6 @@
 import { TandemError } from "../core/errors.js";
 import type { PathSegment } from "./locate.js";
-import { isPlainObject } from "./merge.js";
+import { mapStrings } from "./merge.js";
 import { registerSecret } from "./redact.js";
 
 /** `${env:NAME}` or `${env:NAME:-default}`. Other placeholders (`${version}`, `${port}`…) are left alone. */
@@ -51,17 +51,8 @@ export function interpolateEnv<T>(
   path: PathSegment[] = [],
 ): { value: T; problems: InterpolationProblem[] } {
   const problems: InterpolationProblem[] = [];
-  const visit = (current: unknown, at: PathSegment[]): unknown => {
-    if (typeof current === "string") return interpolateString(current, env, at, problems);
-    if (Array.isArray(current)) return current.map((item, index) => visit(item, [...at, index]));
-    if (isPlainObject(current)) {
-      return Object.fromEntries(
-        Object.entries(current).map(([key, item]) => [key, visit(item, [...at, key])]),
-      );
-    }
-    return current;
-  };
-  return { value: visit(value, path) as T, problems };
+  const interpolated = mapStrings(value, (text, at) => interpolateString(text, env, at, problems), path);
+  return { value: interpolated as T, problems };
 }
 
 /** Interpolates one string at run time (e.g. a stored hook URL); throws when a variable is missing. */

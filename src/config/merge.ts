@@ -3,9 +3,27 @@
  * kind (same `type`, or the same strategy name) merge key by key, recursively; lists (`health`) replace.
  */
 
+import type { PathSegment } from "./locate.js";
+
 export type PlainObject = Record<string, unknown>;
 
 export const DEFAULTABLE_FIELDS = ["router", "health", "target", "strategy", "pauseTimeout"] as const;
+
+/** A copy of `value` with every string (deep in arrays and plain objects, keys left alone) mapped. */
+export function mapStrings(
+  value: unknown,
+  map: (text: string, path: PathSegment[]) => string,
+  path: PathSegment[] = [],
+): unknown {
+  if (typeof value === "string") return map(value, path);
+  if (Array.isArray(value)) return value.map((item, index) => mapStrings(item, map, [...path, index]));
+  if (isPlainObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, mapStrings(item, map, [...path, key])]),
+    );
+  }
+  return value;
+}
 
 export function isPlainObject(value: unknown): value is PlainObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,3 +1,5 @@
+import { mapStrings } from "./merge.js";
+
 /**
  * Values that came from the environment (tokens, webhook URLs) are registered here so logs, events and
  * error messages can be scrubbed with `redactSecrets` before they leave the process.
@@ -21,21 +23,13 @@ export function registerSecret(value: string, variable?: string): void {
 export function restoreEnvPlaceholders<T>(value: T): T {
   if (variables.size === 0) return value;
   const ordered = [...variables].sort(([a], [b]) => b.length - a.length);
-  const visit = (current: unknown): unknown => {
-    if (typeof current === "string") {
-      let result = current;
-      for (const [secret, variable] of ordered) {
-        if (result.includes(secret)) result = result.split(secret).join(`\${env:${variable}}`);
-      }
-      return result;
+  return mapStrings(value, (text) => {
+    let result = text;
+    for (const [secret, variable] of ordered) {
+      if (result.includes(secret)) result = result.split(secret).join(`\${env:${variable}}`);
     }
-    if (Array.isArray(current)) return current.map(visit);
-    if (current !== null && typeof current === "object") {
-      return Object.fromEntries(Object.entries(current).map(([key, item]) => [key, visit(item)]));
-    }
-    return current;
-  };
-  return visit(value) as T;
+    return result;
+  }) as T;
 }
 
 export function redactSecrets(text: string): string {

@@ -1,4 +1,4 @@
-import { judgeMetricWithState } from "../analysis/judge-metric.js";
+import { judgeMetric } from "../analysis/judge-metric.js";
 import { BuiltinProvider, snapshotOf } from "../analysis/providers/builtin.js";
 import { createProvider } from "../analysis/providers/index.js";
 import type { ProviderConfig } from "../analysis/providers/types.js";
@@ -138,9 +138,8 @@ export async function advanceRun(
   const judgeState = { ...run.judgeState };
   for (const metric of run.spec.metrics) {
     const measurement = await measure(metric, run, rollout, runtime, ctx);
-    const judged = judgeMetricWithState(metric, measurement, judgeState[metric.name]);
-    const verdict = judged.verdict;
-    if (judged.state) judgeState[metric.name] = judged.state;
+    const { state, ...verdict } = judgeMetric(metric, measurement, judgeState[metric.name]);
+    if (state) judgeState[metric.name] = state;
     const record: MetricRecord = {
       metric: metric.name,
       at: ctx.now,

@@ -113,10 +113,10 @@ async function beforeRollouts(
   if (started) return { release, proceed: true };
   if (release.approval && !release.approval.outcome) {
     release = environmentGate(release, ctx);
-    if (!release.approval?.outcome) return { release, proceed: false };
+    // Undecided, or timed out (the gate then halted the release with its own reason).
+    if (!release.approval?.outcome || release.halted) return { release, proceed: false };
   }
   if (release.approval?.outcome === "rejected") {
-    if (release.halted) return { release, proceed: false };
     const halted = { status: "aborted" as const, reason: rejectionReason(release.approval) };
     return { release: { ...release, halted }, proceed: false };
   }

@@ -1,12 +1,12 @@
 import type { Clock } from "../../core/clock.js";
 import type { Router, RouteTable, VersionStats } from "../../routers/types.js";
-import { emptySample, type TrafficTrace } from "../simulation/traffic.js";
+import { accumulate, emptySample, type TrafficTrace } from "../simulation/traffic.js";
 import type { VersionSample } from "../types.js";
 
 /** What the simulated traffic did to the new version over the whole run. */
 export interface TrafficTotals {
-  canary: VersionSample;
-  baseline: VersionSample;
+  canary: Required<VersionSample>;
+  baseline: Required<VersionSample>;
   /** New-version requests that failed and would have succeeded on the stable version. */
   failedBecauseOfCanary: number;
 }
@@ -18,7 +18,7 @@ export interface TrafficTotals {
  */
 export class TrafficRouter implements Router {
   private table: RouteTable | undefined;
-  private readonly stats_ = new Map<string, VersionStats>();
+  private readonly counted = new Map<string, Required<VersionSample>>();
   private readonly start: number;
   readonly totals: TrafficTotals = {
     canary: emptySample(),
@@ -47,7 +47,9 @@ export class TrafficRouter implements Router {
 
   async stats(): Promise<Record<string, VersionStats>> {
     this.advance();
-    return Object.fromEntries([...this.stats_].map(([version, stats]) => [version, structuredClone(stats)]));
+    return Object.fromEntries(
+      [...this.counted].map(([version, sample]) => [version, { ...structuredClone(sample), inFlight: 0 }]),
+    );
   }
 
   async drain(): Promise<void> {}
@@ -76,30 +78,16 @@ export class TrafficRouter implements Router {
       if (!serving) continue; // nothing listens yet: no traffic is counted
       this.count(this.versions.canary, tick.canary);
       this.count(this.versions.stable, tick.baseline);
-      add(this.totals.canary, tick.canary);
-      add(this.totals.baseline, tick.baseline);
+      accumulate(this.totals.canary, tick.canary);
+      accumulate(this.totals.baseline, tick.baseline);
       this.totals.failedBecauseOfCanary += tick.canaryExcessErrors;
     }
   }
 
   private count(version: string, sample: Required<VersionSample>): void {
     if (sample.requests === 0) return;
-    const stats = this.stats_.get(version) ?? {
-      requests: 0,
-      errors: 0,
-      inFlight: 0,
-      latency: { boundsMs: [...sample.latency.boundsMs], counts: sample.latency.counts.map(() => 0) },
-    };
-    stats.requests += sample.requests;
-    stats.errors += sample.errors;
-    sample.latency.counts.forEach((count, i) => {
-      stats.latency.counts[i] = (stats.latency.counts[i] ?? 0) + count;
-    });
-    this.stats_.set(version, stats);
+    const counted = this.counted.get(version) ?? emptySample();
+    accumulate(counted, sample);
+    this.counted.set(version, counted);
   }
-}
-
-function add(into: VersionSample, sample: VersionSample): void {
-  into.requests += sample.requests;
-  into.errors += sample.errors;
 }

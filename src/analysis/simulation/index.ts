@@ -1,3 +1,4 @@
+export { seeded } from "../stats/random.js";
 export { type FixedWindowOptions, fixedWindowPolicy } from "./policies/fixed-window.js";
 export { type FlaggerOptions, flaggerPolicy } from "./policies/flagger.js";
 export { type TandemOptions, tandemPolicy } from "./policies/tandem.js";
@@ -8,8 +9,7 @@ export {
   addSample,
   bucketProbabilities,
   emptySample,
-  histogramQuantile,
-  mulberry32,
+  interpolatedQuantile,
   simulateTraffic,
   subtractSample,
   type TrafficInterval,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { LATENCY_BOUNDS_MS } from "../../routers/builtin/stats.js";
+import { seeded } from "../stats/random.js";
 import {
   bucketProbabilities,
-  histogramQuantile,
-  mulberry32,
+  interpolatedQuantile,
   normalQuantile,
   poisson,
   simulateTraffic,
@@ -59,9 +59,9 @@ describe("traffic simulator", () => {
       expect(Math.abs(count - p * c.requests)).toBeLessThan(5 * Math.sqrt(p * c.requests) + 2);
     });
     // Median of the baseline's buckets near 50 ms, the canary's near 75 ms (coarse buckets: loose).
-    expect(histogramQuantile(0.5, b.latency)).toBeGreaterThan(40);
-    expect(histogramQuantile(0.5, b.latency)).toBeLessThan(60);
-    expect(histogramQuantile(0.5, c.latency)).toBeGreaterThan(histogramQuantile(0.5, b.latency));
+    expect(interpolatedQuantile(0.5, b.latency)).toBeGreaterThan(40);
+    expect(interpolatedQuantile(0.5, b.latency)).toBeLessThan(60);
+    expect(interpolatedQuantile(0.5, c.latency)).toBeGreaterThan(interpolatedQuantile(0.5, b.latency));
   });
 
   it("gives the canary nothing at weight 0 and everything at weight 100, and nothing at rate 0", () => {
@@ -81,13 +81,13 @@ describe("traffic simulator", () => {
 });
 
 describe("helpers", () => {
-  it("mulberry32 is pinned (a change would change every benchmark trace)", () => {
-    const r = mulberry32(1);
+  it("the seeded PRNG (mulberry32) is pinned (a change would change every benchmark trace)", () => {
+    const r = seeded(1);
     expect(Math.floor(r() * 2 ** 32)).toBe(2693262067);
   });
 
   it("poisson has the right mean and normalQuantile inverts the normal", () => {
-    const r = mulberry32(5);
+    const r = seeded(5);
     let sum = 0;
     for (let i = 0; i < 20_000; i++) sum += poisson(3, r());
     expect(Math.abs(sum / 20_000 - 3)).toBeLessThan(0.05);
@@ -96,13 +96,13 @@ describe("helpers", () => {
     expect(normalQuantile(0.001)).toBeCloseTo(-3.090232, 5);
   });
 
-  it("histogramQuantile interpolates inside buckets as Prometheus does", () => {
+  it("interpolatedQuantile interpolates inside buckets as Prometheus does", () => {
     // 100 requests all in (50, 100]: the median is 75, p99 is 99.5.
     const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
     counts[6] = 100;
     const h = { boundsMs: [...LATENCY_BOUNDS_MS], counts };
-    expect(histogramQuantile(0.5, h)).toBe(75);
-    expect(histogramQuantile(0.99, h)).toBeCloseTo(99.5);
-    expect(histogramQuantile(0.5, { boundsMs: h.boundsMs, counts: counts.map(() => 0) })).toBeNaN();
+    expect(interpolatedQuantile(0.5, h)).toBe(75);
+    expect(interpolatedQuantile(0.99, h)).toBeCloseTo(99.5);
+    expect(interpolatedQuantile(0.5, { boundsMs: h.boundsMs, counts: counts.map(() => 0) })).toBeNaN();
   });
 });

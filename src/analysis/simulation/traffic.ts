@@ -1,5 +1,7 @@
 import { LATENCY_BOUNDS_MS } from "../../routers/builtin/stats.js";
 import type { LatencyHistogram } from "../../routers/types.js";
+import { type Random, seeded } from "../stats/random.js";
+import { normalCdf } from "../stats/special.js";
 import type { VersionSample } from "../types.js";
 
 /**
@@ -51,18 +53,6 @@ export interface TrafficTick {
   baseline: Required<VersionSample>;
   /** Canary requests that failed and would have succeeded on the baseline (see the module comment). */
   canaryExcessErrors: number;
-}
-
-/** mulberry32: a small, well-known 32-bit PRNG; the same sequence for the same seed everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
@@ -177,17 +167,6 @@ export function bucketProbabilities(behaviour: VersionBehaviour): number[] {
   return probabilities;
 }
 
-/** Standard normal CDF (Abramowitz-Stegun 7.1.26 on erf, absolute error < 1.5e-7). */
-export function normalCdf(x: number): number {
-  const t = 1 / (1 + (0.3275911 * Math.abs(x)) / Math.SQRT2);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp((-x * x) / 2);
-  return x >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
-}
-
 /**
  * Bucket thresholds in z (standard normal) units: a request with normal draw z lands in the first
  * bucket i with z <= thresholds[i]; precomputed so the hot loop compares instead of exponentiating.
@@ -215,7 +194,7 @@ function bucketOf(thresholds: readonly number[], z: number): number {
  */
 export class TrafficTrace {
   readonly tickMs: number;
-  private readonly random: () => number;
+  private readonly random: Random;
   private readonly baselineZ: number[];
   private readonly canaryZ: number[];
   private readonly meanPerTick: number;
@@ -228,7 +207,7 @@ export class TrafficTrace {
     this.tickMs = spec.tickMs ?? 1000;
     if (!(this.tickMs > 0)) throw new Error("tickMs must be positive");
     if (!(spec.ratePerSecond >= 0)) throw new Error("ratePerSecond must be >= 0");
-    this.random = mulberry32(seed);
+    this.random = seeded(seed);
     this.baselineZ = zThresholds(spec.baseline);
     this.canaryZ = zThresholds(spec.canary);
     this.meanPerTick = (spec.ratePerSecond * this.tickMs) / 1000;
@@ -328,7 +307,7 @@ export function simulateTraffic(
  * linear interpolation inside the bucket (from 0 for the first); the last (+Inf) bucket answers its
  * lower bound. NaN for an empty histogram.
  */
-export function histogramQuantile(q: number, histogram: LatencyHistogram): number {
+export function interpolatedQuantile(q: number, histogram: LatencyHistogram): number {
   const total = histogram.counts.reduce((a, b) => a + b, 0);
   if (total === 0) return Number.NaN;
   const rank = q * total;

@@ -1,5 +1,11 @@
 import type { VersionSample } from "../../types.js";
-import { accumulate, emptySample, histogramQuantile, subtractSample, type TrafficTick } from "../traffic.js";
+import {
+  accumulate,
+  emptySample,
+  interpolatedQuantile,
+  subtractSample,
+  type TrafficTick,
+} from "../traffic.js";
 import { CONTINUE, type Policy, type PolicyDecision } from "./types.js";
 
 /**
@@ -67,7 +73,7 @@ export function flaggerPolicy(options: FlaggerOptions = {}): Policy {
       return `success rate ${successRate.toFixed(2)}% < ${minSuccessRate}%`;
     }
     if (maxP99Ms !== null) {
-      const p99 = histogramQuantile(0.99, window.latency);
+      const p99 = interpolatedQuantile(0.99, window.latency);
       if (p99 > maxP99Ms) return `request duration ${p99.toFixed(0)}ms > ${maxP99Ms}ms`;
     }
     return undefined;

@@ -99,6 +99,7 @@ describe("configJsonSchema", () => {
       "rollbackPolicy",
       "hooks",
       "analysis",
+      "notifications",
       "services",
     ]);
     expect(schema.required).toEqual(["project", "services"]);

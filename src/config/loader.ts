@@ -12,6 +12,7 @@ import { formatPath, lineColumn } from "./locate.js";
 import { isPlainObject, mergeServiceDefaults } from "./merge.js";
 import { redactSecrets } from "./redact.js";
 import { type FileConfig, fileSchema, serviceSchema } from "./schema.js";
+import { nameChannels } from "./schema-notifications.js";
 
 export const DEFAULT_CONFIG_FILE = "tandem.yaml";
 export const INLINE_FILE = "<inline>";
@@ -140,6 +141,7 @@ function buildConfig(
     rollbackPolicy: data.rollbackPolicy,
     hooks: data.hooks,
     analysis: data.analysis,
+    notifications: nameChannels(data.notifications),
   } satisfies TandemConfig;
 }
 

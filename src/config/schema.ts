@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { RouterConfig, ServiceConfig, TargetConfig } from "../core/config.js";
 import { analysisTemplatesSchema } from "./schema-analysis.js";
+import { notificationsSchema } from "./schema-notifications.js";
 import {
   argv,
   duration,
@@ -133,6 +134,7 @@ export const fileSchema = strictObject({
   analysis: analysisTemplatesSchema.meta({
     description: "Analysis templates by name, used by canary `analysis` steps and background analysis",
   }),
+  notifications: notificationsSchema,
   services: z
     .record(serviceName, serviceSchema, {
       error: unlessMissing("expected a map of service names to services"),

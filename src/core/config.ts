@@ -190,7 +190,76 @@ export interface TandemConfig {
   hooks: HooksConfig;
   /** Analysis templates by name (`analysis:`), referred to by canary `analysis` steps. */
   analysis?: Record<string, AnalysisTemplateConfig>;
+  /** Notification channels (`notifications:`), delivered through the store's outbox. Default none. */
+  notifications: NotificationChannelConfig[];
 }
+
+/** Which events a channel receives, and how they are delivered. */
+export interface NotificationRouting {
+  /** Unique among channels; default the type, then `<type>-2`, `<type>-3`… */
+  name: string;
+  /** Event types, or prefixes ending in `*` (`rollout.*`, `*`). Default DEFAULT_NOTIFY_ON. */
+  on: string[];
+  /** Only releases into these environments; empty: all. Default []. */
+  environments: string[];
+  /** Only events about these services (release-wide events always pass); empty: all. Default []. */
+  services: string[];
+  /** Only events at least this severe. Default info. */
+  minSeverity: "info" | "warning" | "error";
+  /**
+   * Milliseconds to gather one release's events into one message (a digest); 0 sends each event on
+   * its own. The release's final event flushes the digest at once. Default 0.
+   */
+  digest: number;
+  /** One delivery attempt takes at most this long. Default 10s. */
+  timeout: number;
+  /** Attempts before a delivery is dead (`tandem notifications retry` revives it). Default 8. */
+  maxAttempts: number;
+  /** Base URL of the dashboard, for links in messages (`<link>/releases/<id>`). Optional. */
+  link?: string;
+}
+
+export type NotificationChannelConfig = NotificationRouting &
+  (
+    | { type: "slack" /** Incoming webhook URL. */; url: string }
+    | { type: "teams" /** Incoming webhook or Workflows URL. */; url: string }
+    | {
+        type: "email";
+        host: string;
+        /** Default 587. */
+        port: number;
+        /** Implicit TLS from the first byte (port 465). Default false: plain, upgraded by STARTTLS. */
+        secure: boolean;
+        /** Refuse to send unless the server offers STARTTLS. Default false. */
+        requireTLS: boolean;
+        /** Accept a server certificate that does not verify (test servers). Default false. */
+        insecureTLS: boolean;
+        auth?: { user: string; pass: string };
+        from: string;
+        to: string[];
+      }
+    | {
+        type: "webhook";
+        url: string;
+        /** HMAC-SHA256 key for the `Tandem-Signature` header; unsigned when absent. */
+        secret?: string;
+        headers: Record<string, string>;
+      }
+  );
+
+/** The events a channel receives when its `on` is not given. */
+export const DEFAULT_NOTIFY_ON = [
+  "release.created",
+  "release.succeeded",
+  "release.failed",
+  "release.rolled_back",
+  "release.aborted",
+  "rollout.rolled_back",
+  "rollout.failed",
+  "approval.requested",
+  "approval.escalated",
+  "approval.timed_out",
+] as const;
 
 /** A service as it runs in an environment (its overrides merged). */
 export function serviceIn(

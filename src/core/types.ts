@@ -238,6 +238,7 @@ export type EventType =
   | "rollout.probe_failed"
   | "rollout.deadline_exceeded"
   | "rollout.action_failed"
+  | "rollout.target_action"
   | "rollout.rolling_back"
   | "rollout.succeeded"
   | "rollout.rolled_back"

@@ -61,6 +61,7 @@ export async function engineFixture(service: ServiceConfig, options: FixtureOpti
     baseDir: dir,
     stateDir: dir,
     store: { type: "sqlite", path: join(dir, "tandem.db") },
+    notifications: [],
     environments: {
       staging: environment("staging", options.environments?.staging),
       ...Object.fromEntries(

@@ -6,6 +6,11 @@ export interface ProbeResult {
   /** What was seen, for people: `GET http://127.0.0.1:4101/health -> 500 (expected 200-399)`. */
   message: string;
   durationMs: number;
+  /**
+   * The thing checked is still being deployed (a target's own check, see Target.check): counts as
+   * neither a success nor a failure.
+   */
+  pending?: boolean;
 }
 
 export interface Probe {

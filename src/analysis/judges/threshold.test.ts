@@ -75,4 +75,13 @@ describe("thresholdJudge", () => {
       "0.021 > 0.01 (failureCondition)",
     );
   });
+
+  it("shows measured values with at most 4 significant digits", () => {
+    expect(thresholdJudge({ failureCondition: "> 0.01" }, at(1 / 27)).reason).toBe(
+      "0.03704 > 0.01 (failureCondition)",
+    );
+    expect(thresholdJudge({ successCondition: "< 500" }, at(1234)).reason).toBe(
+      "1234: not < 500 (successCondition)",
+    );
+  });
 });

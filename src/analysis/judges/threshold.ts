@@ -85,16 +85,28 @@ export function thresholdJudge(
   const x = measurement.value;
   if (x === undefined || Number.isNaN(x)) return { verdict: "inconclusive", reason: "no data" };
   const detail = { value: x };
+  const shown = formatValue(x);
   if (failure && holds(failure, x))
-    return { verdict: "failed", reason: `${x} ${failure.text} (failureCondition)`, detail };
+    return { verdict: "failed", reason: `${shown} ${failure.text} (failureCondition)`, detail };
   if (success && holds(success, x))
-    return { verdict: "successful", reason: `${x} ${success.text} (successCondition)`, detail };
+    return { verdict: "successful", reason: `${shown} ${success.text} (successCondition)`, detail };
   if (success && failure)
-    return { verdict: "inconclusive", reason: `${x}: neither ${success.text} nor ${failure.text}`, detail };
-  if (success) return { verdict: "failed", reason: `${x}: not ${success.text} (successCondition)`, detail };
+    return {
+      verdict: "inconclusive",
+      reason: `${shown}: neither ${success.text} nor ${failure.text}`,
+      detail,
+    };
+  if (success)
+    return { verdict: "failed", reason: `${shown}: not ${success.text} (successCondition)`, detail };
   return {
     verdict: "successful",
-    reason: `${x}: not ${(failure as Condition).text} (failureCondition)`,
+    reason: `${shown}: not ${(failure as Condition).text} (failureCondition)`,
     detail,
   };
+}
+
+/** A measured value for people: at most 4 significant digits (`0.03704`, not `0.037037037037037035`). */
+export function formatValue(x: number): string {
+  if (!Number.isFinite(x) || Number.isInteger(x)) return String(x);
+  return String(Number(x.toPrecision(4)));
 }

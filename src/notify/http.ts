@@ -33,12 +33,12 @@ export async function post(request: PostRequest, parent: AbortSignal): Promise<v
         headers: request.headers,
         body: request.body,
         signal,
-        redirect: "error",
+        redirect: "manual",
       });
       // Read the answer within the same deadline; a receiver that sends headers and then stalls
       // must not hold the attempt open.
       const text = await response.text();
-      return { status: response.status, excerpt: text.slice(0, EXCERPT_CHARS) };
+      return { status: response.status, excerpt: text.slice(0, EXCERPT_CHARS * 10) };
     }));
   } catch (error) {
     const name = error instanceof Error ? error.name : "";
@@ -59,7 +59,8 @@ export async function post(request: PostRequest, parent: AbortSignal): Promise<v
     });
   }
   if (status >= 200 && status < 300) return;
-  const said = scrub(excerpt, request);
+  // Scrub before cutting, so that a secret cut in two at the edge cannot leak its first half.
+  const said = scrub(excerpt, request).slice(0, EXCERPT_CHARS);
   throw new NotificationError(
     request.channel,
     said ? `POST to ${where}: HTTP ${status}: ${said}` : `POST to ${where}: HTTP ${status}`,

@@ -26,7 +26,7 @@ export class WebhookNotifier implements Notifier {
   async send(notification: Notification, signal: AbortSignal): Promise<void> {
     const body = JSON.stringify(toCloudEvent(notification));
     const headers: Record<string, string> = {
-      ...this.config.headers,
+      ...extraHeaders(this.config.headers),
       "Content-Type": CLOUDEVENT_CONTENT_TYPE,
       "Idempotency-Key": notification.id,
       ...(this.config.secret ? signatureHeaders(this.config.secret, body, this.clock.now()) : {}),
@@ -36,4 +36,11 @@ export class WebhookNotifier implements Notifier {
       signal,
     );
   }
+}
+
+/** Tandem's own headers (content type, idempotency key, signature) cannot be replaced by configuration. */
+const RESERVED = new Set(["content-type", "idempotency-key", "tandem-timestamp", "tandem-signature"]);
+
+function extraHeaders(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !RESERVED.has(name.toLowerCase())));
 }

@@ -35,8 +35,8 @@ describe("verifyWebhook", () => {
 
   it("takes Node's lower-case headers, a fetch Headers object and a Buffer body", () => {
     const lower = {
-      "tandem-timestamp": signed["Tandem-Timestamp"],
-      "tandem-signature": signed["Tandem-Signature"],
+      "tandem-timestamp": signed["Tandem-Timestamp"]!,
+      "tandem-signature": signed["Tandem-Signature"]!,
     };
     expect(verifyWebhook({ body: Buffer.from(body), headers: lower, secret: SECRET, now: T0 }).id).toBe(
       notification().id,

@@ -206,10 +206,14 @@ describe("email notifier against a real SMTP server", () => {
 });
 
 describe("email notifier against a server that never greets", () => {
+  let connections = 0;
+
   async function silentServer(): Promise<number> {
     const sockets = new Set<Socket>();
+    connections = 0;
     const server = createTcpServer((socket) => {
       sockets.add(socket);
+      connections += 1;
       socket.on("close", () => sockets.delete(socket));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -235,8 +239,12 @@ describe("email notifier against a server that never greets", () => {
     const port = await silentServer();
     const controller = new AbortController();
     const pending = failure(notifier(port, { timeout: 60_000 }).send(notification(), controller.signal));
-    setTimeout(() => controller.abort(), 50);
+    // Abort once connected, while the client waits for the greeting.
+    const deadline = Date.now() + 5000;
+    while (connections === 0 && Date.now() < deadline) await new Promise((resolve) => setImmediate(resolve));
+    expect(connections).toBe(1);
     const started = Date.now();
+    controller.abort();
     const error = await pending;
     expect(error.message).toContain("aborted");
     expect(Date.now() - started).toBeLessThan(2000);

@@ -72,7 +72,10 @@ describe.each([0, 1, 2])("HTTP channel failures (%#: slack, teams, webhook)", (i
     receiver.answer = { status: 404, body: "no such hook" };
     expect((await failure(notifiers(receiver.origin)[index]!, never)).status).toBe(404);
     receiver.answer = { status: 302, body: "" };
-    expect((await failure(notifiers(receiver.origin)[index]!, never)).message).toMatch(/HTTP 302|redirect/);
+    // A redirect is not followed (the webhook's headers must not go elsewhere): it is a failure.
+    const redirected = await failure(notifiers(receiver.origin)[index]!, never);
+    expect(redirected.status).toBe(302);
+    expect(redirected.message).toContain("HTTP 302");
   });
 
   it("gives up on a receiver that never answers after the channel's timeout", async () => {
@@ -83,6 +86,14 @@ describe.each([0, 1, 2])("HTTP channel failures (%#: slack, teams, webhook)", (i
     expect(error.message).toContain("no answer within 300ms");
     expect(took).toBeGreaterThanOrEqual(250);
     expect(took).toBeLessThan(3000);
+  });
+
+  it("gives up on a receiver that sends headers and then stalls the body", async () => {
+    receiver.answer = "stall";
+    const started = Date.now();
+    const error = await failure(notifiers(receiver.origin, 300)[index]!, never);
+    expect(error.message).toContain("no answer within 300ms");
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it("stops when the caller's signal aborts, well before its own timeout", async () => {

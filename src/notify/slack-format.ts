@@ -103,7 +103,10 @@ export function formatSlack(notification: Notification): SlackMessage {
   } else if (notification.events[0]) {
     blocks.push({
       type: "section",
-      text: mrkdwn(truncate(escapeMrkdwn(notification.events[0].message), SLACK_LIMITS.sectionChars)),
+      // Slack refuses an empty text.
+      text: mrkdwn(
+        truncate(escapeMrkdwn(notification.events[0].message || title), SLACK_LIMITS.sectionChars),
+      ),
     });
   }
 

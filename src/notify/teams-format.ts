@@ -91,7 +91,10 @@ export function formatTeams(notification: Notification): TeamsMessage {
   for (const event of shown) {
     body.push({
       type: "TextBlock",
-      text: truncate(events.length > 1 ? eventLine(event) : event.message, TEAMS_LIMITS.eventChars),
+      text: truncate(
+        events.length > 1 ? eventLine(event) : event.message || event.type,
+        TEAMS_LIMITS.eventChars,
+      ),
       wrap: true,
       spacing: "Small",
       ...(event.severity === "info" ? { isSubtle: true } : { color: COLOR[event.severity] }),

@@ -12,8 +12,11 @@ export interface ReceivedRequest {
   body: string;
 }
 
-/** How the receiver answers: a status and body, or never (`hang`). */
-export type Answer = { status: number; body?: string } | "hang";
+/**
+ * How the receiver answers: a status and body; never (`hang`); or a 200 whose body never ends
+ * (`stall`: the headers arrive, then nothing).
+ */
+export type Answer = { status: number; body?: string } | "hang" | "stall";
 
 export interface Receiver {
   /** `http://127.0.0.1:<port>` */
@@ -39,7 +42,8 @@ export async function startReceiver(answer: Answer = { status: 200, body: "ok" }
         body: Buffer.concat(chunks).toString("utf8"),
       });
       const current = receiver.answer;
-      if (current === "hang") {
+      if (current === "hang" || current === "stall") {
+        if (current === "stall") res.writeHead(200, { "content-type": "text/plain" }).write("partial");
         hanging.push(res);
         return;
       }

@@ -4,6 +4,7 @@ import { withTimeout } from "../core/abort.js";
 import type { NotificationChannelConfig } from "../core/config.js";
 import { formatEmail } from "./email-format.js";
 import { NotificationError } from "./errors.js";
+import { scrubNotification } from "./scrub.js";
 import type { Notification, Notifier } from "./types.js";
 
 type EmailConfig = Extract<NotificationChannelConfig, { type: "email" }>;
@@ -42,7 +43,7 @@ export class EmailNotifier implements Notifier {
   async send(notification: Notification, parent: AbortSignal): Promise<void> {
     const where = `SMTP ${this.config.host}:${this.config.port}`;
     if (parent.aborted) throw new NotificationError(this.name, `${where}: aborted`);
-    const content = formatEmail(notification);
+    const content = formatEmail(scrubNotification(notification));
     try {
       await withTimeout(parent, this.config.timeout, (signal) =>
         this.transport.sendMail({

@@ -1,5 +1,6 @@
 import type { NotificationChannelConfig } from "../core/config.js";
 import { post } from "./http.js";
+import { scrubNotification } from "./scrub.js";
 import { formatSlack } from "./slack-format.js";
 import type { Notification, Notifier } from "./types.js";
 
@@ -19,7 +20,7 @@ export class SlackNotifier implements Notifier {
       {
         channel: this.name,
         url: this.config.url,
-        body: JSON.stringify(formatSlack(notification)),
+        body: JSON.stringify(formatSlack(scrubNotification(notification))),
         headers: { "content-type": "application/json", "idempotency-key": notification.id },
         timeoutMs: this.config.timeout,
       },

@@ -1,5 +1,6 @@
 import type { NotificationChannelConfig } from "../core/config.js";
 import { post } from "./http.js";
+import { scrubNotification } from "./scrub.js";
 import { formatTeams } from "./teams-format.js";
 import type { Notification, Notifier } from "./types.js";
 
@@ -19,7 +20,7 @@ export class TeamsNotifier implements Notifier {
       {
         channel: this.name,
         url: this.config.url,
-        body: JSON.stringify(formatTeams(notification)),
+        body: JSON.stringify(formatTeams(scrubNotification(notification))),
         headers: { "content-type": "application/json", "idempotency-key": notification.id },
         timeoutMs: this.config.timeout,
       },

@@ -2,6 +2,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import type { NotificationChannelConfig } from "../core/config.js";
 import { CLOUDEVENT_CONTENT_TYPE, toCloudEvent } from "./cloudevent.js";
 import { post } from "./http.js";
+import { scrubNotification } from "./scrub.js";
 import { signatureHeaders } from "./signature.js";
 import type { Notification, Notifier } from "./types.js";
 
@@ -24,7 +25,7 @@ export class WebhookNotifier implements Notifier {
   }
 
   async send(notification: Notification, signal: AbortSignal): Promise<void> {
-    const body = JSON.stringify(toCloudEvent(notification));
+    const body = JSON.stringify(toCloudEvent(scrubNotification(notification)));
     const headers: Record<string, string> = {
       ...extraHeaders(this.config.headers),
       "Content-Type": CLOUDEVENT_CONTENT_TYPE,

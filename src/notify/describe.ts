@@ -68,11 +68,15 @@ export function formatTime(at: number): string {
   return new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** `05:20:12 api: rollout failed — probe /health failed 3 times` */
-export function eventLine(event: TandemEvent): string {
-  const time = formatTime(event.at).slice(11, 19);
+/** `api: rollout failed — probe /health failed 3 times` */
+export function eventText(event: TandemEvent): string {
   const who = event.service ? `${event.service}: ` : "";
-  return `${time} ${who}${describeType(event.type)} — ${event.message}`;
+  return `${who}${describeType(event.type)} — ${event.message}`;
+}
+
+/** `05:20:12 api: rollout failed — probe /health failed 3 times` (UTC) */
+export function eventLine(event: TandemEvent): string {
+  return `${formatTime(event.at).slice(11, 19)} ${eventText(event)}`;
 }
 
 /** Cuts `text` to at most `max` characters, ending with `…` when cut. */

@@ -1,7 +1,7 @@
 import type { Severity } from "../core/types.js";
 import {
   describeStatus,
-  eventLine,
+  eventText,
   formatTime,
   headline,
   severityOf,
@@ -65,7 +65,7 @@ export function formatEmail(notification: Notification): EmailContent {
     ...(versions.length > 0 ? ["", "Versions:", ...versions.map((line) => `  ${line}`)] : []),
     "",
     "Events:",
-    ...events.map((event) => `  ${formatTime(event.at)} ${eventLine(event).slice(9)}`),
+    ...events.map((event) => `  ${formatTime(event.at)} ${eventText(event)}`),
     ...(more > 0 ? [`  …and ${more} more`] : []),
     ...(notification.url ? ["", `Open the release: ${notification.url}`] : []),
     "",
@@ -92,7 +92,7 @@ export function formatEmail(notification: Notification): EmailContent {
     ...events.map(
       (event) =>
         `<li style="color:${event.severity === "info" ? "inherit" : COLOR[event.severity]}">` +
-        `<code>${formatTime(event.at)}</code> ${escapeHtml(eventLine(event).slice(9))}</li>`,
+        `<code>${formatTime(event.at)}</code> ${escapeHtml(eventText(event))}</li>`,
     ),
     ...(more > 0 ? [`<li>…and ${more} more</li>`] : []),
     "</ul>",

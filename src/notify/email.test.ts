@@ -4,10 +4,11 @@ import { inspect } from "node:util";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import { afterEach, describe, expect, it } from "vitest";
+import { clearSecrets, registerSecret } from "../config/redact.js";
 import type { NotificationChannelConfig } from "../core/config.js";
 import { EmailNotifier } from "./email.js";
 import { NotificationError } from "./errors.js";
-import { channel, manyEvents, notification } from "./test-helpers.js";
+import { channel, event, manyEvents, notification } from "./test-helpers.js";
 
 const USER = "tandem";
 const PASS = "s3cret-smtp-pass";
@@ -72,6 +73,8 @@ async function startSmtp(options: Partial<SMTPServerOptions> = {}): Promise<Smtp
     },
     ...options,
   });
+  // Clients that fail on purpose (bad TLS, plain talk to a TLS port) make the server emit errors.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.server.address() as AddressInfo;
   const smtp: Smtp = {
@@ -153,6 +156,31 @@ describe("email notifier against a real SMTP server", () => {
     const smtp = await startSmtp({ authMethods: ["LOGIN"] });
     await notifier(smtp.port).send(notification(), never);
     expect(smtp.deliveries[0]).toMatchObject({ user: USER, method: "LOGIN", secure: true });
+  });
+
+  it("speaks TLS from the first byte with secure: true (port 465 style)", async () => {
+    const smtp = await startSmtp({ secure: true });
+    await notifier(smtp.port, { secure: true, requireTLS: false }).send(notification(), never);
+    expect(smtp.deliveries[0]).toMatchObject({ secure: true, user: USER });
+    // A plain client cannot talk to it.
+    await failure(notifier(smtp.port, { secure: false, timeout: 1000 }).send(notification(), never));
+    expect(smtp.deliveries).toHaveLength(1);
+  });
+
+  it("masks known secrets in what the email says", async () => {
+    registerSecret("hook-token-424242", "HOOK_TOKEN");
+    try {
+      const smtp = await startSmtp();
+      const leaky = notification({
+        events: [event("hook.failed", { severity: "error", message: "curl -H hook-token-424242 failed" })],
+      });
+      await notifier(smtp.port).send(leaky, never);
+      const { mail } = smtp.deliveries[0]!;
+      expect(mail.text).toContain("curl -H *** failed");
+      expect(`${mail.text} ${mail.html} ${mail.subject}`).not.toContain("hook-token-424242");
+    } finally {
+      clearSecrets();
+    }
   });
 
   it("sends a retry with the same Message-ID, so it is recognisable", async () => {

@@ -29,6 +29,20 @@ export * from "./core/errors.js";
 export type * from "./core/types.js";
 export type { EngineOptions, Plugins } from "./engine/engine.js";
 export { Engine } from "./engine/engine.js";
+export {
+  computeSignature,
+  createNotifier,
+  NOTIFIER_TYPES,
+  NotificationError,
+  type NotifierOptions,
+  type SeenIds,
+  type TandemCloudEvent,
+  toCloudEvent,
+  type VerifyWebhookOptions,
+  verifyWebhook,
+  type WebhookRejection,
+  WebhookVerificationError,
+} from "./notify/index.js";
 export type {
   CommandOptions,
   OrchestratorOptions,

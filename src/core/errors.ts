@@ -16,7 +16,9 @@ export type ErrorCode =
   | "TANDEM_ERR_ROUTER"
   | "TANDEM_ERR_PROBE"
   | "TANDEM_ERR_STORE"
-  | "TANDEM_ERR_LEASE";
+  | "TANDEM_ERR_LEASE"
+  | "TANDEM_ERR_NOTIFY_FAILED"
+  | "TANDEM_ERR_WEBHOOK_VERIFY";
 
 export class TandemError extends Error {
   readonly code: ErrorCode;

@@ -16,7 +16,8 @@ export type ErrorCode =
   | "TANDEM_ERR_ROUTER"
   | "TANDEM_ERR_PROBE"
   | "TANDEM_ERR_STORE"
-  | "TANDEM_ERR_LEASE";
+  | "TANDEM_ERR_LEASE"
+  | "TANDEM_ERR_NOTIFY";
 
 export class TandemError extends Error {
   readonly code: ErrorCode;

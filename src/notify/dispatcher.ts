@@ -55,6 +55,8 @@ export class Dispatcher {
   private loop?: Promise<void>;
   private stopping = false;
   private wakeUp?: () => void;
+  /** A wake-up that came while a pass ran: the loop does not sleep before the next pass. */
+  private woken = false;
 
   constructor(private readonly options: DispatcherOptions) {
     this.clock = options.clock ?? systemClock;
@@ -124,6 +126,7 @@ export class Dispatcher {
 
   /** Something was written to the outbox (an engine event): look now rather than at the next poll. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -193,6 +196,10 @@ export class Dispatcher {
     const next = await this.options.store.nextOutboxAttempt(this.channels).catch(() => undefined);
     const now = this.clock.now();
     const wait = next === undefined ? poll : Math.min(poll, Math.max(next - now, 10));
+    if (this.woken) {
+      this.woken = false;
+      return;
+    }
     const sleeping = new AbortController();
     const onAbort = () => sleeping.abort();
     signal.addEventListener("abort", onAbort, { once: true });
@@ -201,6 +208,7 @@ export class Dispatcher {
       this.clock.sleep(wait, sleeping.signal).then(resolve, resolve);
     });
     this.wakeUp = undefined;
+    this.woken = false;
     sleeping.abort();
     signal.removeEventListener("abort", onAbort);
   }

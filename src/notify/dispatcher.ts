@@ -133,7 +133,7 @@ export class Dispatcher {
   /**
    * Delivers what is due, for at most `graceMs`, then stops: a delivery still in flight then is
    * cancelled and stays pending (not counted as an attempt). What is not due yet stays for the next
-   * process. Returns how many deliveries are still due.
+   * process. Returns how many deliveries of its channels are still pending.
    */
   async drain(graceMs: number): Promise<number> {
     this.stopping = true;
@@ -158,14 +158,9 @@ export class Dispatcher {
       timer.abort();
       await graceOver;
     }
-    const next = await this.options.store.nextOutboxAttempt(this.channels).catch(() => undefined);
-    const due = next !== undefined && next <= this.clock.now();
     await this.stop();
-    return due
-      ? (await this.options.store.listOutbox({ statuses: ["pending"] })).filter(
-          (row) => this.senders.has(row.channel) && row.nextAttemptAt <= this.clock.now(),
-        ).length
-      : 0;
+    const pending = await this.options.store.listOutbox({ statuses: ["pending"] }).catch(() => []);
+    return pending.filter((row) => this.senders.has(row.channel)).length;
   }
 
   /** Stops at once; a delivery in flight is cancelled and stays pending. */

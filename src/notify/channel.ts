@@ -9,8 +9,7 @@ import {
 import { redactSecrets } from "../config/redact.js";
 import type { Clock } from "../core/clock.js";
 import type { NotificationChannelConfig } from "../core/config.js";
-import { NotifyTimeoutError } from "./errors.js";
-import { withTimeout } from "./timeout.js";
+import { NotifyTimeoutError, withTimeout } from "./timeout.js";
 import type { Notification, Notifier } from "./types.js";
 
 export interface BreakerOptions {

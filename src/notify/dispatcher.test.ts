@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { release, rollout } from "../store/conformance-fixtures.js";
 import { backoffCeiling } from "./backoff.js";
 import { channel, type Rig, rig } from "./dispatcher.fixtures.js";
-import { NotifyTimeoutError } from "./errors.js";
+import { NotifyTimeoutError } from "./timeout.js";
 
 let current: Rig | undefined;
 async function setup(...channels: Parameters<typeof rig>[0]): Promise<Rig> {

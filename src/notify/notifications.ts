@@ -59,7 +59,12 @@ export class Notifications {
 
   /** Delivers what is due for at most `graceMs`, then stops. Returns how many deliveries are still pending. */
   async drain(graceMs = DEFAULT_NOTIFY_GRACE_MS): Promise<number> {
-    return (await this.get()?.drain(graceMs)) ?? 0;
+    const dispatcher = this.get();
+    if (dispatcher) return dispatcher.drain(graceMs);
+    const names = new Set(this.options.channels.map((channel) => channel.name));
+    if (names.size === 0) return 0;
+    const pending = await this.options.store.listOutbox({ statuses: ["pending"] });
+    return pending.filter((row) => names.has(row.channel)).length;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,14 @@
 import type { Clock } from "../core/clock.js";
+import { TandemError } from "../core/errors.js";
+
+/** An attempt that got no answer within the channel's `timeout`; the outbox retries it. */
+export class NotifyTimeoutError extends TandemError {
+  constructor(channel: string, ms: number) {
+    super("TANDEM_ERR_NOTIFY", `channel ${channel}: no answer within ${ms}ms`, {
+      hint: "the channel's `timeout` bounds one attempt; the delivery is retried later",
+    });
+  }
+}
 
 /**
  * Runs `work` with a signal aborted after `ms` of `clock` time (or when `parent` aborts), and settles by

@@ -29,6 +29,7 @@ export * from "./core/errors.js";
 export type * from "./core/types.js";
 export type { EngineOptions, Plugins } from "./engine/engine.js";
 export { Engine } from "./engine/engine.js";
+export { Dispatcher, type DispatcherOptions } from "./notify/dispatcher.js";
 export {
   computeSignature,
   createNotifier,
@@ -43,6 +44,7 @@ export {
   type WebhookRejection,
   WebhookVerificationError,
 } from "./notify/index.js";
+export { channelsFor, outboxRouting, routes } from "./notify/routing.js";
 export type {
   CommandOptions,
   OrchestratorOptions,
@@ -55,7 +57,7 @@ export type { Probe, ProbeResult } from "./probes/types.js";
 export * from "./registry/index.js";
 export type { Router, RouteTable, VersionStats } from "./routers/types.js";
 export { openStore, SqliteStore } from "./store/index.js";
-export type { Store } from "./store/types.js";
+export type { OutboxDelivery, OutboxRouting, Store } from "./store/types.js";
 export { estimateDuration, planSteps } from "./strategies/index.js";
 export { SimProbe, SimTarget } from "./targets/sim.js";
 export type { Target, TargetContext } from "./targets/types.js";

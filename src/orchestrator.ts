@@ -19,6 +19,10 @@ import { holderIsDead } from "./engine/lease.js";
 import { describePlan, type ReleasePlan } from "./engine/plan-view.js";
 import { defaultPlugins } from "./engine/plugins.js";
 import { versionDirectory } from "./engine/release-checks.js";
+import { createNotifier } from "./notify/index.js";
+import { type DispatcherTuning, Notifications } from "./notify/notifications.js";
+import { outboxRouting } from "./notify/routing.js";
+import type { NotifierFactory } from "./notify/types.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
 import { openStore, openStoreLazily } from "./store/index.js";
@@ -29,9 +33,13 @@ export interface OrchestratorOptions {
   log?: Logger;
   env?: NodeJS.ProcessEnv;
   plugins?: Partial<Plugins>;
-  /** Use this store instead of opening the configured one. */
+  /** Use this store instead of opening the configured one (open it with `outboxRouting` for notifications). */
   store?: Store;
   passIntervalMs?: number;
+  /** Makes each notification channel's Notifier. Default `createNotifier` of src/notify. */
+  createNotifier?: NotifierFactory;
+  /** Breaker, backoff and polling of the notification dispatcher. */
+  notifications?: DispatcherTuning;
 }
 
 export interface ReleaseRequest {
@@ -68,6 +76,8 @@ export class Orchestrator {
   readonly store: Store;
   readonly engine: Engine;
   readonly clock: Clock;
+  /** Delivers the notification outbox while this process drives releases. */
+  readonly notifications: Notifications;
   private readonly plugins: Plugins;
   private readonly log: Logger;
 
@@ -75,7 +85,9 @@ export class Orchestrator {
   static async open(file: string, options: OrchestratorOptions = {}): Promise<Orchestrator> {
     const loaded = loadConfigWithRaw(file, { env: options.env ?? process.env });
     if (options.store) return new Orchestrator(loaded, options);
-    const store = await openStore(loaded.config.store);
+    const store = await openStore(loaded.config.store, {
+      outbox: outboxRouting(loaded.config.notifications),
+    });
     const orchestrator = new Orchestrator(loaded, { ...options, store });
     orchestrator.ownsStore = true;
     return orchestrator;
@@ -95,7 +107,9 @@ export class Orchestrator {
   ) {
     const loaded =
       typeof config === "string" ? loadConfigWithRaw(config, { env: options.env ?? process.env }) : config;
-    const store = options.store ?? openStoreLazily(loaded.config.store);
+    const store =
+      options.store ??
+      openStoreLazily(loaded.config.store, { outbox: outboxRouting(loaded.config.notifications) });
     this.loaded = loaded;
     this.ownsStore = !options.store;
     this.config = loaded.config;
@@ -113,6 +127,15 @@ export class Orchestrator {
       env: options.env ?? process.env,
       serviceConfig: (release, service) => this.serviceConfig(release, service),
     });
+    this.notifications = new Notifications({
+      store,
+      channels: this.config.notifications,
+      createNotifier: options.createNotifier ?? createNotifier,
+      clock: this.clock,
+      log: this.log,
+      tuning: options.notifications,
+    });
+    this.engine.subscribe(() => this.notifications.wake());
   }
 
   defaultEnvironment(): string {
@@ -157,13 +180,15 @@ export class Orchestrator {
     );
   }
 
-  /** Drives a release until it ends. */
+  /** Drives a release until it ends, delivering notifications beside it. */
   run(releaseId: string, signal?: AbortSignal): Promise<ReleaseState> {
+    this.notifications.start();
     return this.engine.run(releaseId, signal);
   }
 
   /** Drives every unfinished release of the project (after an engine crash, for instance). */
   runActive(signal?: AbortSignal): Promise<ReleaseState[]> {
+    this.notifications.start();
     return this.engine.runActive(signal);
   }
 
@@ -296,6 +321,7 @@ export class Orchestrator {
   }
 
   async close(): Promise<void> {
+    await this.notifications.stop();
     this.engine.close();
     if (this.ownsStore) await this.store.close();
   }

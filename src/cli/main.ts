@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { redactSecrets } from "../config/index.js";
 import { isTandemError } from "../core/errors.js";
 import { registerGateCommands } from "./commands-gates.js";
+import { registerNotificationCommands } from "./commands-notifications.js";
 import { registerProjectCommands } from "./commands-project.js";
 import { registerRegistryCommands } from "./commands-registry.js";
 import { registerReleaseCommands } from "./commands-release.js";
@@ -15,6 +16,7 @@ const OPERATIONAL = new Set([
   "TANDEM_ERR_STORE",
   "TANDEM_ERR_LEASE",
   "TANDEM_ERR_PROBE",
+  "TANDEM_ERR_NOTIFY_FAILED",
 ]);
 
 export async function main(argv: string[]): Promise<number> {
@@ -30,6 +32,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRegistryCommands(program, globals);
   registerGateCommands(program, globals);
   registerSimulateCommand(program, globals);
+  registerNotificationCommands(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

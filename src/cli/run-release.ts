@@ -1,4 +1,6 @@
+import { parseDuration } from "../core/duration.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
+import { DEFAULT_NOTIFY_GRACE_MS } from "../notify/notifications.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { EXIT, printJson } from "./context.js";
 import { releaseSummary } from "./format.js";
@@ -52,6 +54,7 @@ export async function driveWithProgress(
       );
       return EXIT.interrupted;
     }
+    await flushNotifications(orchestrator);
     if (options.json) printJson(finals.length === 1 ? finals[0] : finals);
     else
       for (const release of finals)
@@ -62,5 +65,19 @@ export async function driveWithProgress(
     unsubscribe();
     process.off("SIGINT", interrupt);
     process.off("SIGTERM", interrupt);
+  }
+}
+
+/**
+ * After the releases ended: delivers the notifications that are due, for at most TANDEM_NOTIFY_GRACE
+ * (default 5s). What is left stays in the outbox for the next engine or `tandem notifications deliver`.
+ */
+async function flushNotifications(orchestrator: Orchestrator): Promise<void> {
+  const grace = process.env.TANDEM_NOTIFY_GRACE;
+  const left = await orchestrator.notifications.drain(grace ? parseDuration(grace) : DEFAULT_NOTIFY_GRACE_MS);
+  if (left > 0) {
+    process.stderr.write(
+      `${left} notification(s) not delivered yet; they stay in the outbox (\`tandem notifications\`).\n`,
+    );
   }
 }

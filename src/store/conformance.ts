@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe } from "vitest";
+import { CONFORMANCE_OUTBOX_ROUTING, outboxConformance } from "./conformance-outbox.js";
 import { releaseConformance } from "./conformance-releases.js";
 import { sideTableConformance } from "./conformance-side-tables.js";
 import { versionConformance } from "./conformance-versions.js";
-import type { Store } from "./types.js";
+import type { Store, StoreOptions } from "./types.js";
 
 export interface StoreUnderTest {
   store: Store;
@@ -12,13 +13,38 @@ export interface StoreUnderTest {
 
 /**
  * Registers the vitest suite every Store implementation must pass, covering each Store method.
- * `makeStore` returns a fresh, empty store (migrated or not: the suite calls `migrate()`).
+ * `makeStore` returns a fresh, empty store (migrated or not: the suite calls `migrate()`), opened
+ * with `options` (the outbox tests pass an outbox routing).
  * Call it at the top level of a test file:
  *
  *     storeConformanceSuite("sqlite", async () => { ...; return { store, cleanup } });
  */
-export function storeConformanceSuite(name: string, makeStore: () => Promise<StoreUnderTest>): void {
-  describe(`${name} store conformance`, () => {
+export function storeConformanceSuite(
+  name: string,
+  makeStore: (options?: StoreOptions) => Promise<StoreUnderTest>,
+): void {
+  suite(
+    `${name} store conformance`,
+    () => makeStore(),
+    (store) => {
+      releaseConformance(store);
+      sideTableConformance(store);
+      versionConformance(store);
+    },
+  );
+  suite(
+    `${name} store conformance, with an outbox`,
+    () => makeStore({ outbox: CONFORMANCE_OUTBOX_ROUTING }),
+    outboxConformance,
+  );
+}
+
+function suite(
+  title: string,
+  makeStore: () => Promise<StoreUnderTest>,
+  tests: (store: () => Store) => void,
+): void {
+  describe(title, () => {
     let current: StoreUnderTest | undefined;
 
     beforeEach(async () => {
@@ -39,8 +65,6 @@ export function storeConformanceSuite(name: string, makeStore: () => Promise<Sto
       return current.store;
     };
 
-    releaseConformance(store);
-    sideTableConformance(store);
-    versionConformance(store);
+    tests(store);
   });
 }

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { StoreConfig } from "../core/config.js";
 import { UnknownTypeError } from "../core/errors.js";
 import { SqliteStore } from "./sqlite.js";
-import type { Store } from "./types.js";
+import type { Store, StoreOptions } from "./types.js";
 
 export { MIGRATIONS, type Migration } from "./migrations.js";
 export { SqliteStore } from "./sqlite.js";
@@ -10,7 +10,7 @@ export type * from "./types.js";
 
 export const STORE_TYPES = ["sqlite"] as const;
 
-export interface OpenStoreOptions {
+export interface OpenStoreOptions extends StoreOptions {
   /** Directory a relative `path` resolves against (the config file's). Default: the working directory. */
   baseDir?: string;
 }
@@ -24,7 +24,7 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
         config.path === ":memory:" || isAbsolute(config.path)
           ? config.path
           : resolve(options.baseDir ?? ".", config.path);
-      const store = new SqliteStore(file);
+      const store = new SqliteStore(file, { outbox: options.outbox });
       try {
         await store.migrate();
       } catch (error) {

@@ -131,10 +131,38 @@ CREATE TABLE versions (
 CREATE INDEX versions_by_published ON versions (project, service, published_at);
 `;
 
+/**
+ * The notification outbox: one row per (event, channel) routed to it, written in the transaction that
+ * writes the event. `id` is the idempotency key; `batch` fixes a digest's rows once first attempted;
+ * `claimed_by`/`claimed_until` keep two dispatchers from sending the same row at once.
+ */
+const outboxTable = `
+CREATE TABLE outbox (
+  id              TEXT PRIMARY KEY,
+  channel         TEXT NOT NULL,
+  event_seq       INTEGER NOT NULL REFERENCES events (seq),
+  release_id      TEXT NOT NULL,
+  status          TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_error      TEXT,
+  created_at      INTEGER NOT NULL,
+  delivered_at    INTEGER,
+  digest_group    TEXT,
+  batch           TEXT,
+  claimed_by      TEXT,
+  claimed_until   INTEGER
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_by_channel ON outbox (channel, status, created_at);
+CREATE INDEX outbox_by_group ON outbox (channel, digest_group, status);
+`;
+
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: initialSchema },
   { version: 2, name: "version metadata", sql: versionsTable },
+  { version: 3, name: "notification outbox", sql: outboxTable },
 ];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -7,6 +7,7 @@ import {
   TERMINAL_STATUSES,
 } from "../core/types.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
+import { insertOutboxRows } from "./sqlite-outbox.js";
 import {
   type CommandRow,
   commandFromRow,
@@ -16,11 +17,16 @@ import {
   type ReleaseRow,
   releaseFromRow,
 } from "./sqlite-rows.js";
-import type { EventFilter, ReleaseFilter, ReleaseWrite } from "./types.js";
+import type { EventFilter, OutboxRouting, ReleaseFilter, ReleaseWrite } from "./types.js";
 
 /** Releases, their rollout rows, events and commands: the part of the store a reconcile pass writes. */
 
-export function createRelease(sql: SqliteConnection, release: ReleaseState, events: TandemEvent[]): void {
+export function createRelease(
+  sql: SqliteConnection,
+  release: ReleaseState,
+  events: TandemEvent[],
+  outbox?: OutboxRouting,
+): void {
   if (release.revision !== 0) {
     throw new TandemError(
       "TANDEM_ERR_INVALID_REQUEST",
@@ -48,7 +54,7 @@ export function createRelease(sql: SqliteConnection, release: ReleaseState, even
       });
     }
     writeRollouts(sql, release);
-    return insertEvents(sql, events);
+    return insertEvents(sql, events, outbox);
   });
   assignSeqs(events, seqs);
 }
@@ -95,7 +101,7 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
  * revision is still `expectedRevision`), its rollout rows, events, consumed commands and registry
  * entries. On a conflict nothing is written. On success `write.release.revision` is the new revision.
  */
-export function writeRelease(sql: SqliteConnection, write: ReleaseWrite): void {
+export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?: OutboxRouting): void {
   const { release, expectedRevision } = write;
   const events = write.events ?? [];
   const newRevision = expectedRevision + 1;
@@ -122,7 +128,7 @@ export function writeRelease(sql: SqliteConnection, write: ReleaseWrite): void {
       throw new CasConflictError(`release ${release.id}`, expectedRevision, stored);
     }
     writeRollouts(sql, release);
-    const assigned = insertEvents(sql, events);
+    const assigned = insertEvents(sql, events, outbox);
     consumeCommands(sql, release.id, write.consumedCommands ?? [], release.updatedAt);
     insertRegistryEntries(sql, write.registry ?? []);
     return assigned;
@@ -132,9 +138,9 @@ export function writeRelease(sql: SqliteConnection, write: ReleaseWrite): void {
 }
 
 /** Appends events in one transaction and sets each event's `seq`. */
-export function appendEvents(sql: SqliteConnection, events: TandemEvent[]): void {
+export function appendEvents(sql: SqliteConnection, events: TandemEvent[], outbox?: OutboxRouting): void {
   if (events.length === 0) return;
-  const seqs = sql.write(() => insertEvents(sql, events));
+  const seqs = sql.write(() => insertEvents(sql, events, outbox));
   assignSeqs(events, seqs);
 }
 
@@ -203,12 +209,15 @@ function writeRollouts(sql: SqliteConnection, release: ReleaseState): void {
   }
 }
 
-function insertEvents(sql: SqliteConnection, events: TandemEvent[]): number[] {
+/** Inserts the events and, in the same transaction, their outbox rows. */
+function insertEvents(sql: SqliteConnection, events: TandemEvent[], outbox?: OutboxRouting): number[] {
   const insert = sql.statement(
     `INSERT INTO events (at, release_id, project, environment, service, type, severity, message, data)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  return events.map((event) => Number(insert.run(...eventParams(event)).lastInsertRowid));
+  const seqs = events.map((event) => Number(insert.run(...eventParams(event)).lastInsertRowid));
+  insertOutboxRows(sql, events, seqs, outbox);
+  return seqs;
 }
 
 /** Only commands of this release that are still pending; other ids are ignored. */

@@ -13,9 +13,9 @@ import { openStore, SqliteStore } from "./index.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
 import { SqliteConnection } from "./sqlite-connection.js";
 
-storeConformanceSuite("sqlite", async () => {
+storeConformanceSuite("sqlite", async (options) => {
   const dir = await mkdtemp(join(tmpdir(), "tandem-store-"));
-  const store = new SqliteStore(join(dir, "tandem.db"));
+  const store = new SqliteStore(join(dir, "tandem.db"), options);
   return { store, cleanup: () => rm(dir, { recursive: true, force: true }) };
 });
 

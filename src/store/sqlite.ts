@@ -7,16 +7,22 @@ import type {
 } from "../core/types.js";
 import { applyMigrations } from "./migrations.js";
 import { guard, SqliteConnection } from "./sqlite-connection.js";
+import * as outbox from "./sqlite-outbox.js";
 import * as registry from "./sqlite-registry.js";
 import * as releases from "./sqlite-releases.js";
 import * as versions from "./sqlite-versions.js";
 import type {
   EventFilter,
   InstanceRecord,
+  OutboxClaim,
+  OutboxDelivery,
+  OutboxFilter,
+  OutboxStatus,
   ReleaseFilter,
   ReleaseWrite,
   RouterRecord,
   Store,
+  StoreOptions,
 } from "./types.js";
 
 /**
@@ -25,12 +31,16 @@ import type {
  * transactions. Methods are async so other stores (PostgreSQL) implement the same interface.
  *
  * Revisions: createRelease stores revision 0; each writeRelease stores expectedRevision + 1.
+ * With `options.outbox`, every event is written with its outbox rows (one per channel it routes to).
  */
 export class SqliteStore implements Store {
   private readonly sql: SqliteConnection;
 
   /** Opens (and creates, with its parent directory) the database file. Call `migrate()` before use. */
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    private readonly options: StoreOptions = {},
+  ) {
     this.sql = guard(`opening ${file}`, () => new SqliteConnection(file));
   }
 
@@ -43,7 +53,7 @@ export class SqliteStore implements Store {
   }
 
   async createRelease(release: ReleaseState, events: TandemEvent[]): Promise<void> {
-    guard("createRelease", () => releases.createRelease(this.sql, release, events));
+    guard("createRelease", () => releases.createRelease(this.sql, release, events, this.options.outbox));
   }
 
   async getRelease(id: string): Promise<ReleaseState | undefined> {
@@ -55,11 +65,11 @@ export class SqliteStore implements Store {
   }
 
   async writeRelease(write: ReleaseWrite): Promise<void> {
-    guard("writeRelease", () => releases.writeRelease(this.sql, write));
+    guard("writeRelease", () => releases.writeRelease(this.sql, write, this.options.outbox));
   }
 
   async appendEvents(events: TandemEvent[]): Promise<void> {
-    guard("appendEvents", () => releases.appendEvents(this.sql, events));
+    guard("appendEvents", () => releases.appendEvents(this.sql, events, this.options.outbox));
   }
 
   async listEvents(filter: EventFilter): Promise<TandemEvent[]> {
@@ -150,5 +160,41 @@ export class SqliteStore implements Store {
 
   async getLease(name: string): Promise<{ holder: string; expiresAt: number } | undefined> {
     return guard("getLease", () => registry.getLease(this.sql, name));
+  }
+
+  async claimOutbox(claim: OutboxClaim): Promise<OutboxDelivery[]> {
+    return guard("claimOutbox", () => outbox.claimOutbox(this.sql, claim));
+  }
+
+  async markOutboxDelivered(ids: string[], at: number): Promise<void> {
+    guard("markOutboxDelivered", () => outbox.markDelivered(this.sql, ids, at));
+  }
+
+  async retryOutboxLater(ids: string[], nextAttemptAt: number, error: string): Promise<void> {
+    guard("retryOutboxLater", () => outbox.retryLater(this.sql, ids, nextAttemptAt, error));
+  }
+
+  async postponeOutbox(ids: string[], until: number): Promise<void> {
+    guard("postponeOutbox", () => outbox.postpone(this.sql, ids, until));
+  }
+
+  async markOutboxDead(ids: string[], error: string): Promise<void> {
+    guard("markOutboxDead", () => outbox.markDead(this.sql, ids, error));
+  }
+
+  async listOutbox(filter: OutboxFilter): Promise<OutboxDelivery[]> {
+    return guard("listOutbox", () => outbox.listOutbox(this.sql, filter));
+  }
+
+  async reviveOutbox(ids: string[] | undefined, now: number): Promise<number> {
+    return guard("reviveOutbox", () => outbox.reviveOutbox(this.sql, ids, now));
+  }
+
+  async outboxCounts(): Promise<Array<{ channel: string; status: OutboxStatus; count: number }>> {
+    return guard("outboxCounts", () => outbox.outboxCounts(this.sql));
+  }
+
+  async nextOutboxAttempt(channels: string[]): Promise<number | undefined> {
+    return guard("nextOutboxAttempt", () => outbox.nextAttempt(this.sql, channels));
   }
 }

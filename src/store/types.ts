@@ -57,6 +57,64 @@ export interface EventFilter {
   limit?: number;
 }
 
+export type OutboxStatus = "pending" | "delivered" | "dead";
+
+/** One notification delivery: an event routed to a channel, in the outbox (see src/notify/). */
+export interface OutboxDelivery {
+  /** A UUID; the idempotency key of a plain notification. */
+  id: string;
+  channel: string;
+  eventSeq: number;
+  releaseId: string;
+  status: OutboxStatus;
+  /** Attempts made (an attempt skipped while the channel's circuit is open does not count). */
+  attempts: number;
+  nextAttemptAt: number;
+  /** Short and redacted. */
+  lastError?: string;
+  createdAt: number;
+  deliveredAt?: number;
+  /** Set for a channel with a digest: the rows of one group are sent as one notification. */
+  digestGroup?: string;
+  /** A digest's rows once first claimed; its idempotency key (stable over retries). */
+  batch?: string;
+  /** The event, as stored. */
+  event: TandemEvent;
+}
+
+export interface OutboxFilter {
+  /** Empty or absent: every status. */
+  statuses?: OutboxStatus[];
+  channel?: string;
+  releaseId?: string;
+  limit?: number;
+}
+
+export interface OutboxClaim {
+  now: number;
+  /** Who claims (one dispatcher); the claim lasts until now + leaseMs, then others may take the rows. */
+  holder: string;
+  leaseMs: number;
+  /** Only rows of these channels. */
+  channels: string[];
+  /** At most about this many rows (a digest's rows always come whole). Default 100. */
+  limit?: number;
+}
+
+/**
+ * Which channels an event goes to, given to the store when it is opened: the store writes one
+ * outbox row per (event, channel) in the transaction that writes the event.
+ */
+export interface OutboxRouting {
+  route(event: TandemEvent): string[];
+  /** A channel's digest window in ms (0: none). */
+  digest?(channel: string): number;
+}
+
+export interface StoreOptions {
+  outbox?: OutboxRouting;
+}
+
 export interface Store {
   /** Applies pending migrations. Safe to call on every start. */
   migrate(): Promise<void>;
@@ -117,4 +175,25 @@ export interface Store {
   ): Promise<boolean>;
   releaseLease(name: string, holder: string): Promise<void>;
   getLease(name: string): Promise<{ holder: string; expiresAt: number } | undefined>;
+
+  /**
+   * Claims the due pending deliveries of `channels` (next attempt reached, not claimed by a live
+   * claim): a digest's open group is fixed into one batch here. Oldest first.
+   */
+  claimOutbox(claim: OutboxClaim): Promise<OutboxDelivery[]>;
+  markOutboxDelivered(ids: string[], at: number): Promise<void>;
+  /** Counts a failed attempt and schedules the next one. */
+  retryOutboxLater(ids: string[], nextAttemptAt: number, error: string): Promise<void>;
+  /** Releases the claim and moves the next attempt without counting one (circuit open, shutdown). */
+  postponeOutbox(ids: string[], until: number): Promise<void>;
+  /** Counts a failed attempt and gives up: `reviveOutbox` makes it pending again. */
+  markOutboxDead(ids: string[], error: string): Promise<void>;
+  /** Oldest first. */
+  listOutbox(filter: OutboxFilter): Promise<OutboxDelivery[]>;
+  /** Dead deliveries (these ids, or all when absent) become pending with no attempts, due at `now`. */
+  reviveOutbox(ids: string[] | undefined, now: number): Promise<number>;
+  /** How many deliveries per channel and status (the backlog). */
+  outboxCounts(): Promise<Array<{ channel: string; status: OutboxStatus; count: number }>>;
+  /** The earliest next attempt of a pending delivery of `channels`, if any. */
+  nextOutboxAttempt(channels: string[]): Promise<number | undefined>;
 }

@@ -128,8 +128,11 @@ export class CommandTarget implements Target {
     const versions = Object.keys(weights);
     const stable = (await this.ctx.store.getStable(this.ctx.project, this.ctx.environment, this.ctx.service))
       ?.version;
-    // The version being released: the one that is not the registry's stable version.
-    const version = versions.find((v) => v !== stable) ?? versions.at(-1);
+    // The version being released: the one that is not the registry's stable version (else the last).
+    const version =
+      stable !== undefined && versions.includes(stable)
+        ? (versions.find((v) => v !== stable) ?? stable)
+        : versions.at(-1);
     if (version === undefined) return;
     const vars = {
       ...this.vars(version),

@@ -20,8 +20,7 @@ const command = z
     ),
   })
   .meta({
-    description:
-      `argv run without a shell (placeholders \${version} \${stableVersion} \${environment} \${service} \${weight} \${replicas}); with shell: true, one string for /bin/sh -c`,
+    description: `argv run without a shell (placeholders \${version} \${stableVersion} \${environment} \${service} \${weight} \${replicas}); with shell: true, one string for /bin/sh -c`,
   });
 
 const endpoint = strictObject({

@@ -16,12 +16,15 @@ export interface CrossFieldProblem {
 
 const NEEDS_ROUTER = ["canary", "blueGreen"] as const;
 
-/** Canary and blue-green move traffic, so they need a router that can. */
+/** Canary and blue-green move traffic, so they need a router that can (or a target that does it itself). */
 export function serviceProblems(name: string, service: unknown, prefix: PathSegment[]): CrossFieldProblem[] {
   if (!isPlainObject(service) || !isPlainObject(service.strategy)) return [];
   const router = service.router;
   const routerType = isPlainObject(router) ? router.type : undefined;
   if (router !== undefined && routerType !== "none") return [];
+  // A command target with a setWeight command moves traffic itself (the user's own router).
+  const target = service.target;
+  if (isPlainObject(target) && target.type === "command" && target.setWeight !== undefined) return [];
   const problems: CrossFieldProblem[] = [];
   for (const strategy of NEEDS_ROUTER) {
     if (!(strategy in service.strategy)) continue;

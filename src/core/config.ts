@@ -55,7 +55,42 @@ export type TargetConfig =
       startupTime: number;
       /** Versions whose instances report unhealthy (for tests and the simulator). */
       unhealthyVersions: string[];
-    };
+    }
+  | CommandTargetConfig;
+
+/**
+ * A service deployed by the user's own commands (docker compose, ssh, kubectl, terraform…). Each command
+ * is an argv run without a shell (or, with `shell: true`, one string run by /bin/sh -c); placeholders
+ * `${version}`, `${stableVersion}`, `${environment}`, `${service}`, `${weight}`, `${replicas}`.
+ */
+export interface CommandTargetConfig {
+  type: "command";
+  /** Deploys `${version}` (run in the background; the rollout waits for it). Required. */
+  deploy: string[];
+  /** Sends the new version's share of traffic (`${weight}`, percent) to the user's own router. */
+  setWeight?: string[];
+  /** Makes `${version}` the live version once its rollout completed (`${stableVersion}`: the one retired). */
+  promote?: string[];
+  /** After a rollback: `${version}` was rolled back, `${stableVersion}` is live again ("" when none). */
+  rollback?: string[];
+  /** Removes the deployment of `${version}`. */
+  teardown?: string[];
+  /** Health of the deployment of `${version}`, run every probe period once deployed: exit 0 is healthy. */
+  status?: string[];
+  /** Run each command as one string with /bin/sh -c; placeholders become environment variables. Default false. */
+  shell: boolean;
+  /** Working directory of every command, relative to the config file. Default: the config file's directory. */
+  cwd?: string;
+  env: Record<string, string>;
+  /** Timeout of `deploy`. Default 10m. */
+  deployTimeout: number;
+  /** Timeout of every other command. Default 30s. */
+  timeout: number;
+  /** Where the deployment serves, when a Tandem router should send traffic to it. Default 127.0.0.1:0. */
+  endpoint?: { host: string; port: number };
+  /** A deployment stands for the whole version: always 1. */
+  replicas: 1;
+}
 
 export type RouterConfig =
   | {

@@ -7,7 +7,7 @@ import { isTerminal, type ReleaseState } from "../core/types.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { createTarget } from "../targets/index.js";
 import { resetSimInstances } from "../targets/sim.js";
-import type { ExitedInstance, TargetFactory } from "../targets/types.js";
+import type { ExitedInstance, Target, TargetFactory } from "../targets/types.js";
 import { FakeHookRunner } from "../testing/fake-hooks.js";
 import { MemoryRouter } from "../testing/memory-router.js";
 import { type CreateReleaseRequest, createRelease } from "./create-release.js";
@@ -35,6 +35,8 @@ export interface FixtureOptions {
   environments?: Record<string, Partial<EnvironmentConfig>>;
   rollbackPolicy?: "release" | "service";
   hooks?: TandemConfig["hooks"];
+  /** One target object for every service and release (instead of the configured one). */
+  target?: (clock: ManualClock) => Target;
 }
 
 /** A project of sim services, a real SQLite file, a manual clock and in-memory routers (one per service). */
@@ -76,8 +78,9 @@ export async function engineFixture(service: ServiceConfig, options: FixtureOpti
   };
   /** Instances to report as having exited on their own, as a crashing process would be. */
   const crashes: ExitedInstance[] = [];
+  const shared = options.target?.(clock);
   const crashingTarget: TargetFactory = (targetConfig, context) =>
-    Object.assign(createTarget(targetConfig, context), { takeExited: () => crashes.splice(0) });
+    Object.assign(shared ?? createTarget(targetConfig, context), { takeExited: () => crashes.splice(0) });
   const hooks = new FakeHookRunner(clock);
   const engines: Engine[] = [];
   const newEngine = () => {

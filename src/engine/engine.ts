@@ -6,7 +6,7 @@ import { isTerminal, type Logger, type ReleaseState, silentLogger, type TandemEv
 import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { Store } from "../store/types.js";
-import type { TargetFactory } from "../targets/types.js";
+import type { Target, TargetFactory } from "../targets/types.js";
 import { newHolderId, takeLease } from "./lease.js";
 import { reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
@@ -14,7 +14,8 @@ import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
 export interface Plugins {
   createTarget: TargetFactory;
   createRouter: RouterFactory;
-  createMonitor(service: ServiceConfig, clock: Clock): HealthMonitor;
+  /** `target`: the service's target, whose own `check` (when it has one) the monitor runs too. */
+  createMonitor(service: ServiceConfig, clock: Clock, target?: Target): HealthMonitor;
   createHookRunner: HookRunnerFactory;
 }
 
@@ -161,11 +162,12 @@ export class Engine {
       clock: this.clock,
       log: this.log,
     };
+    const target = this.options.plugins.createTarget(config.target, context);
     const runtime: ServiceRuntime = {
       service: config,
-      target: this.options.plugins.createTarget(config.target, context),
+      target,
       router: this.options.plugins.createRouter(config.router, context),
-      monitor: this.options.plugins.createMonitor(config, this.clock),
+      monitor: this.options.plugins.createMonitor(config, this.clock, target),
     };
     this.runtimes.set(key, runtime);
     return runtime;

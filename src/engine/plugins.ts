@@ -3,16 +3,19 @@ import type { ServiceConfig } from "../core/config.js";
 import { createHookRunner } from "../hooks/index.js";
 import { createProbe } from "../probes/index.js";
 import { ProbeMonitor } from "../probes/monitor.js";
+import { hasCheck, TargetProbe } from "../probes/target-probe.js";
 import { createRouter } from "../routers/index.js";
 import { createTarget } from "../targets/index.js";
 import { SimProbe, simProbeConfig } from "../targets/sim.js";
+import type { Target } from "../targets/types.js";
 import type { Plugins } from "./engine.js";
 
 /**
  * The monitor for a service's instances. Simulated instances have no network address, so their
- * configured probes are answered by SimProbe (keeping each probe's name and timing).
+ * configured probes are answered by SimProbe (keeping each probe's name and timing). A target with its
+ * own `check` adds a probe named after its type (see TargetProbe).
  */
-export function createMonitor(service: ServiceConfig, clock: Clock): ProbeMonitor {
+export function createMonitor(service: ServiceConfig, clock: Clock, target?: Target): ProbeMonitor {
   if (service.target.type === "sim") {
     const configs = service.health.length > 0 ? service.health : [simProbeConfig()];
     return new ProbeMonitor(
@@ -20,7 +23,10 @@ export function createMonitor(service: ServiceConfig, clock: Clock): ProbeMonito
       clock,
     );
   }
-  return new ProbeMonitor(service.health.map(createProbe), clock);
+  const probes = service.health.map(createProbe);
+  // A whole-version target's own check (is the deployment done and healthy?) runs with the probes.
+  if (hasCheck(target)) probes.push(new TargetProbe(target, service.target.type, service.health[0]));
+  return new ProbeMonitor(probes, clock);
 }
 
 export const defaultPlugins: Plugins = { createTarget, createRouter, createMonitor, createHookRunner };

@@ -16,6 +16,7 @@ import type { EventDraft, PassContext } from "./pass-context.js";
 import { applyDecision, driveReleaseHooks, environmentGate } from "./release-stages.js";
 import { reconcileRollout } from "./rollout.js";
 import type { ServiceRuntime } from "./runtime.js";
+import { drainTargetActions } from "./target-sync.js";
 import { beginRollback } from "./transitions.js";
 
 export interface PassResult {
@@ -189,14 +190,19 @@ async function moveRollouts(
 async function moveOne(rollout: RolloutState, deps: PassDeps, ctx: PassContext): Promise<RolloutState> {
   // A pass that throws leaves the rollout as it was, so the events it emitted did not happen either.
   const drafts: EventDraft[] = [];
+  let runtime: ServiceRuntime | undefined;
   try {
-    const moved = await reconcileRollout(rollout, deps.runtime(rollout.service), {
+    runtime = deps.runtime(rollout.service);
+    const moved = await reconcileRollout(rollout, runtime, {
       ...ctx,
       emit: (e) => drafts.push(e),
     });
     drafts.forEach(ctx.emit);
+    drainTargetActions(rollout, runtime, ctx);
     return moved;
   } catch (error) {
+    // The commands a target ran did happen, even in a pass that is thrown away.
+    if (runtime) drainTargetActions(rollout, runtime, ctx);
     deps.onRolloutError(rollout, error);
     return failIfStuck(rollout, error, ctx);
   }

@@ -2,10 +2,12 @@ import type { RolloutState } from "../core/types.js";
 import type { PassContext } from "./pass-context.js";
 import { observe, scale, stopEndpoints, syncRoutes, type View } from "./rollout.js";
 import type { ServiceRuntime } from "./runtime.js";
+import { rollbackOnTarget } from "./target-sync.js";
 
 /**
  * A rollback pass: bring the stable version back to full size, move all traffic to it, then drain and
- * stop the new version's instances. Idempotent like every pass.
+ * stop the new version's instances, then tell a target that has its own `rollback`. Idempotent like
+ * every pass.
  */
 export async function rollBack(
   rollout: RolloutState,
@@ -38,6 +40,9 @@ export async function rollBack(
   }
   await syncRoutes(current, runtime, view, ctx, new Set(view.newEndpoints.map((e) => e.id)));
   await stopEndpoints(view.newEndpoints, current, runtime, view, ctx);
+  const targetFailure = await rollbackOnTarget(current, runtime, ctx.signal);
+  if (targetFailure)
+    current = { ...current, reason: `${current.reason ?? "rolled back"}; then ${targetFailure}` };
   return finish(current, current.rollbackOutcome ?? "rolled_back", ctx);
 }
 

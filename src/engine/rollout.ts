@@ -10,6 +10,7 @@ import type { PassContext } from "./pass-context.js";
 import { rollBack } from "./rollback.js";
 import { desiredRouteTable, routedEndpointIds } from "./routes.js";
 import type { ServiceRuntime } from "./runtime.js";
+import { promoteOnTarget, sendTargetWeights, TargetActionFailed } from "./target-sync.js";
 import { advanceStep, beginRollback } from "./transitions.js";
 
 /** How long a removed endpoint may take to finish its in-flight requests before it is stopped. */
@@ -48,6 +49,22 @@ async function moveRollout(
   let rollout = input;
   if (isTerminal(rollout.status)) return rollout;
   if (rollout.status === "pending") rollout = start(rollout, ctx);
+  try {
+    return await progress(rollout, runtime, ctx);
+  } catch (error) {
+    // A target hook that failed (setWeight, promote): roll back, saying why. While rolling back, the
+    // pass is retried instead (until the progress deadline).
+    if (!(error instanceof TargetActionFailed) || rollout.phase === "rolling_back") throw error;
+    return beginRollback(rollout, error.message, "rolled_back", ctx);
+  }
+}
+
+async function progress(
+  input: RolloutState,
+  runtime: ServiceRuntime,
+  ctx: PassContext,
+): Promise<RolloutState> {
+  let rollout = input;
   await runtime.router.ensure(ctx.signal);
   let view = await observe(rollout, runtime);
 
@@ -126,7 +143,10 @@ export async function observe(rollout: RolloutState, runtime: ServiceRuntime): P
   return { newEndpoints, stableEndpoints };
 }
 
-/** Makes the router serve the table derived from state; does nothing when it already does. */
+/**
+ * Makes the router serve the table derived from state; does nothing when it already does. Then a target
+ * that takes weights itself (setWeights) gets them, when they changed.
+ */
 export async function syncRoutes(
   rollout: RolloutState,
   runtime: ServiceRuntime,
@@ -144,6 +164,7 @@ export async function syncRoutes(
     excluded,
   });
   if (!sameRouteTable(current, desired)) await runtime.router.apply(desired, ctx.signal);
+  await sendTargetWeights(rollout, runtime, desired, ctx.signal);
 }
 
 async function executeStep(
@@ -318,6 +339,7 @@ async function complete(
   runtime: ServiceRuntime,
   ctx: PassContext,
 ): Promise<RolloutState> {
+  await promoteOnTarget(rollout, runtime, ctx.signal);
   const strays = (await runtime.target.list()).filter((e) => e.version !== rollout.version);
   if (strays.length > 0) await runtime.target.stop(strays, ctx.signal);
   ctx.emit({

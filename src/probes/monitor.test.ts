@@ -5,7 +5,7 @@ import type { Endpoint } from "../core/types.js";
 import { ProbeMonitor } from "./monitor.js";
 import type { Probe, ProbeResult } from "./types.js";
 
-type Step = "ok" | "fail" | "hang";
+type Step = "ok" | "fail" | "hang" | "pending";
 
 /** A probe that plays a script of outcomes, one per check (the last one repeats). */
 class ScriptedProbe implements Probe {
@@ -42,6 +42,9 @@ class ScriptedProbe implements Probe {
           resolve({ ok: false, message: "aborted", durationMs: 0 });
         }),
       );
+    }
+    if (step === "pending") {
+      return Promise.resolve({ ok: false, pending: true, message: `${this.name}: deploying`, durationMs: 1 });
     }
     return Promise.resolve({
       ok: step === "ok",
@@ -91,6 +94,28 @@ describe("ProbeMonitor", () => {
     expect(probe.checkedAt).toEqual([5_000]);
     await clock.advance(6_000);
     expect(probe.checkedAt).toEqual([5_000, 7_000, 9_000, 11_000]);
+  });
+
+  it("a pending check (a target still deploying) makes its round count neither way", async () => {
+    const clock = new ManualClock(START);
+    const target = new ScriptedProbe("command", ["pending", "pending", "pending", "pending", "ok"], clock);
+    // The service's own probe fails while the deployment is not there yet: it must not count.
+    const http = new ScriptedProbe("http", ["fail", "fail", "fail", "fail", "ok"], clock, {
+      failureThreshold: 3,
+    });
+    const monitor = monitorWith([target, http], clock);
+    monitor.watch([endpoint]);
+    await settle();
+
+    for (let round = 2; round <= 4; round++) await clock.advance(1_000);
+    expect(monitor.health(endpoint.id)).toMatchObject({
+      state: "starting",
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+      lastResult: { probe: "command", pending: true, message: "command: deploying" },
+    });
+    await clock.advance(1_000);
+    expect(monitor.health(endpoint.id)?.state).toBe("ready");
   });
 
   it("becomes ready after exactly successThreshold consecutive successful rounds", async () => {

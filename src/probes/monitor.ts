@@ -25,7 +25,8 @@ interface WatchedEndpoint {
  *
  * With several probes the endpoint uses the longest `initialDelay`, the shortest `period` and the
  * largest `successThreshold`; `failureThreshold` and `timeout` stay per probe. With no probes an
- * endpoint is ready after its first round.
+ * endpoint is ready after its first round. A round in which a check is `pending` (a target's own check
+ * while it deploys) counts neither as a success nor as a failure.
  */
 export class ProbeMonitor {
   private readonly watched = new Map<string, WatchedEndpoint>();
@@ -147,6 +148,12 @@ export class ProbeMonitor {
   private recordRound(watched: WatchedEndpoint, results: ProbeResult[]): void {
     const { health, probeFailures } = watched;
     const at = this.clock.now();
+    const pending = results.findIndex((result) => result.pending === true);
+    if (pending >= 0) {
+      // Still being deployed: the round counts neither way (the endpoint stays as it is).
+      health.lastResult = { ...results[pending]!, probe: this.probes[pending]!.name, at };
+      return;
+    }
     results.forEach((result, index) => {
       probeFailures[index] = result.ok ? 0 : (probeFailures[index] ?? 0) + 1;
     });

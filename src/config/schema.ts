@@ -18,8 +18,9 @@ import {
 import { healthSchema } from "./schema-probes.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
 import { strategySchema } from "./schema-strategy.js";
+import { githubActionsTarget } from "./schema-target-github.js";
 
-export const TARGET_TYPES = ["process", "sim"] as const;
+export const TARGET_TYPES = ["process", "sim", "github-actions"] as const;
 export const ROUTER_TYPES = ["builtin", "none"] as const;
 
 const replicas = z
@@ -46,7 +47,7 @@ const simTarget = strictObject({
     .default([]),
 });
 
-export const targetSchema = z.discriminatedUnion("type", [processTarget, simTarget], {
+export const targetSchema = z.discriminatedUnion("type", [processTarget, simTarget, githubActionsTarget], {
   error: unknownTypeError("target", TARGET_TYPES),
 });
 

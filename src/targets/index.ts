@@ -1,10 +1,11 @@
 import type { TargetConfig } from "../core/config.js";
 import { UnknownTypeError } from "../core/errors.js";
+import { GitHubActionsTarget } from "./github-actions/target.js";
 import { ProcessTarget } from "./process.js";
 import { SimTarget } from "./sim.js";
 import type { Target, TargetContext } from "./types.js";
 
-export const TARGET_TYPES = ["process", "sim"] as const;
+export const TARGET_TYPES = ["process", "sim", "github-actions"] as const;
 
 /** The target for a service's configuration; an unknown `type` is an error, never a default. */
 export function createTarget(config: TargetConfig, context: TargetContext): Target {
@@ -13,11 +14,14 @@ export function createTarget(config: TargetConfig, context: TargetContext): Targ
       return new ProcessTarget(config, context);
     case "sim":
       return new SimTarget(config, context);
+    case "github-actions":
+      return new GitHubActionsTarget(config, context);
     default:
       throw new UnknownTypeError("target", String((config as { type: unknown }).type), TARGET_TYPES);
   }
 }
 
+export { GitHubActionsTarget } from "./github-actions/target.js";
 export { ProcessTarget } from "./process.js";
 export { isSimHealthy, resetSimInstances, SimProbe, SimTarget, simHealth, simProbeConfig } from "./sim.js";
 export type { Target, TargetContext, TargetFactory } from "./types.js";

@@ -31,6 +31,8 @@ export interface Harness {
   target: GitHubActionsTarget;
   /** A second target on the same store and fake (an engine restarted), same configuration. */
   restarted(): GitHubActionsTarget;
+  /** Another target on the same store and fake, with some configuration changed. */
+  restartedWith(changes: Partial<GitHubActionsTargetConfig>): GitHubActionsTarget;
 }
 
 export async function harness(
@@ -89,6 +91,7 @@ export async function harness(
     config,
     target: new GitHubActionsTarget(config, context),
     restarted: () => new GitHubActionsTarget(config, context),
+    restartedWith: (changes) => new GitHubActionsTarget({ ...config, ...changes }, context),
   };
 }
 

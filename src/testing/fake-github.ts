@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { fail, iso, readBody, reply, seconds } from "./fake-github-http.js";
 
 /**
  * A fake GitHub REST API on loopback, for tests of the github-actions target (and users' own tests):
@@ -87,9 +88,6 @@ export interface FakeGitHubOptions {
 const LIMIT = 5000;
 const DOCS = "https://docs.github.com/rest";
 const DEFAULT_INPUTS = ["version", "environment", "tandem_id"];
-
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-const seconds = (ms: number) => Math.floor(ms / 1000);
 
 export class FakeGitHub {
   readonly requests: FakeRequest[] = [];
@@ -397,35 +395,4 @@ export class FakeGitHub {
       "x-ratelimit-resource": "core",
     };
   }
-}
-
-function fail(message: string): never {
-  throw new Error(message);
-}
-
-async function readBody(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function reply(
-  res: ServerResponse,
-  status: number,
-  data: unknown,
-  headers: Record<string, string> = {},
-): void {
-  const body = data === undefined || status === 204 ? "" : JSON.stringify(data);
-  res.writeHead(status, {
-    ...headers,
-    ...(body ? { "content-type": "application/json; charset=utf-8" } : {}),
-    "x-github-api-version-selected": "2022-11-28",
-  });
-  res.end(body);
 }

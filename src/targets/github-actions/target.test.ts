@@ -41,7 +41,7 @@ describe("GitHubActionsTarget", () => {
       workflows: [
         { file: "deploy.yml", id: 1001, inputs: ["version", "environment", "tandem_id", "image", "region"] },
       ],
-      config: { inputs: { image: "ghcr.io/shop/backend:${version}", region: "${environment}-eu" } },
+      config: { inputs: { image: `ghcr.io/shop/backend:\${version}`, region: `\${environment}-eu` } },
       script: () => ({
         appearAfter: 3_000,
         queuedFor: 5_000,

@@ -253,12 +253,14 @@ export class RunWatcher {
         return;
       }
       const outcome = await this.client.cancelRun(ref.runId, signal);
+      // A run that had already completed (an old version's deployment, stopped) needs no event.
+      if (outcome === "already completed") return;
       this.record({
         action: "cancel",
         version: tracked.version,
         ok: true,
         durationMs: this.ctx.clock.now() - begun,
-        message: `${reason}: run ${ref.runId} ${outcome === "cancelling" ? "cancelled" : "had already completed"}`,
+        message: `${reason}: run ${ref.runId} cancelled`,
         ...(ref.htmlUrl ? { output: ref.htmlUrl } : {}),
       });
     } catch (error) {

@@ -132,6 +132,13 @@ describe("GitHubActionsTarget", () => {
       `/repos/shop/backend/actions/runs/${runId}`,
       `/repos/shop/backend/actions/runs/${runId}/jobs`,
     ]);
+
+    // Stopping the deployment of a completed run (an old version) cancels nothing and records no action.
+    const later = h.restarted();
+    await later.stop([endpoint!], never);
+    expect(await later.list()).toEqual([]);
+    expect(later.takeActions()).toEqual([]);
+    expect(h.fake.requests.at(-1)).toMatchObject({ method: "POST", status: 409 });
   });
 
   it("fails the check with the run's URL when the run concludes failure", async () => {

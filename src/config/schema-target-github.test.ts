@@ -29,7 +29,7 @@ describe("the github-actions target's configuration", () => {
       repo: "backend",
       workflow: "deploy.yml",
       ref: "main",
-      inputs: { image: "ghcr.io/shop/backend:${version}", replicas: "3" },
+      inputs: { image: `ghcr.io/shop/backend:\${version}`, replicas: "3" },
       token: "ghp_configtoken123",
       baseUrl: "https://api.github.com",
       startTimeout: 120_000,

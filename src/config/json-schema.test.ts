@@ -106,7 +106,7 @@ describe("configJsonSchema", () => {
     expect(Object.keys(service.properties)).toEqual(Object.keys(serviceSchema.shape));
     expect(service.additionalProperties).toBe(false);
     const targetTypes = service.properties.target.anyOf.map((branch: Json) => branch.properties.type.const);
-    expect(targetTypes).toEqual(["process", "sim", "command"]);
+    expect(targetTypes).toEqual(["process", "sim", "command", "github-actions"]);
     expect(Object.keys(service.properties.strategy.properties)).toEqual([
       "canary",
       "blueGreen",

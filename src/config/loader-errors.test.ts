@@ -149,7 +149,7 @@ describe("configuration mistakes are located at file:line:col with a dotted path
             type: kubernetes
     `;
     expect(problems(text)).toEqual([
-      '5:13 services.api.target.type: unknown target type "kubernetes"; known types: process, sim, command',
+      '5:13 services.api.target.type: unknown target type "kubernetes"; known types: process, sim, command, github-actions',
     ]);
   });
 

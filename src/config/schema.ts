@@ -19,8 +19,9 @@ import { healthSchema } from "./schema-probes.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
 import { strategySchema } from "./schema-strategy.js";
 import { commandTarget } from "./schema-target-command.js";
+import { githubActionsTarget } from "./schema-target-github.js";
 
-export const TARGET_TYPES = ["process", "sim", "command"] as const;
+export const TARGET_TYPES = ["process", "sim", "command", "github-actions"] as const;
 export const ROUTER_TYPES = ["builtin", "none"] as const;
 
 const replicas = z
@@ -47,9 +48,13 @@ const simTarget = strictObject({
     .default([]),
 });
 
-export const targetSchema = z.discriminatedUnion("type", [processTarget, simTarget, commandTarget], {
-  error: unknownTypeError("target", TARGET_TYPES),
-});
+export const targetSchema = z.discriminatedUnion(
+  "type",
+  [processTarget, simTarget, commandTarget, githubActionsTarget],
+  {
+    error: unknownTypeError("target", TARGET_TYPES),
+  },
+);
 
 const builtinRouter = strictObject({
   type: z.literal("builtin"),

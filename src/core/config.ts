@@ -56,7 +56,8 @@ export type TargetConfig =
       /** Versions whose instances report unhealthy (for tests and the simulator). */
       unhealthyVersions: string[];
     }
-  | CommandTargetConfig;
+  | CommandTargetConfig
+  | GitHubActionsTargetConfig;
 
 /**
  * A service deployed by the user's own commands (docker compose, ssh, kubectl, terraform…). Each command
@@ -90,6 +91,36 @@ export interface CommandTargetConfig {
   endpoint?: { host: string; port: number };
   /** A deployment stands for the whole version: always 1. */
   replicas: 1;
+}
+
+/**
+ * A service deployed by a `workflow_dispatch` workflow in its own repository (see
+ * src/targets/github-actions/). Durations are milliseconds.
+ */
+export interface GitHubActionsTargetConfig {
+  type: "github-actions";
+  owner: string;
+  repo: string;
+  /** Workflow file name (`deploy.yml`) or numeric id, as a string. */
+  workflow: string;
+  /** Branch or tag the workflow runs on. Default `main`. */
+  ref: string;
+  /** Extra inputs; `${version}` and `${environment}` are replaced. Default none. */
+  inputs: Record<string, string>;
+  /** A token allowed to dispatch and cancel runs (usually `${env:GITHUB_TOKEN}`); never logged. */
+  token: string;
+  /** Default `https://api.github.com`; GitHub Enterprise: `https://HOST/api/v3`. */
+  baseUrl: string;
+  /** A dispatched run that does not appear within this long fails. Default 2m. */
+  startTimeout: number;
+  /** First wait between status requests, growing to 30s. Default 5s. */
+  pollInterval: number;
+  /** A run still going after this long is cancelled and fails. Default 30m. */
+  timeout: number;
+  /** Dispatched with the stable version after a rollback. Optional. */
+  rollbackWorkflow?: string;
+  /** Dispatched when a rollout completes. Optional. */
+  promoteWorkflow?: string;
 }
 
 export type RouterConfig =

@@ -20,7 +20,8 @@ export function newRollout(
     analysis?: Record<string, AnalysisTemplateConfig>;
   },
 ): RolloutState {
-  const replicas = spec.target.replicas;
+  // Whole-version targets (github-actions) deploy one thing: one "replica".
+  const replicas = "replicas" in spec.target ? spec.target.replicas : 1;
   const strategySteps = options.fast
     ? planSteps(
         {

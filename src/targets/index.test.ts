@@ -4,6 +4,7 @@ import type { TargetConfig } from "../core/config.js";
 import { UnknownTypeError } from "../core/errors.js";
 import { silentLogger } from "../core/types.js";
 import { memoryInstanceStore } from "../testing/memory-instances.js";
+import { GitHubActionsTarget } from "./github-actions/target.js";
 import { createTarget } from "./index.js";
 import { ProcessTarget } from "./process.js";
 import { SimTarget } from "./sim.js";
@@ -28,13 +29,27 @@ describe("createTarget", () => {
     expect(
       createTarget({ type: "sim", replicas: 1, startupTime: 0, unhealthyVersions: [] }, context),
     ).toBeInstanceOf(SimTarget);
+    const github: TargetConfig = {
+      type: "github-actions",
+      owner: "shop",
+      repo: "api",
+      workflow: "deploy.yml",
+      ref: "main",
+      inputs: {},
+      token: "t0ken",
+      baseUrl: "https://api.github.com",
+      startTimeout: 1,
+      pollInterval: 1,
+      timeout: 1,
+    };
+    expect(createTarget(github, context)).toBeInstanceOf(GitHubActionsTarget);
   });
 
   it("throws UnknownTypeError for an unknown type, listing the known ones", () => {
     const config = { type: "kubernetes" } as unknown as TargetConfig;
     expect(() => createTarget(config, context)).toThrow(UnknownTypeError);
     expect(() => createTarget(config, context)).toThrow(
-      /unknown target type "kubernetes"; known types: process, sim/,
+      /unknown target type "kubernetes"; known types: process, sim, command, github-actions$/,
     );
   });
 });

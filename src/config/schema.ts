@@ -16,11 +16,12 @@ import {
   unlessMissing,
 } from "./schema-primitives.js";
 import { healthSchema } from "./schema-probes.js";
+import { nginxRouterSchema } from "./schema-router-nginx.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
 import { strategySchema } from "./schema-strategy.js";
 
 export const TARGET_TYPES = ["process", "sim"] as const;
-export const ROUTER_TYPES = ["builtin", "none"] as const;
+export const ROUTER_TYPES = ["builtin", "nginx", "none"] as const;
 
 const replicas = z
   .number()
@@ -65,7 +66,7 @@ const builtinRouter = strictObject({
 
 const noRouter = strictObject({ type: z.literal("none") });
 
-export const routerSchema = z.discriminatedUnion("type", [builtinRouter, noRouter], {
+export const routerSchema = z.discriminatedUnion("type", [builtinRouter, nginxRouterSchema, noRouter], {
   error: unknownTypeError("router", ROUTER_TYPES),
 });
 

@@ -1,17 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RouterError } from "../../core/errors.js";
 import type { RouteTable } from "../types.js";
-import { type NginxConfigSettings, renderNginxConfig } from "./config-text.js";
-
-export const SETTINGS: NginxConfigSettings = {
-  name: "shop/staging/api",
-  prefix: "/var/lib/tandem/nginx/staging.api",
-  host: "127.0.0.1",
-  listen: 8080,
-  adminPort: 9901,
-  workerProcesses: 1,
-  generation: 7,
-};
+import { renderNginxConfig } from "./config-text.js";
+import { SETTINGS } from "./test-nginx.js";
 
 const endpoint = (id: string, port: number) => ({ id, host: "127.0.0.1", port });
 

@@ -6,8 +6,7 @@ import { RouterError } from "../../core/errors.js";
 import type { RouteTable } from "../types.js";
 import { findNginx, testConfig } from "./binary.js";
 import { renderNginxConfig } from "./config-text.js";
-import { SETTINGS } from "./config-text.test.js";
-import { ensureNginx } from "./test-nginx.js";
+import { ensureNginx, SETTINGS } from "./test-nginx.js";
 
 const endpoint = (id: string, port: number, host = "127.0.0.1") => ({ id, host, port });
 

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { NginxConfigSettings } from "./config-text.js";
 
 const ENSURE_SCRIPT = fileURLToPath(new URL("../../../test/support/ensure-nginx.sh", import.meta.url));
 const INSTALL_TIMEOUT_MS = 10 * 60_000;
@@ -23,3 +24,14 @@ export function ensureNginx(): Promise<string> {
     );
   });
 }
+
+/** Settings for rendering configurations in tests. */
+export const SETTINGS: NginxConfigSettings = {
+  name: "shop/staging/api",
+  prefix: "/var/lib/tandem/nginx/staging.api",
+  host: "127.0.0.1",
+  listen: 8080,
+  adminPort: 9901,
+  workerProcesses: 1,
+  generation: 7,
+};

@@ -20,17 +20,19 @@ describe("router type nginx in the configuration", () => {
       listen: 8080,
       host: "127.0.0.1",
       workerProcesses: 1,
+      clientKeepalive: 0,
     });
   });
 
   it("takes a binary path, auto workers and a preview port", () => {
     const router =
-      "{ type: nginx, listen: 8080, nginx: /opt/nginx/sbin/nginx, workerProcesses: auto, previewListen: 8081 }";
+      "{ type: nginx, listen: 8080, nginx: /opt/nginx/sbin/nginx, workerProcesses: auto, previewListen: 8081, clientKeepalive: 75s }";
     const config = parseConfig(service(router), FILE, { env: {} });
     expect(config.services.api!.router).toMatchObject({
       nginx: "/opt/nginx/sbin/nginx",
       workerProcesses: "auto",
       previewListen: 8081,
+      clientKeepalive: 75_000,
     });
   });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { nonEmptyString, port, strictObject } from "./schema-primitives.js";
+import { duration, nonEmptyString, port, strictObject } from "./schema-primitives.js";
 
 /** `router: { type: nginx, ... }`: Tandem runs and reloads an nginx master of the service's own. */
 export const nginxRouterSchema = strictObject({
@@ -18,6 +18,11 @@ export const nginxRouterSchema = strictObject({
     ])
     .default(1)
     .meta({ description: "nginx worker_processes: a count, or auto for one per CPU" }),
+  clientKeepalive: duration.prefault(0).meta({
+    description:
+      "How long nginx keeps an idle client connection open; 0 (default) closes it after each response, " +
+      "so a reload never races a client reusing a connection an old worker closes",
+  }),
   previewListen: port
     .meta({
       description: "A second port that serves only the version being released, before it gets traffic",

@@ -89,6 +89,12 @@ export interface NginxRouterConfig {
   nginx?: string;
   /** nginx `worker_processes`: a count or "auto" (one per CPU). Default 1. */
   workerProcesses: number | "auto";
+  /**
+   * Milliseconds nginx keeps an idle client connection (`keepalive_timeout`). Default 0: every response
+   * closes its connection, because a reload closes idle keep-alive connections of the old workers and a
+   * client that reuses one at that instant (and does not retry) sees a reset.
+   */
+  clientKeepalive: number;
   /** A second port serving only the version being released. No preview listener when absent. */
   previewListen?: number;
 }

@@ -34,7 +34,7 @@ describe("createRouter", () => {
     expect(router).toBeInstanceOf(BuiltinRouter);
     expect(router.address()).toEqual({ host: "127.0.0.1", port: 8080 });
     const nginx = createRouter(
-      { type: "nginx", listen: 8081, host: "127.0.0.1", workerProcesses: 1 },
+      { type: "nginx", listen: 8081, host: "127.0.0.1", workerProcesses: 1, clientKeepalive: 0 },
       context,
     );
     expect(nginx).toBeInstanceOf(NginxRouter);

@@ -100,6 +100,12 @@ describe("renderNginxConfig", () => {
     }
   });
 
+  it("closes client connections after each response unless clientKeepalive is set", () => {
+    expect(renderNginxConfig({ backends: [] }, SETTINGS)).toContain("keepalive_timeout 0ms;");
+    const kept = renderNginxConfig({ backends: [] }, { ...SETTINGS, clientKeepaliveMs: 75_000 });
+    expect(kept).toContain("keepalive_timeout 75000ms;");
+  });
+
   it("answers 503 for an empty table", () => {
     const text = renderNginxConfig({ backends: [] }, SETTINGS);
     expect(splitEntries(text)).toEqual([["*", "none"]]);

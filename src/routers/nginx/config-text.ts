@@ -15,6 +15,8 @@ export interface NginxConfigSettings {
   /** The loopback port of the admin server (generation and stub_status). */
   adminPort: number;
   workerProcesses: number | "auto";
+  /** nginx keepalive_timeout for clients, in milliseconds; 0 closes every connection after its response. */
+  clientKeepaliveMs: number;
   /** Increases with every applied table; the admin server answers it, so a reload can be verified. */
   generation: number;
 }
@@ -55,6 +57,7 @@ export function renderNginxConfig(table: RouteTable, settings: NginxConfigSettin
     `  uwsgi_temp_path ${at("temp/uwsgi")};`,
     `  scgi_temp_path ${at("temp/scgi")};`,
     "  server_tokens off;",
+    `  keepalive_timeout ${Math.round(settings.clientKeepaliveMs)}ms;`,
     "  access_log off;",
     "  log_format tandem escape=json",
     `    '{"v":"$tandem_version","s":$status,"t":$request_time,"u":"$upstream_addr"}';`,

@@ -43,6 +43,7 @@ describe("NginxRouter against a real nginx", () => {
       host: "127.0.0.1",
       nginx: binary,
       workerProcesses: 2,
+      clientKeepalive: 0,
     };
     for (const version of ["v1", "v1", "v2"]) upstreams.push(await startUpstream(version));
     router = new NginxRouter(config, context);

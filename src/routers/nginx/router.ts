@@ -273,6 +273,7 @@ export class NginxRouter implements Router {
       ...(this.config.previewListen === undefined ? {} : { previewListen: this.config.previewListen }),
       adminPort,
       workerProcesses: this.config.workerProcesses,
+      clientKeepaliveMs: this.config.clientKeepalive,
       generation,
     };
   }

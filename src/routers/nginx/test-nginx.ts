@@ -33,5 +33,6 @@ export const SETTINGS: NginxConfigSettings = {
   listen: 8080,
   adminPort: 9901,
   workerProcesses: 1,
+  clientKeepaliveMs: 0,
   generation: 7,
 };

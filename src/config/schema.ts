@@ -16,8 +16,8 @@ import {
   unlessMissing,
 } from "./schema-primitives.js";
 import { healthSchema } from "./schema-probes.js";
-import { nginxRouterSchema } from "./schema-router-nginx.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
+import { nginxRouterSchema } from "./schema-router-nginx.js";
 import { strategySchema } from "./schema-strategy.js";
 
 export const TARGET_TYPES = ["process", "sim"] as const;

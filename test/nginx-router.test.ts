@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { ensureNginx } from "../src/routers/nginx/test-nginx.js";
 import type { RouteBackend, RouterContext } from "../src/routers/types.js";
 import { type LoadReport, runLoad, startLoad } from "../src/testing/load.js";
 import { describeRun } from "./helpers/cli.js";
+import { killNginxUnder } from "./helpers/nginx.js";
 import { freePort } from "./helpers/ports.js";
 import { isProcessRunning } from "./helpers/processes.js";
 import { TestProject } from "./helpers/project.js";
@@ -311,27 +312,3 @@ describe("a canary through the engine with the nginx router (real nginx, real pr
     expect(isProcessRunning(masterAfter[0]!), "tandem down stopped nginx").toBe(false);
   }, 180_000);
 });
-
-/** SIGKILL to every nginx master run from under `dir`, and to its workers. */
-function killNginxUnder(dir: string): void {
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    let cmdline: string;
-    try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
-    if (!cmdline.includes("nginx: master process") || !cmdline.includes(dir)) continue;
-    const pid = Number(entry);
-    let workers: number[] = [];
-    try {
-      workers = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).map(Number);
-    } catch {}
-    for (const victim of [pid, ...workers]) {
-      try {
-        process.kill(victim, "SIGKILL");
-      } catch {}
-    }
-  }
-}

@@ -113,6 +113,21 @@ describe("renderNginxConfig", () => {
     expect(text).not.toMatch(/upstream tandem_v/);
   });
 
+  it("answers 503 for the share of a version that has no endpoint (nginx cannot hold requests)", () => {
+    const table: RouteTable = {
+      backends: [
+        { version: "1.0.0", weight: 30, endpoints: [] },
+        { version: "1.1.0", weight: 70, endpoints: [endpoint("b", 4002)] },
+      ],
+    };
+    const text = renderNginxConfig(table, SETTINGS);
+    expect(splitEntries(text)).toEqual([
+      ["30%", "none"],
+      ["*", "tandem_v1"],
+    ]);
+    expect(text).not.toMatch(/upstream tandem_v0 /);
+  });
+
   it("serves the preview version alone on the preview port, and 503 without one", () => {
     const table: RouteTable = {
       backends: [{ version: "1.0.0", weight: 100, endpoints: [endpoint("a", 4001)] }],

@@ -63,7 +63,11 @@ export function renderNginxConfig(table: RouteTable, settings: NginxConfigSettin
     `    '{"v":"$tandem_version","s":$status,"t":$request_time,"u":"$upstream_addr"}';`,
     ...splitBlock(
       "$tandem_backend",
-      routed.map((b) => ({ weight: b.weight, value: upstreamName(table, b.version) })),
+      // A version with a weight but no endpoint yet gets its share of requests answered with 503.
+      routed.map((b) => ({
+        weight: b.weight,
+        value: b.endpoints.length > 0 ? upstreamName(table, b.version) : "none",
+      })),
     ),
     "  map $tandem_backend $tandem_version {",
     '    default "";',

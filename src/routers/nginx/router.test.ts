@@ -128,6 +128,21 @@ describe("NginxRouter against a real nginx", () => {
     expect(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)).toHaveLength(2);
   });
 
+  it("replaces a master that was killed, on the next ensure", async () => {
+    const pid = (await context.store.getRouter("shop", "test", "api"))!.pid;
+    const workers = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
+    for (const victim of [pid, ...workers.map(Number)]) process.kill(victim, "SIGKILL");
+    await waitUntil(() => !pidAlive(pid));
+    await router.ensure(signal());
+    const replaced = (await context.store.getRouter("shop", "test", "api"))!.pid;
+    expect(replaced).not.toBe(pid);
+    expect(pidAlive(replaced)).toBe(true);
+    expect(await router.current(signal()), "a new master starts with no table").toBeUndefined();
+    const [a, b] = upstreams as [TestUpstream, TestUpstream];
+    await router.apply({ backends: [backendOf("v1", 100, [a, b])] }, signal());
+    expect((await send(config.listen, "/")).body).toBe("v1");
+  });
+
   it("stops the master on stop(), forgetting it in the store", async () => {
     const pid = (await context.store.getRouter("shop", "test", "api"))!.pid;
     await router.stop(signal());
@@ -147,4 +162,12 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

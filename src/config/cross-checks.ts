@@ -119,7 +119,7 @@ function listenPortProblems(services: Record<string, unknown>): CrossFieldProble
   const owners = new Map<number, string>();
   for (const [name, service] of Object.entries(services)) {
     const router = isPlainObject(service) ? service.router : undefined;
-    if (!isPlainObject(router) || router.type !== "builtin") continue;
+    if (!isPlainObject(router) || (router.type !== "builtin" && router.type !== "nginx")) continue;
     for (const field of ["listen", "previewListen"] as const) {
       const port = router[field];
       if (typeof port !== "number") continue;

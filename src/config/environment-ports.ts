@@ -28,7 +28,7 @@ function where(listener: Listener): { path: PathSegment[]; atKey: boolean } {
 }
 
 /**
- * Every environment's builtin routers run on this machine, so a port may be used by one listener of one
+ * Every environment's builtin and nginx routers run on this machine, so a port may be used by one listener of one
  * environment only. A clash is reported at the override that introduced it, or (when both ports come from
  * the services themselves) at the later environment, naming the override to add.
  */
@@ -41,7 +41,7 @@ export function environmentPortProblems(
   for (const [environment, services] of Object.entries(perEnvironment)) {
     const local = new Map<number, Listener>();
     for (const [service, config] of Object.entries(services)) {
-      if (config.router.type !== "builtin") continue;
+      if (config.router.type !== "builtin" && config.router.type !== "nginx") continue;
       const override = environments[environment]?.services[service]?.router;
       for (const field of ["listen", "previewListen"] as const) {
         const port = config.router[field];

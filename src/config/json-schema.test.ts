@@ -181,6 +181,13 @@ describe("configJsonSchema", () => {
   it("shows input defaults as written", () => {
     const builtin = service.properties.router.anyOf[0];
     expect(builtin.properties.holdTimeout.default).toBe("30s");
+    const nginx = service.properties.router.anyOf[1];
+    expect(nginx.properties.type).toEqual({ type: "string", const: "nginx" });
+    expect(nginx.properties.workerProcesses.default).toBe(1);
+    expect(nginx.properties.host.default).toBe("127.0.0.1");
+    expect(nginx.properties.listen).toMatchObject({ type: "integer", minimum: 1, maximum: 65535 });
+    expect(nginx.properties.workerProcesses.anyOf).toHaveLength(2);
+    expect(nginx.additionalProperties).toBe(false);
     expect(service.properties.hooks.default).toEqual({});
   });
 });

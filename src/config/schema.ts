@@ -17,12 +17,13 @@ import {
 } from "./schema-primitives.js";
 import { healthSchema } from "./schema-probes.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
+import { nginxRouterSchema } from "./schema-router-nginx.js";
 import { strategySchema } from "./schema-strategy.js";
 import { commandTarget } from "./schema-target-command.js";
 import { githubActionsTarget } from "./schema-target-github.js";
 
 export const TARGET_TYPES = ["process", "sim", "command", "github-actions"] as const;
-export const ROUTER_TYPES = ["builtin", "none"] as const;
+export const ROUTER_TYPES = ["builtin", "nginx", "none"] as const;
 
 const replicas = z
   .number()
@@ -71,7 +72,7 @@ const builtinRouter = strictObject({
 
 const noRouter = strictObject({ type: z.literal("none") });
 
-export const routerSchema = z.discriminatedUnion("type", [builtinRouter, noRouter], {
+export const routerSchema = z.discriminatedUnion("type", [builtinRouter, nginxRouterSchema, noRouter], {
   error: unknownTypeError("router", ROUTER_TYPES),
 });
 

@@ -141,7 +141,29 @@ export type RouterConfig =
        */
       previewListen?: number;
     }
+  | NginxRouterConfig
   | { type: "none" };
+
+/** A service's own nginx master (see src/routers/nginx/): weights become split_clients percentages. */
+export interface NginxRouterConfig {
+  type: "nginx";
+  /** Port nginx listens on for the service's traffic. */
+  listen: number;
+  /** Listen address. Default 127.0.0.1. */
+  host: string;
+  /** The nginx binary. Default: `nginx` on PATH, else /usr/sbin/nginx or /usr/local/sbin/nginx. */
+  nginx?: string;
+  /** nginx `worker_processes`: a count or "auto" (one per CPU). Default 1. */
+  workerProcesses: number | "auto";
+  /**
+   * Milliseconds nginx keeps an idle client connection (`keepalive_timeout`). Default 0: every response
+   * closes its connection, because a reload closes idle keep-alive connections of the old workers and a
+   * client that reuses one at that instant (and does not retry) sees a reset.
+   */
+  clientKeepalive: number;
+  /** A second port serving only the version being released. No preview listener when absent. */
+  previewListen?: number;
+}
 
 /** An amount of replicas: a count, or a percentage of the desired replicas. */
 export interface Amount {

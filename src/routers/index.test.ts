@@ -6,6 +6,7 @@ import { silentLogger } from "../core/types.js";
 import { BuiltinRouter } from "./builtin/client.js";
 import { routerOnlyStore } from "./builtin/test-store.js";
 import { createRouter } from "./index.js";
+import { NginxRouter } from "./nginx/router.js";
 import { NoneRouter } from "./none.js";
 import type { RouterContext } from "./types.js";
 
@@ -32,13 +33,19 @@ describe("createRouter", () => {
     const router = createRouter(builtin, context);
     expect(router).toBeInstanceOf(BuiltinRouter);
     expect(router.address()).toEqual({ host: "127.0.0.1", port: 8080 });
+    const nginx = createRouter(
+      { type: "nginx", listen: 8081, host: "127.0.0.1", workerProcesses: 1, clientKeepalive: 0 },
+      context,
+    );
+    expect(nginx).toBeInstanceOf(NginxRouter);
+    expect(nginx.address()).toEqual({ host: "127.0.0.1", port: 8081 });
   });
 
   it("refuses an unknown type instead of falling back", () => {
     const config = { type: "envoy" } as unknown as RouterConfig;
     expect(() => createRouter(config, context)).toThrow(UnknownTypeError);
     expect(() => createRouter(config, context)).toThrow(
-      /unknown router type "envoy"; known types: builtin, none/,
+      /unknown router type "envoy"; known types: builtin, nginx, none/,
     );
   });
 });

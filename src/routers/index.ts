@@ -1,6 +1,7 @@
 import type { RouterConfig } from "../core/config.js";
 import { UnknownTypeError } from "../core/errors.js";
 import { BuiltinRouter } from "./builtin/client.js";
+import { NginxRouter } from "./nginx/router.js";
 import { NoneRouter } from "./none.js";
 import type { Router, RouterContext } from "./types.js";
 
@@ -8,6 +9,7 @@ const factories: {
   [T in RouterConfig["type"]]: (config: Extract<RouterConfig, { type: T }>, context: RouterContext) => Router;
 } = {
   builtin: (config, context) => new BuiltinRouter(config, context),
+  nginx: (config, context) => new NginxRouter(config, context),
   none: () => new NoneRouter(),
 };
 

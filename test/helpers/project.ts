@@ -26,6 +26,8 @@ export interface ServiceOptions {
   preview?: boolean;
   /** The services this one needs first. */
   dependsOn?: string[];
+  /** Another router than the builtin one, e.g. `{ type: "nginx" }`; `listen` is filled in. */
+  router?: Record<string, unknown>;
 }
 
 export interface ProjectOptions {
@@ -84,12 +86,14 @@ export class TestProject {
           stopTimeout: "2s",
           ...(service.env ? { env: service.env } : {}),
         },
-        router: {
-          type: "builtin",
-          listen: ports[name],
-          holdTimeout: service.holdTimeout ?? "10s",
-          ...(service.preview ? { previewListen: previewPorts[name] } : {}),
-        },
+        router: service.router
+          ? { listen: ports[name], ...service.router }
+          : {
+              type: "builtin",
+              listen: ports[name],
+              holdTimeout: service.holdTimeout ?? "10s",
+              ...(service.preview ? { previewListen: previewPorts[name] } : {}),
+            },
         health: service.health ?? DEFAULT_HEALTH,
         strategy: service.strategy,
         ...(service.dependsOn ? { dependsOn: service.dependsOn } : {}),

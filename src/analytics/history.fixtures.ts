@@ -84,3 +84,45 @@ export function published(
     source,
   };
 }
+
+/**
+ * Ten releases of api into production over 14 days; #3 and #7 roll back, restored by #4 30 minutes
+ * later and by #8 2 hours later. Two earlier successful releases make the previous period.
+ */
+export const UNTIL = Date.UTC(2026, 2, 15);
+export const SINCE = UNTIL - 14 * DAY;
+
+export function tenReleases(): { releases: ReleaseState[]; versions: VersionMetadata[] } {
+  const releases: ReleaseState[] = [];
+  const versions: VersionMetadata[] = [];
+  const created: number[] = [];
+  // Lead times (hours) of the successful releases that have a publish time; #9 was never published.
+  const leadHours = [1, 2, 3, undefined, 4, 5, 6, undefined, 7, undefined];
+  for (let k = 0; k < 10; k++) {
+    let at = SINCE + k * DAY + HOUR;
+    if (k === 4) at = created[3]! + 10 * MINUTE + 20 * MINUTE; // ends 30m after #3 ended
+    if (k === 8) at = created[7]! + 10 * MINUTE + 110 * MINUTE; // ends 2h after #7 ended
+    created.push(at);
+    const failed = k === 3 || k === 7;
+    const version = `1.${k}.0`;
+    releases.push(
+      release(`r${k}`, "production", at, failed ? "rolled_back" : "succeeded", [
+        { service: "api", version, status: failed ? "rolled_back" : "succeeded" },
+      ]),
+    );
+    const lead = leadHours[k];
+    // Versions live 10 minutes after their release was created.
+    if (lead !== undefined) versions.push(published("api", version, at + 10 * MINUTE - lead * HOUR));
+    else if (failed) versions.push(published("api", version, at - HOUR));
+  }
+  // The previous 14 days: two successes with a 10h lead time each.
+  for (const [i, at] of [SINCE - 10 * DAY, SINCE - 5 * DAY].entries()) {
+    releases.push(
+      release(`p${i}`, "production", at, "succeeded", [
+        { service: "api", version: `0.9.${i}`, status: "succeeded" },
+      ]),
+    );
+    versions.push(published("api", `0.9.${i}`, at + 10 * MINUTE - 10 * HOUR));
+  }
+  return { releases, versions };
+}

@@ -23,6 +23,8 @@ export function span(ms: number | null): string {
   return rest === 0 ? text : `${text} ${rest}${next[0]}`;
 }
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+
 export function percent(rate: number | null): string {
   if (rate === null) return "-";
   const value = rate * 100;
@@ -78,14 +80,14 @@ export function metricRows(m: Metrics, days: number): MetricRow[] {
     {
       name: "Lead time for changes",
       value: lead.count === 0 ? "-" : span(lead.median),
-      detail: `${lead.count === 0 ? "no change with a publish time" : `p90 ${span(lead.p90)}, ${lead.count} changes`}; ${lead.withoutPublishTime} without publish time`,
+      detail: `${lead.count === 0 ? "no change with a publish time" : `p90 ${span(lead.p90)}, ${plural(lead.count, "change")}`}; ${lead.withoutPublishTime} without publish time`,
       band: m.bands.leadTime,
       change: "leadTimeMedian",
     },
     {
       name: "Change failure rate",
       value: percent(cfr.rate),
-      detail: `${cfr.failures} of ${cfr.deployments} changes`,
+      detail: `${cfr.failures} of ${plural(cfr.deployments, "change")}`,
       band: m.bands.changeFailureRate,
       change: "changeFailureRate",
     },

@@ -6,6 +6,7 @@ import { registerGateCommands } from "./commands-gates.js";
 import { registerProjectCommands } from "./commands-project.js";
 import { registerRegistryCommands } from "./commands-registry.js";
 import { registerReleaseCommands } from "./commands-release.js";
+import { registerReportCommand } from "./commands-report.js";
 import { registerSimulateCommand } from "./commands-simulate.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 
@@ -30,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
   registerRegistryCommands(program, globals);
   registerGateCommands(program, globals);
   registerSimulateCommand(program, globals);
+  registerReportCommand(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

@@ -87,7 +87,7 @@ function environmentSection(env: EnvironmentReport, days: number): string {
         "time to restore (median)",
       ],
       env.trend.weeks.map((b) => [
-        `${day(b.start)} to ${day(b.end - 1)}`,
+        `${day(b.start)} to ${day(b.end)}`,
         String(b.deployments),
         String(b.failures),
         percent(b.changeFailureRate),

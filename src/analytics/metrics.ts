@@ -5,7 +5,7 @@ import type { Headline, Metrics, OpenIncident } from "./types.js";
 
 const DAY = 86_400_000;
 
-/** A time range, `since` inclusive, `until` exclusive. */
+/** A time range, `since` exclusive, `until` inclusive: a release ending at `now` is in the default window. */
 export interface Window {
   since: number;
   until: number;
@@ -34,7 +34,7 @@ export interface Scope {
 }
 
 const within = (at: number | undefined, w: Window): at is number =>
-  at !== undefined && at >= w.since && at < w.until;
+  at !== undefined && at > w.since && at <= w.until;
 
 /** An incident: a service failed at `start`; restored at `end` by its next successful move (or still open). */
 export interface Incident {
@@ -63,7 +63,7 @@ export function incidents(moves: readonly Move[], until: number): Incident[] {
   const open = new Map<string, Incident>();
   const all: Incident[] = [];
   for (const mark of marks) {
-    if (mark.at >= until) break;
+    if (mark.at > until) break;
     const key = `${mark.move.environment}\u0000${mark.move.service}`;
     const current = open.get(key);
     if (!mark.ok && !current) {
@@ -87,7 +87,7 @@ export function computeMetrics(scope: Scope, w: Window): Metrics {
   const failed = count("failed");
   const rolledBack = count("rolled_back");
   const aborted = count("aborted");
-  const inProgress = scope.units.filter((u) => u.outcome === "running" && u.createdAt < w.until).length;
+  const inProgress = scope.units.filter((u) => u.outcome === "running" && u.createdAt <= w.until).length;
 
   const days = (w.until - w.since) / DAY;
   const perDay = days > 0 ? succeeded / days : 0;
@@ -107,7 +107,7 @@ export function computeMetrics(scope: Scope, w: Window): Metrics {
   const restores: number[] = [];
   const open: OpenIncident[] = [];
   for (const incident of incidents(scope.moves, w.until)) {
-    if (incident.start < w.since) continue;
+    if (incident.start <= w.since) continue;
     if (incident.end !== undefined) restores.push(incident.end - incident.start);
     else {
       open.push({

@@ -49,7 +49,7 @@ describe("report rendering", () => {
     expect(text).toContain("| api | 10 | 4.0/week | 4h | 20% | 1h 15m | 80% | low |");
     expect(text).toContain("## staging: -");
     expect(text).toContain("### Weekly trend");
-    expect(text).toContain("| 2026-03-08 to 2026-03-14 | 2 | 2 | 50% | 7h | 2h |");
+    expect(text).toContain("| 2026-03-08 to 2026-03-15 | 2 | 2 | 50% | 7h | 2h |");
     expect(text).not.toContain("<script>");
     expect(text).not.toContain("<img");
     expect(text).toContain(

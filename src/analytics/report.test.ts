@@ -315,6 +315,24 @@ describe("computeReport", () => {
     ]);
   });
 
+  it("counts a release ending exactly at `until` and not one ending exactly at `since`", () => {
+    const ending = (id: string, end: number) =>
+      release(id, "production", end - 10 * MINUTE, "succeeded", [
+        { service: "api", version: id, status: "succeeded" },
+      ]);
+    const report = computeReport(
+      {
+        project: "shop",
+        releases: [ending("at-since", SINCE), ending("at-until", UNTIL)],
+        versions: [],
+        rollbackReleaseIds: [],
+      },
+      { now: UNTIL, since: SINCE },
+    );
+    expect(report.environments[0]!.metrics.releases.total).toBe(1);
+    expect(report.environments[0]!.trend.weeks.map((w) => w.deployments)).toEqual([0, 1]);
+  });
+
   it("refuses an empty window", () => {
     expect(() =>
       computeReport(

@@ -88,7 +88,7 @@ function environmentReport(
 
 function failures(releases: ReleaseRecord[], onlyService: string | undefined, w: Window): FailureEntry[] {
   return releases
-    .filter((r) => r.finishedAt !== undefined && r.finishedAt >= w.since && r.finishedAt < w.until)
+    .filter((r) => r.finishedAt !== undefined && r.finishedAt > w.since && r.finishedAt <= w.until)
     .filter((r) => r.outcome === "failed" || r.undone)
     .map((r) => ({
       releaseId: r.id,

@@ -103,7 +103,7 @@ export interface Change {
 }
 
 export interface WeekBucket {
-  /** Inclusive start and exclusive end; the last week may be shorter (it ends at `until`). */
+  /** Exclusive start and inclusive end, like the window; the last week may be shorter (it ends at `until`). */
   start: number;
   end: number;
   deployments: number;

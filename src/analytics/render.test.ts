@@ -59,6 +59,29 @@ describe("report rendering", () => {
     expect(md("a|b*c_[d](e)")).toBe("a\\|b\\*c\\_\\[d\\](e)");
   });
 
+  it("prints the README's example for ten releases, two restored after 30m and 2h", () => {
+    const { releases, versions } = tenReleases();
+    const text = renderMarkdown(
+      computeReport(
+        { project: "shop", releases, versions, rollbackReleaseIds: [] },
+        { now: UNTIL, since: SINCE },
+      ),
+    );
+    expect(text).toContain(
+      [
+        "## production: low",
+        "",
+        "| metric | value | DORA band | vs previous period | detail |",
+        "| --- | --- | --- | --- | --- |",
+        "| Deployment frequency | 4.0/week | high | ↑ from 1.0/week (better) | 8 successful in 14 days (0.57/day) |",
+        "| Lead time for changes | 4h | elite | ↓ from 10h (better) | p90 6h 24m, 7 changes; 1 without publish time |",
+        "| Change failure rate | 20% | low | ↑ from 0% (worse) | 2 of 10 changes |",
+        "| Time to restore | 1h 15m | high | - | p90 1h 51m, 2 restored; 0 open |",
+        "| Success rate | 80% |  | ↓ from 100% (worse) | 8 succeeded, 0 failed, 2 rolled back, 0 aborted; 0 rollbacks, 0 in progress |",
+      ].join("\n"),
+    );
+  });
+
   it("writes one self-contained HTML page with inline SVG charts and everything escaped", () => {
     const html = renderHtml(report());
     expect(html.startsWith("<!doctype html>")).toBe(true);

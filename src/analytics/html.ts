@@ -1,6 +1,6 @@
 import { deploymentsChart, esc, lineChart } from "./charts.js";
 import { bandText, changeText, day, metricRows, percent, perWeek, span, time } from "./format.js";
-import type { DeliveryReport, EnvironmentReport } from "./types.js";
+import type { Band, DeliveryReport, EnvironmentReport } from "./types.js";
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;color:#1f2328}

@@ -19,8 +19,7 @@ th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 figcaption{font-size:.85rem;color:#59636e}
 `;
 
-const band = (b: string | null) =>
-  `<span class="band band-${b ?? "none"}">${esc(bandText(b as never))}</span>`;
+const band = (b: Band | null) => `<span class="band band-${b ?? "none"}">${esc(bandText(b))}</span>`;
 const cells = (values: string[], tag = "td") =>
   `<tr>${values.map((v) => `<${tag}>${v}</${tag}>`).join("")}</tr>`;
 const table = (head: string[], rows: string[][]) =>

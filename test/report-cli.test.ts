@@ -146,20 +146,22 @@ describe("tandem report", () => {
     expect(html).toContain('<rect class="bad"');
     expect(html).toContain("&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;");
     expect(html).not.toMatch(/<script|<link|<img|src=["']?http|href=["']?http|@import|url\(/i);
-  });
+    // About 15 CLI runs, each a node process: slow on a loaded machine.
+  }, 240_000);
 
   it("refuses an unknown format, environment or service and an unreadable time with exit code 2", async () => {
     project = TestProject.withConfigText(CONFIG);
-    for (const [args, expected] of [
+    const cases = [
       [["report", "--format", "pdf"], '--format "pdf" is not one of markdown, html, json'],
       [["report", "--environment", "prod"], 'unknown environment "prod"; environments: staging, production'],
       [["report", "--service", "wbe"], 'unknown service "wbe"; services: api, web'],
       [["report", "--since", "last tuesday"], '--since "last tuesday" is neither a duration nor a date'],
       [["report", "--since", "2099-01-01"], "the report window is empty"],
-    ] as const) {
+    ] as const;
+    for (const [args, expected] of cases) {
       const result = await project.cli([...args]);
       expect(result.code, describeRun([...args], result)).toBe(2);
       expect(result.stderr).toContain(expected);
     }
-  });
+  }, 120_000);
 });

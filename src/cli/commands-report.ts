@@ -65,15 +65,15 @@ export function registerReportCommand(program: Command, globals: Globals): void 
     .option("-e, --environment <environment>", "only this environment")
     .addOption(new Option("--env <environment>").hideHelp())
     .option("-s, --service <service>", "only this service")
-    .action(async (flags: ReportFlags) =>
-      withOrchestrator(globals(), async (o) => {
-        const format = (flags.format ?? (globals().json ? "json" : "markdown")) as Format;
-        if (!FORMATS.includes(format)) {
-          throw new TandemError(
-            "TANDEM_ERR_INVALID_REQUEST",
-            `--format "${flags.format}" is not one of ${FORMATS.join(", ")}`,
-          );
-        }
+    .action(async (flags: ReportFlags) => {
+      const format = (flags.format ?? (globals().json ? "json" : "markdown")) as Format;
+      if (!FORMATS.includes(format)) {
+        throw new TandemError(
+          "TANDEM_ERR_INVALID_REQUEST",
+          `--format "${flags.format}" is not one of ${FORMATS.join(", ")}`,
+        );
+      }
+      await withOrchestrator(globals(), async (o) => {
         const now = o.clock.now();
         const until = flags.until === undefined ? now : parseWhen("--until", flags.until, now);
         const report = await o.analytics({
@@ -88,6 +88,6 @@ export function registerReportCommand(program: Command, globals: Globals): void 
         const file = resolve(flags.output);
         writeFileSync(file, text);
         process.stderr.write(`report written to ${file}\n`);
-      }),
-    );
+      });
+    });
 }

@@ -11,6 +11,7 @@ export {
 } from "./analysis/simulate/run-simulation.js";
 export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./analysis/simulation/traffic.js";
 export type * from "./analysis/types.js";
+export * from "./analytics/index.js";
 export {
   configJsonSchema,
   type LoadedConfig,

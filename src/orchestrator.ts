@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
+import { deliveryReport } from "./analytics/store-reader.js";
+import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { type ServiceConfig, serviceIn, type TandemConfig } from "./core/config.js";
@@ -270,6 +272,11 @@ export class Orchestrator {
       fast: true,
     });
     return { kind: "release", release };
+  }
+
+  /** The delivery report (DORA metrics), by default over the 30 days before now (README "Delivery analytics"). */
+  analytics(options: Partial<ReportOptions> = {}): Promise<DeliveryReport> {
+    return deliveryReport(this.store, this.config, { ...options, now: options.now ?? this.clock.now() });
   }
 
   /** What runs where: the stable version, instances and router of each service in each environment. */

@@ -7,6 +7,7 @@ import { registerNotificationCommands } from "./commands-notifications.js";
 import { registerProjectCommands } from "./commands-project.js";
 import { registerRegistryCommands } from "./commands-registry.js";
 import { registerReleaseCommands } from "./commands-release.js";
+import { registerReportCommand } from "./commands-report.js";
 import { registerSimulateCommand } from "./commands-simulate.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 
@@ -33,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
   registerGateCommands(program, globals);
   registerSimulateCommand(program, globals);
   registerNotificationCommands(program, globals);
+  registerReportCommand(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

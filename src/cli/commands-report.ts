@@ -1,0 +1,93 @@
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { type Command, Option } from "commander";
+import { renderHtml } from "../analytics/html.js";
+import { renderMarkdown } from "../analytics/markdown.js";
+import type { DeliveryReport } from "../analytics/types.js";
+import { isDuration, parseDuration } from "../core/duration.js";
+import { TandemError } from "../core/errors.js";
+import { type GlobalOptions, withOrchestrator } from "./context.js";
+
+type Globals = () => GlobalOptions;
+
+const FORMATS = ["markdown", "html", "json"] as const;
+type Format = (typeof FORMATS)[number];
+
+interface ReportFlags {
+  format?: string;
+  output?: string;
+  since?: string;
+  until?: string;
+  environment?: string;
+  env?: string;
+  service?: string;
+}
+
+/**
+ * `--since` / `--until`: a duration back from now (`30d`, `12h`) or an ISO 8601 date
+ * (`2026-03-01`, `2026-03-01T12:00:00Z`; without an offset, UTC).
+ */
+export function parseWhen(flag: string, text: string, now: number): number {
+  const trimmed = text.trim();
+  if (isDuration(trimmed)) return now - parseDuration(trimmed);
+  const date = DATE.exec(trimmed);
+  const at = date ? Date.parse(`${date[1]}T${date[2] ?? "00:00:00"}${date[3] ?? "Z"}`) : Number.NaN;
+  if (!Number.isFinite(at)) {
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      `${flag} "${text}" is neither a duration nor a date`,
+      {
+        hint: `write a duration back from now (${flag} 30d) or a date (${flag} 2026-03-01)`,
+      },
+    );
+  }
+  return at;
+}
+
+const DATE = /^(\d{4}-\d\d-\d\d)(?:[T ](\d\d:\d\d(?::\d\d(?:\.\d+)?)?))?(Z|[+-]\d\d:?\d\d)?$/;
+
+function render(report: DeliveryReport, format: Format): string {
+  if (format === "html") return renderHtml(report);
+  if (format === "markdown") return renderMarkdown(report);
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+export function registerReportCommand(program: Command, globals: Globals): void {
+  program
+    .command("report")
+    .description(
+      "delivery analytics: the DORA metrics (deployment frequency, lead time, change failure rate, time to restore) per environment and service, with weekly trends",
+    )
+    .addOption(new Option("--format <format>", "markdown, html or json (default markdown; json with --json)"))
+    .option("-o, --output <file>", "write the report to FILE instead of stdout")
+    .option("--since <when>", "start of the window: a duration back from now (30d) or a date (default: 30d)")
+    .option("--until <when>", "end of the window: a duration back from now or a date (default: now)")
+    .option("-e, --environment <environment>", "only this environment")
+    .addOption(new Option("--env <environment>").hideHelp())
+    .option("-s, --service <service>", "only this service")
+    .action(async (flags: ReportFlags) => {
+      const format = (flags.format ?? (globals().json ? "json" : "markdown")) as Format;
+      if (!FORMATS.includes(format)) {
+        throw new TandemError(
+          "TANDEM_ERR_INVALID_REQUEST",
+          `--format "${flags.format}" is not one of ${FORMATS.join(", ")}`,
+        );
+      }
+      await withOrchestrator(globals(), async (o) => {
+        const now = o.clock.now();
+        const until = flags.until === undefined ? now : parseWhen("--until", flags.until, now);
+        const report = await o.analytics({
+          now,
+          until,
+          since: flags.since === undefined ? undefined : parseWhen("--since", flags.since, now),
+          environment: flags.environment ?? flags.env,
+          service: flags.service,
+        });
+        const text = render(report, format);
+        if (flags.output === undefined) return void process.stdout.write(text);
+        const file = resolve(flags.output);
+        writeFileSync(file, text);
+        process.stderr.write(`report written to ${file}\n`);
+      });
+    });
+}

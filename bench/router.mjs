@@ -16,7 +16,7 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { nginxBinary, startNginx } from "./nginx.mjs";
 import { mergeCounts, report, summarize } from "./router-report.mjs";
@@ -201,9 +201,8 @@ async function main() {
   const startedAt = performance.now();
   const profileFlag = process.argv.indexOf("--cpu-prof");
   const cpuProfileDir = profileFlag >= 0 ? process.argv[profileFlag + 1] : undefined;
-  const loadBefore = loadavg()
-    .map((l) => l.toFixed(2))
-    .join(" ");
+  const load = loadavg();
+  const loadBefore = load.map((l) => l.toFixed(2)).join(" ");
   const binary = nginxBinary();
   const [stable, canary] = await Promise.all([startUpstream("stable"), startUpstream("canary")]);
   const router = await startRouter(cpuProfileDir);
@@ -270,6 +269,8 @@ async function main() {
         nginxAutoWorkers: nginxAuto.workerCount(),
         nginxVersion: nginxVersion(binary),
         loadBefore,
+        // More runnable processes than cores in the last minute: others compete with what is measured.
+        busy: load[0] > cpus().length,
       },
       startedAt,
     );

@@ -3,7 +3,7 @@
 //   "concurrency":32,"rateMs":5000,"ratePerSecond":1000}'
 // Runs a closed-loop warm-up (not part of the figures), a closed-loop run at `concurrency`, then a fixed-rate run (skipped
 // when rateMs is 0), with the same tool (Tandem's loopback load generator), and prints one JSON line:
-// {warmup, closed, rate}.
+// {warmup, closed, rate, cpuMicros}.
 import { runLoad } from "../dist/testing/load.js";
 
 const plan = JSON.parse(process.argv[2] ?? "{}");
@@ -16,7 +16,9 @@ async function closedLoop(durationMs) {
 const warmup = await closedLoop(plan.warmupMs);
 const closed = await closedLoop(plan.closedMs);
 const rate = plan.rateMs > 0 ? await fixedRate() : undefined;
-process.stdout.write(`${JSON.stringify({ warmup, closed, rate })}\n`);
+// The client's own CPU time (all phases), so the bench can tell when the load tool is the bottleneck.
+const { user, system } = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ warmup, closed, rate, cpuMicros: user + system })}\n`);
 
 function fixedRate() {
   return runLoad({

@@ -1,16 +1,25 @@
-// The builtin router's cost, measured against its anchor (the same upstream hit directly) in the same run.
+// The builtin router's cost, measured against nginx proxying to the same upstream and against its anchor
+// (the same upstream hit directly), all in the same run, with the same load tool.
 // Usage: npm run bench:router   (or, after `npm run build`: node bench/router.mjs [--cpu-prof DIR])
 //
-// Processes, all on 127.0.0.1: one or two upstream servers (bench/upstream-server.mjs), the router daemon
-// (dist/routers/builtin/daemon.js, configured through its admin API), and for every measurement a fresh
-// load client (bench/load-client.mjs) so the load shares no thread with what it measures. Targets run in
-// turn (direct, router 100%, router 90/10, then again) for ROUNDS rounds, and medians are reported. The 90/10
-// split is measured in closed loop only, to keep the whole run under two minutes.
-import { execFileSync, spawn } from "node:child_process";
+// Processes, all on 127.0.0.1: two upstream servers (bench/upstream-server.mjs), the router daemon
+// (dist/routers/builtin/daemon.js, configured through its admin API), two nginx instances (bench/nginx.mjs:
+// one with worker_processes 1, one with auto), and for every measurement a fresh load client
+// (bench/load-client.mjs) so the load shares no thread with what it measures. Targets run in turn (direct,
+// builtin 100%, nginx 100%, builtin 90/10, nginx 90/10, nginx auto 100%, then again) for ROUNDS rounds, and
+// medians are reported. The 90/10 splits and nginx auto are measured in closed loop only, to keep the whole
+// run under three minutes.
+//
+// nginx with ONE worker is the fair comparison: the builtin router is one Node.js thread, and one nginx
+// worker is one event loop on one core too; `auto` (a worker per core) is shown as well, for what nginx does
+// when it may use every core (on a 2-core machine it then competes with the upstream and the load client).
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { cpus, platform } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { nginxBinary, startNginx } from "./nginx.mjs";
+import { mergeCounts, report, summarize } from "./router-report.mjs";
 
 const ROUNDS = 3;
 const WARMUP_MS = 1000;
@@ -18,7 +27,7 @@ const MEASURE_MS = 5000;
 const CONCURRENCY = 32;
 const FIXED_RATE_PER_SECOND = 1000;
 /** Everything is killed and the run fails if it takes longer than this. */
-const HARD_LIMIT_MS = 115_000;
+const HARD_LIMIT_MS = 200_000;
 const HOST = "127.0.0.1";
 
 const here = (relative) => fileURLToPath(new URL(relative, import.meta.url));
@@ -27,11 +36,14 @@ const CLIENT_SCRIPT = here("./load-client.mjs");
 const DAEMON_SCRIPT = here("../dist/routers/builtin/daemon.js");
 
 const children = new Set();
+/** nginx instances: each runs in its own process group, killed as a whole. */
+const nginxes = new Set();
 
 function killAll(signal = "SIGKILL") {
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   }
+  for (const nginx of nginxes) nginx.kill();
 }
 process.on("exit", () => killAll());
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -129,7 +141,7 @@ const CLOCK_TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** Runs one load client against `url`; `watched` maps names to pids whose CPU time per request is measured. */
+/** Runs one load client against `url`; `watched` maps names to functions giving the pids whose CPU time is counted. */
 async function measure(url, withFixedRate, watched) {
   const plan = {
     url,
@@ -139,35 +151,33 @@ async function measure(url, withFixedRate, watched) {
     rateMs: withFixedRate ? MEASURE_MS : 0,
     ratePerSecond: FIXED_RATE_PER_SECOND,
   };
-  const cpuBefore = Object.entries(watched).map(([name, pid]) => [name, pid, cpuMicros(pid)]);
+  const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
+  const cpuBefore = Object.entries(watched).map(([name, pids]) => [name, pids, cpuOf(pids())]);
   const child = start([CLIENT_SCRIPT, JSON.stringify(plan)]);
   const result = await firstJsonLine(child, "load client", WARMUP_MS + 2 * MEASURE_MS + 10_000);
-  for (const [phase, report] of Object.entries(result)) {
+  const { warmup, closed, rate, cpuMicros: clientMicros } = result;
+  for (const [phase, report] of Object.entries({ warmup, closed, rate })) {
     if (report && (report.failed > 0 || report.rejected > 0)) {
       throw new Error(
         `${url} ${phase}: ${report.failed} failed, ${report.rejected} rejected: ${JSON.stringify(report.failures)}`,
       );
     }
   }
-  const { warmup, closed, rate } = result;
   const requests = warmup.sent + closed.sent + (rate?.sent ?? 0);
-  const cpuPerRequest = {};
-  for (const [name, pid, before] of cpuBefore) cpuPerRequest[name] = (cpuMicros(pid) - before) / requests;
+  const cpuPerRequest = { client: clientMicros / requests };
+  for (const [name, pids, before] of cpuBefore) cpuPerRequest[name] = (cpuOf(pids()) - before) / requests;
+  const throughput = closed.ok / (closed.elapsedMs / 1000);
   return {
     cpuPerRequest,
-    throughput: closed.ok / (closed.elapsedMs / 1000),
+    throughput,
+    // The share of one core the load client used at the closed loop's throughput: near 100%, it is the bottleneck.
+    clientBusy: (cpuPerRequest.client * throughput) / 1e6,
     closedP99: closed.latencyMs.p99,
     rateAchieved: rate ? rate.ok / (rate.elapsedMs / 1000) : Number.NaN,
     p50: rate ? rate.latencyMs.p50 : Number.NaN,
     p99: rate ? rate.latencyMs.p99 : Number.NaN,
     versions: mergeCounts(closed.versions, rate?.versions ?? {}),
   };
-}
-
-function mergeCounts(a, b) {
-  const merged = { ...a };
-  for (const [key, count] of Object.entries(b)) merged[key] = (merged[key] ?? 0) + count;
-  return merged;
 }
 
 async function stopRouter(router) {
@@ -177,98 +187,68 @@ async function stopRouter(router) {
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 }
 
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-const fixed = (value, digits = 1) => (Number.isNaN(value) ? "-" : value.toFixed(digits));
-const signed = (value) => `${value >= 0 ? "+" : ""}${value.toFixed(2)}`;
-
-function summarize(name, runs) {
-  return {
-    name,
-    throughput: median(runs.map((r) => r.throughput)),
-    closedP99: median(runs.map((r) => r.closedP99)),
-    rateAchieved: median(runs.map((r) => r.rateAchieved)),
-    p50: median(runs.map((r) => r.p50)),
-    p99: median(runs.map((r) => r.p99)),
-    versions: runs.map((r) => r.versions).reduce(mergeCounts, {}),
-    routerCpu: median(runs.map((r) => r.cpuPerRequest.router ?? Number.NaN)),
-    upstreamCpu: median(runs.map((r) => r.cpuPerRequest.upstream ?? Number.NaN)),
-  };
-}
-
-function report(rows, startedAt) {
-  const [direct, ...routed] = rows;
-  const cpu = cpus();
-  const lines = [
-    `Tandem builtin router vs. direct upstream — ${cpu[0]?.model ?? "unknown CPU"}, ${cpu.length} cores, ` +
-      `node ${process.version}, ${platform()}`,
-    `medians of ${ROUNDS} alternating rounds; closed loop: ${CONCURRENCY} concurrent for ${MEASURE_MS / 1000}s ` +
-      `after ${WARMUP_MS / 1000}s warm-up; fixed rate: ${FIXED_RATE_PER_SECOND} req/s for ${MEASURE_MS / 1000}s`,
-    "",
-    "                    closed loop         |  fixed rate                  | CPU µs per request",
-    "target           req/s  p99 ms        |  req/s  p50 ms  p99 ms       | router  upstream",
-  ];
-  for (const row of rows) {
-    lines.push(
-      `${row.name.padEnd(14)} ${fixed(row.throughput, 0).padStart(7)}  ${fixed(row.closedP99).padStart(6)}        |` +
-        ` ${fixed(row.rateAchieved, 0).padStart(6)}  ${fixed(row.p50).padStart(6)}  ${fixed(row.p99).padStart(6)}       |` +
-        ` ${fixed(row.routerCpu, 0).padStart(6)}  ${fixed(row.upstreamCpu, 0).padStart(8)}`,
-    );
+function nginxVersion(binary) {
+  try {
+    // nginx -v prints "nginx version: nginx/1.22.1" on stderr.
+    const out = spawnSync(binary, ["-v"], { encoding: "utf8" });
+    return (out.stderr || out.stdout).trim().replace(/^nginx version: nginx\//, "");
+  } catch {
+    return "?";
   }
-  lines.push("");
-  for (const row of routed) {
-    const added = Number.isNaN(row.p50)
-      ? ""
-      : `; adds p50 ${signed(row.p50 - direct.p50)} ms, p99 ${signed(row.p99 - direct.p99)} ms ` +
-        `at ${FIXED_RATE_PER_SECOND} req/s`;
-    lines.push(`${row.name}: throughput ${fixed(row.throughput / direct.throughput, 2)}× direct${added}`);
-  }
-  const split = routed.find((row) => row.name.includes("90/10"));
-  if (split) {
-    const total = Object.values(split.versions).reduce((a, b) => a + b, 0);
-    const shares = Object.entries(split.versions).map(([v, n]) => `${v} ${fixed((100 * n) / total)}%`);
-    lines.push(`90/10 split observed: ${shares.join(", ")} of ${total} responses`);
-  }
-  lines.push(`(${fixed((performance.now() - startedAt) / 1000)}s in all)`);
-  process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 async function main() {
   const startedAt = performance.now();
   const profileFlag = process.argv.indexOf("--cpu-prof");
   const cpuProfileDir = profileFlag >= 0 ? process.argv[profileFlag + 1] : undefined;
+  const load = loadavg();
+  const loadBefore = load.map((l) => l.toFixed(2)).join(" ");
+  const binary = nginxBinary();
   const [stable, canary] = await Promise.all([startUpstream("stable"), startUpstream("canary")]);
   const router = await startRouter(cpuProfileDir);
+  const nginxOptions = { binary, host: HOST, stablePort: stable.port, canaryPort: canary.port };
+  const nginx = await startNginx({ ...nginxOptions, workers: 1 });
+  nginxes.add(nginx);
+  const nginxAuto = await startNginx({ ...nginxOptions, workers: "auto" });
+  nginxes.add(nginxAuto);
   try {
     const routerUrl = `http://${HOST}:${router.listenPort}/`;
+    const upstream = () => [stable.pid];
+    const routerPids = () => [router.child.pid];
+    const oneToOne = [{ version: "stable", weight: 100, endpoints: [stable.endpoint] }];
+    const ninetyTen = [
+      { version: "stable", weight: 90, endpoints: [stable.endpoint] },
+      { version: "canary", weight: 10, endpoints: [canary.endpoint] },
+    ];
+    // The 90/10 rows and nginx with `auto` workers are measured in closed loop only, to bound the run.
     const targets = [
+      { name: "direct", url: `http://${HOST}:${stable.port}/`, withFixedRate: true, watched: { upstream } },
       {
-        name: "direct",
-        url: `http://${HOST}:${stable.port}/`,
-        withFixedRate: true,
-        watched: { upstream: stable.pid },
-        routes: undefined,
-      },
-      {
-        name: "router 100%",
+        name: "builtin 100%",
         url: routerUrl,
         withFixedRate: true,
-        watched: { router: router.child.pid, upstream: stable.pid },
-        routes: [{ version: "stable", weight: 100, endpoints: [stable.endpoint] }],
+        watched: { proxy: routerPids, upstream },
+        routes: oneToOne,
       },
       {
-        name: "router 90/10",
+        name: "nginx 100%",
+        url: nginx.allUrl,
+        withFixedRate: true,
+        watched: { proxy: nginx.pids, upstream },
+      },
+      {
+        name: "builtin 90/10",
         url: routerUrl,
         withFixedRate: false,
-        watched: { router: router.child.pid },
-        routes: [
-          { version: "stable", weight: 90, endpoints: [stable.endpoint] },
-          { version: "canary", weight: 10, endpoints: [canary.endpoint] },
-        ],
+        watched: { proxy: routerPids },
+        routes: ninetyTen,
+      },
+      { name: "nginx 90/10", url: nginx.splitUrl, withFixedRate: false, watched: { proxy: nginx.pids } },
+      {
+        name: "nginx auto 100%",
+        url: nginxAuto.allUrl,
+        withFixedRate: false,
+        watched: { proxy: nginxAuto.pids, upstream },
       },
     ];
     const runs = new Map(targets.map((t) => [t.name, []]));
@@ -279,14 +259,28 @@ async function main() {
       }
     }
     report(
-      targets.map((t) => summarize(t.name, runs.get(t.name))),
+      targets.map((t) => summarize(t, runs.get(t.name))),
+      {
+        rounds: ROUNDS,
+        concurrency: CONCURRENCY,
+        measureMs: MEASURE_MS,
+        warmupMs: WARMUP_MS,
+        ratePerSecond: FIXED_RATE_PER_SECOND,
+        nginxAutoWorkers: nginxAuto.workerCount(),
+        nginxVersion: nginxVersion(binary),
+        loadBefore,
+        // More runnable processes than cores in the last minute: others compete with what is measured.
+        busy: load[0] > cpus().length,
+      },
       startedAt,
     );
   } catch (error) {
     process.stderr.write(`router daemon log (last lines):\n${router.log()}\n`);
+    process.stderr.write(`nginx error log (last lines):\n${nginx.errorLog()}\n`);
     throw error;
   } finally {
     await stopRouter(router);
+    await Promise.all([nginx.stop(), nginxAuto.stop()]);
     killAll();
   }
 }

@@ -1,5 +1,6 @@
-import { Agent } from "node:http";
+import type { Agent } from "node:http";
 import type { RouteTable } from "../types.js";
+import { PoolAgent } from "./pool-agent.js";
 import type { VersionStatsRecorder } from "./stats.js";
 
 /** One upstream address with its own keep-alive pool and in-flight count. */
@@ -17,7 +18,7 @@ export class EndpointState {
   ) {
     // Free sockets expire before Node's default server keepAliveTimeout (5s), narrowing the race in
     // which the upstream closes an idle socket just as we reuse it.
-    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: 64, timeout: 4000 });
+    this.agent = new PoolAgent({ keepAlive: true, maxSockets, maxFreeSockets: 64, timeout: 4000 });
   }
 }
 

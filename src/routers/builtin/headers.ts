@@ -1,4 +1,8 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+/**
+ * Header rewriting on the hot path, on Node's flat `rawHeaders` lists ([name, value, name, value, ...]):
+ * no headers object is built on either side (Node builds `req.headers` lazily, only when read), and the flat
+ * result goes to `http.request` / `res.writeHead` as is, which store it without a per-header `setHeader`.
+ */
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus `expect`, answered here. */
 const HOP_BY_HOP = new Set([
@@ -14,24 +18,82 @@ const HOP_BY_HOP = new Set([
   "expect",
 ]);
 
-/** Copies `headers` without hop-by-hop ones, including any named in the `Connection` header. */
-export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const connection = headers.connection;
-  const listed = connection && connection !== "keep-alive" && connection !== "close" ? connection : undefined;
-  const result: OutgoingHttpHeaders = {};
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name)) continue;
-    if (listed !== undefined && listedInConnection(listed, name)) continue;
-    result[name] = headers[name];
+/**
+ * Fields of which Node keeps only the first occurrence (as `IncomingMessage.headers` does); so do we. Each
+ * has a bit, so one pass remembers which it has seen in a number.
+ */
+const FIRST_ONLY = bits([
+  "age",
+  "authorization",
+  "content-length",
+  "content-type",
+  "etag",
+  "expires",
+  "from",
+  "host",
+  "if-modified-since",
+  "if-unmodified-since",
+  "last-modified",
+  "location",
+  "max-forwards",
+  "referer",
+  "retry-after",
+  "server",
+  "user-agent",
+]);
+
+function bits(names: string[]): Map<string, number> {
+  return new Map(names.map((name, index) => [name, 1 << index]));
+}
+
+/** Copies a flat raw header list without hop-by-hop fields, including any named in `Connection`. */
+export function endToEndHeaders(raw: readonly string[]): string[] {
+  const result: string[] = [];
+  let connection: string | undefined;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    if (HOP_BY_HOP.has(name)) {
+      if (name === "connection")
+        connection = connection === undefined ? raw[i + 1] : `${connection}, ${raw[i + 1]}`;
+      continue;
+    }
+    const bit = FIRST_ONLY.get(name);
+    if (bit !== undefined) {
+      if (seen & bit) continue;
+      seen |= bit;
+    }
+    result.push(raw[i]!, raw[i + 1]!);
+  }
+  return connection === undefined ? result : withoutListed(result, connection);
+}
+
+/** Drops the fields that the `Connection` header names (besides the usual keep-alive / close). */
+function withoutListed(headers: string[], connection: string): string[] {
+  if (connection === "keep-alive" || connection === "close") return headers;
+  const listed = new Set(
+    connection
+      .toLowerCase()
+      .split(",")
+      .map((token) => token.trim()),
+  );
+  const result: string[] = [];
+  for (let i = 0; i < headers.length; i += 2) {
+    if (!listed.has(headers[i]!.toLowerCase())) result.push(headers[i]!, headers[i + 1]!);
   }
   return result;
 }
 
-function listedInConnection(connection: string, name: string): boolean {
-  return connection
-    .toLowerCase()
-    .split(",")
-    .some((token) => token.trim() === name);
+/** What the proxy needs to know about a client request, read in the same pass as its headers. */
+export interface ForwardedRequest {
+  /** Flat list for `http.request`'s `headers`. */
+  headers: string[];
+  /** The first Content-Length value, if any. */
+  contentLength: string | undefined;
+  /** True when the request has a Transfer-Encoding (its body is chunked). */
+  chunked: boolean;
+  /** False when `headers` has no Host: add `hostHeader(upstream)` per attempt, as `http.request` would. */
+  hasHost: boolean;
 }
 
 /**
@@ -39,14 +101,61 @@ function listedInConnection(connection: string, name: string): boolean {
  * (kept when an earlier proxy set them). The original Host is kept so upstreams see the public name.
  */
 export function upstreamRequestHeaders(
-  headers: IncomingHttpHeaders,
+  raw: readonly string[],
   clientAddress: string | undefined,
-): OutgoingHttpHeaders {
-  const result = endToEndHeaders(headers);
+): ForwardedRequest {
+  let forwardedFor: string | undefined;
+  let forwardedProto: string | undefined;
+  let forwardedHost: string | undefined;
+  let host: string | undefined;
+  let contentLength: string | undefined;
+  let chunked = false;
+  const headers: string[] = [];
+  let connection: string | undefined;
+  let seen = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    if (HOP_BY_HOP.has(name)) {
+      if (name === "connection") connection = connection === undefined ? value : `${connection}, ${value}`;
+      else if (name === "transfer-encoding") chunked = true;
+      continue;
+    }
+    // Repeated X-Forwarded-* fields are joined, as Node joins them in `req.headers`.
+    if (name === "x-forwarded-for")
+      forwardedFor = forwardedFor === undefined ? value : `${forwardedFor}, ${value}`;
+    else if (name === "x-forwarded-proto")
+      forwardedProto = forwardedProto === undefined ? value : `${forwardedProto}, ${value}`;
+    else if (name === "x-forwarded-host")
+      forwardedHost = forwardedHost === undefined ? value : `${forwardedHost}, ${value}`;
+    else if (FIRST_ONLY.has(name)) {
+      const bit = FIRST_ONLY.get(name)!;
+      if (seen & bit) continue;
+      seen |= bit;
+      if (name === "host") host = value;
+      else if (name === "content-length") contentLength = value;
+      headers.push(raw[i]!, value);
+    } else {
+      headers.push(raw[i]!, value);
+    }
+  }
+  const forwarded = connection === undefined ? headers : withoutListed(headers, connection);
   const client = clientAddress ?? "unknown";
-  const forwardedFor = headers["x-forwarded-for"];
-  result["x-forwarded-for"] = forwardedFor ? `${forwardedFor}, ${client}` : client;
-  if (!headers["x-forwarded-proto"]) result["x-forwarded-proto"] = "http";
-  if (!headers["x-forwarded-host"] && headers.host) result["x-forwarded-host"] = headers.host;
-  return result;
+  forwarded.push("x-forwarded-for", forwardedFor ? `${forwardedFor}, ${client}` : client);
+  forwarded.push("x-forwarded-proto", forwardedProto || "http");
+  const publicHost = forwardedHost || host;
+  if (publicHost) forwarded.push("x-forwarded-host", publicHost);
+  const hasHost = host !== undefined && (forwarded === headers || hasField(forwarded, "host"));
+  return { headers: forwarded, contentLength, chunked, hasHost };
+}
+
+function hasField(headers: readonly string[], lowerCaseName: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i]!.toLowerCase() === lowerCaseName) return true;
+  return false;
+}
+
+/** The Host header `http.request` would send: IPv6 in brackets, port unless 80. */
+export function hostHeader(host: string, port: number): string {
+  const name = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  return port === 80 ? name : `${name}:${port}`;
 }

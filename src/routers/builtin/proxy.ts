@@ -3,7 +3,6 @@ import {
   createServer,
   request as httpRequest,
   type IncomingMessage,
-  type OutgoingHttpHeaders,
   type Server,
   type ServerResponse,
 } from "node:http";
@@ -18,7 +17,19 @@ import {
   pickBackend,
   pickEndpoint,
 } from "./endpoints.js";
-import { endToEndHeaders, upstreamRequestHeaders } from "./headers.js";
+import {
+  ATTEMPT,
+  type Attempt,
+  EXCHANGE,
+  type Exchange,
+  IDEMPOTENT,
+  RETRY_ON_CONNECT,
+  RETRY_ON_RESET,
+  type TaggedIncoming,
+  type TaggedRequest,
+  type TaggedResponse,
+} from "./exchange.js";
+import { endToEndHeaders, hostHeader, upstreamRequestHeaders } from "./headers.js";
 import { VersionStatsRecorder } from "./stats.js";
 
 export interface ProxyOptions {
@@ -34,38 +45,6 @@ export interface ProxyOptions {
   replayableBodyLimit?: number;
 }
 
-/** The state of one client request while the router handles it. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  startedAt: number;
-  headers: OutgoingHttpHeaders;
-  /** null: no body; Buffer: fully read, replayable; undefined: streamed from req, not replayable. */
-  body: Buffer | null | undefined;
-  /** True once bytes of a streamed body went to an upstream: from then on no retry. */
-  bodyStarted: boolean;
-  backend: CompiledBackend | undefined;
-  endpoint: EndpointState | undefined;
-  upstream: ClientRequest | undefined;
-  attempts: number;
-  tried: EndpointState[] | undefined;
-  /** Why the last attempt failed, for the 502 body. */
-  lastFailure: string | undefined;
-  holdTimer: NodeJS.Timeout | undefined;
-  finished: boolean;
-}
-
-const RETRY_ON_CONNECT = new Set([
-  "ECONNREFUSED",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EADDRNOTAVAIL",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-]);
-const RETRY_ON_RESET = new Set(["ECONNRESET", "EPIPE"]);
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);
-
 /** Tandem's weighted reverse proxy: the data plane of the builtin router. */
 export class RouterProxy {
   readonly server: Server;
@@ -75,6 +54,10 @@ export class RouterProxy {
   private readonly held = new Set<Exchange>();
   private active = 0;
   private closing = false;
+  /** @internal True once close() began: responses then tell clients to close their connections. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
   private readonly maxAttempts: number;
   private readonly replayableBodyLimit: number;
 
@@ -155,11 +138,14 @@ export class RouterProxy {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     this.active++;
+    const forwarded = upstreamRequestHeaders(req.rawHeaders, req.socket.remoteAddress);
     const exchange: Exchange = {
+      proxy: this,
       req,
       res,
       startedAt: performance.now(),
-      headers: upstreamRequestHeaders(req.headers, req.socket.remoteAddress),
+      headers: forwarded.headers,
+      hasHost: forwarded.hasHost,
       body: undefined,
       bodyStarted: false,
       backend: undefined,
@@ -171,10 +157,11 @@ export class RouterProxy {
       holdTimer: undefined,
       finished: false,
     };
-    res.once("close", () => this.finish(exchange));
+    (res as TaggedResponse)[EXCHANGE] = exchange;
+    res.on("close", onResponseClose);
 
-    const length = req.headers["content-length"];
-    const chunked = req.headers["transfer-encoding"] !== undefined;
+    const length = forwarded.contentLength;
+    const chunked = forwarded.chunked;
     if (!chunked && (length === undefined || length === "0")) {
       exchange.body = null;
       this.dispatch(exchange);
@@ -194,7 +181,8 @@ export class RouterProxy {
     });
   }
 
-  private dispatch(exchange: Exchange): void {
+  /** @internal */
+  dispatch(exchange: Exchange): void {
     if (exchange.finished) return;
     const compiled = this.compiled;
     let backend = exchange.backend;
@@ -227,63 +215,41 @@ export class RouterProxy {
   }
 
   private send(exchange: Exchange, backend: CompiledBackend, endpoint: EndpointState): void {
-    const { req, res } = exchange;
+    const { req } = exchange;
     exchange.attempts++;
     exchange.backend = backend;
     exchange.endpoint = endpoint;
     endpoint.inFlight++;
     backend.stats.inFlight++;
-    let settled = false;
-    const settle = () => {
-      if (settled) return;
-      settled = true;
-      backend.stats.inFlight--;
-      this.endpoints.released(endpoint);
-    };
-
+    const headers = exchange.hasHost
+      ? exchange.headers
+      : [...exchange.headers, "Host", hostHeader(endpoint.host, endpoint.port)];
     const upstream = httpRequest({
       host: endpoint.host,
       port: endpoint.port,
       method: req.method,
       path: req.url,
-      headers: exchange.headers,
+      headers,
       agent: endpoint.agent,
-    });
+    }) as TaggedRequest;
+    upstream[ATTEMPT] = { exchange, backend, endpoint, settled: false, responded: false };
     exchange.upstream = upstream;
-    let responded = false;
-    upstream.once("close", settle);
-    upstream.once("response", (upstreamRes) => {
-      responded = true;
-      if (exchange.finished) return upstreamRes.destroy();
-      if (this.closing) res.setHeader("connection", "close");
-      res.writeHead(
-        upstreamRes.statusCode ?? 502,
-        upstreamRes.statusMessage,
-        endToEndHeaders(upstreamRes.headers),
-      );
-      upstreamRes.pipe(res);
-      upstreamRes.once("close", () => {
-        if (!upstreamRes.complete) res.destroy();
-      });
-    });
-    upstream.on("error", (error: NodeJS.ErrnoException) => {
-      settle();
-      if (exchange.finished || exchange.upstream !== upstream) return;
-      if (responded) {
-        res.destroy();
-      } else if (this.mayRetry(exchange, upstream, error)) {
-        exchange.lastFailure = `upstream ${endpoint.id} failed: ${error.code ?? error.message}`;
-        exchange.tried ??= [];
-        exchange.tried.push(endpoint);
-        this.dispatch(exchange);
-      } else {
-        this.respondError(exchange, 502, `upstream ${endpoint.id} failed: ${error.code ?? error.message}\n`);
-      }
-    });
+    upstream.on("close", onUpstreamClose);
+    upstream.on("response", onUpstreamResponse);
+    upstream.on("error", onUpstreamError);
 
     if (exchange.body === null) upstream.end();
     else if (exchange.body !== undefined) upstream.end(exchange.body);
     else this.streamBodyOnceConnected(exchange, upstream);
+  }
+
+  /** Ends an attempt's claim on its endpoint, once. */
+  /** @internal */
+  settle(attempt: Attempt): void {
+    if (attempt.settled) return;
+    attempt.settled = true;
+    attempt.backend.stats.inFlight--;
+    this.endpoints.released(attempt.endpoint);
   }
 
   /** Pipes the body only after the socket connects, so a refused connection can still be retried. */
@@ -298,7 +264,8 @@ export class RouterProxy {
     });
   }
 
-  private mayRetry(exchange: Exchange, upstream: ClientRequest, error: NodeJS.ErrnoException): boolean {
+  /** @internal */
+  mayRetry(exchange: Exchange, upstream: ClientRequest, error: NodeJS.ErrnoException): boolean {
     if (exchange.attempts >= this.maxAttempts || exchange.bodyStarted) return false;
     const code = error.code ?? "";
     if (RETRY_ON_CONNECT.has(code)) return true;
@@ -334,7 +301,8 @@ export class RouterProxy {
     this.respondError(exchange, 503, reason + "\n");
   }
 
-  private respondError(exchange: Exchange, status: number, message: string): void {
+  /** @internal */
+  respondError(exchange: Exchange, status: number, message: string): void {
     const { res } = exchange;
     if (exchange.finished || res.headersSent) return void res.destroy();
     if (this.closing) res.setHeader("connection", "close");
@@ -346,7 +314,8 @@ export class RouterProxy {
   }
 
   /** Runs once per client request, when its response is complete or its connection is gone. */
-  private finish(exchange: Exchange): void {
+  /** @internal */
+  finish(exchange: Exchange): void {
     if (exchange.finished) return;
     exchange.finished = true;
     this.active--;
@@ -359,5 +328,69 @@ export class RouterProxy {
     const status = res.writableFinished ? res.statusCode : res.headersSent ? 502 : 499;
     if (!res.writableFinished) exchange.upstream?.destroy();
     exchange.backend?.stats.record(status, performance.now() - exchange.startedAt);
+  }
+}
+
+// The hot path's listeners are shared by every request: each finds its state on the emitter it listens to
+// (`this`), so a request allocates no closures. Each of these events fires at most once per emitter.
+
+function onResponseClose(this: TaggedResponse): void {
+  const exchange = this[EXCHANGE]!;
+  exchange.proxy.finish(exchange);
+}
+
+function onUpstreamClose(this: TaggedRequest): void {
+  const attempt = this[ATTEMPT]!;
+  attempt.exchange.proxy.settle(attempt);
+}
+
+function onUpstreamResponse(this: TaggedRequest, upstreamRes: IncomingMessage): void {
+  const attempt = this[ATTEMPT]!;
+  attempt.responded = true;
+  const { exchange } = attempt;
+  if (exchange.finished) return void upstreamRes.destroy();
+  const headers = endToEndHeaders(upstreamRes.rawHeaders);
+  if (exchange.proxy.isClosing) headers.push("connection", "close");
+  exchange.res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
+  (upstreamRes as TaggedIncoming)[EXCHANGE] = exchange;
+  upstreamRes.on("data", onUpstreamData);
+  upstreamRes.on("end", onUpstreamEnd);
+  upstreamRes.on("close", onUpstreamResponseClose);
+}
+
+/** Forwards the upstream's body (what `pipe` does, with fewer listeners); pauses while the client is slow. */
+function onUpstreamData(this: IncomingMessage, chunk: Buffer): void {
+  const exchange = (this as TaggedIncoming)[EXCHANGE]!;
+  if (exchange.finished) return;
+  if (!exchange.res.write(chunk)) {
+    this.pause();
+    exchange.res.once("drain", () => this.resume());
+  }
+}
+
+function onUpstreamEnd(this: IncomingMessage): void {
+  const exchange = (this as TaggedIncoming)[EXCHANGE]!;
+  if (!exchange.finished) exchange.res.end();
+}
+
+function onUpstreamResponseClose(this: IncomingMessage): void {
+  if (!this.complete) (this as TaggedIncoming)[EXCHANGE]!.res.destroy();
+}
+
+function onUpstreamError(this: TaggedRequest, error: NodeJS.ErrnoException): void {
+  const attempt = this[ATTEMPT]!;
+  const { exchange, endpoint } = attempt;
+  const proxy = exchange.proxy;
+  proxy.settle(attempt);
+  if (exchange.finished || exchange.upstream !== this) return;
+  if (attempt.responded) {
+    exchange.res.destroy();
+  } else if (proxy.mayRetry(exchange, this, error)) {
+    exchange.lastFailure = `upstream ${endpoint.id} failed: ${error.code ?? error.message}`;
+    exchange.tried ??= [];
+    exchange.tried.push(endpoint);
+    proxy.dispatch(exchange);
+  } else {
+    proxy.respondError(exchange, 502, `upstream ${endpoint.id} failed: ${error.code ?? error.message}\n`);
   }
 }

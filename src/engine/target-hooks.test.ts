@@ -51,10 +51,12 @@ describe("engine with a whole-version target", () => {
     const during = await fixture.drive(engine, id, () => false, 20);
     expect(during.status).toBe("running");
     expect(during.rollouts[0]!.instances?.new).toEqual({ ready: 0, total: 1 });
+    expect(target.weightCalls, "no traffic is sent to a version still deploying").toEqual([]);
     const final = await fixture.drive(engine, id);
     expect(final.status).toBe("succeeded");
     expect(final.finishedAt! - final.createdAt).toBeGreaterThanOrEqual(30_000);
     expect((await fixture.store.getStable("shop", "staging", "api"))?.version).toBe("1.0.0");
+    expect(target.weightCalls).toEqual([{ "1.0.0": 100 }]);
   });
 
   it("a deployment pending past the progress deadline rolls back, saying what it last saw", async () => {

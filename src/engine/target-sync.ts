@@ -26,7 +26,7 @@ function weightsKey(weights: Record<string, number>): string {
 
 /**
  * After the router applied `table`: sends its weights to the target, only when they differ from the
- * last ones it accepted. Before anything was sent, the stable version taking everything counts as sent
+ * last ones it accepted and every version they give traffic to has a routed (ready) endpoint. Before anything was sent, the stable version taking everything counts as sent
  * (the world as the rollout found it). A failure throws TargetActionFailed.
  */
 export async function sendTargetWeights(
@@ -37,6 +37,10 @@ export async function sendTargetWeights(
 ): Promise<void> {
   const { target } = runtime;
   if (!target.setWeights) return;
+  // Traffic goes to a version only once it is ready (a first release's deploy may still be running);
+  // while rolling back, the weights go back whatever is ready.
+  const unready = table.backends.some((backend) => backend.weight > 0 && backend.endpoints.length === 0);
+  if (unready && rollout.phase !== "rolling_back") return;
   const weights = tableWeights(table);
   const key = weightsKey(weights);
   const baseline =

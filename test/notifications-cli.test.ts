@@ -1,3 +1,4 @@
+import { createServer } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReleaseState } from "../src/core/types.js";
 import { describeRun } from "./helpers/cli.js";
@@ -42,7 +43,8 @@ describe("tandem notifications", () => {
   });
 
   it("a deploy ends although its channel is unreachable; the deliveries wait, listed; dead ones revive", async () => {
-    project = TestProject.withConfigText(config(await freePort()));
+    const port = await freePort();
+    project = TestProject.withConfigText(config(port));
     const p = project;
     const release = await p.cliJson<ReleaseState>(["deploy", "api@1.0.0"], 0, AS_CI);
     expect(release.status).toBe("succeeded");
@@ -77,5 +79,34 @@ describe("tandem notifications", () => {
       ["pending", 0],
       ["pending", 0],
     ]);
+
+    // The receiver comes up: `tandem notifications deliver` sends both, as CloudEvents, and exits.
+    const received: Array<{ key: string; body: { id: string; type: string } }> = [];
+    const receiver = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on("data", (chunk: Buffer) => chunks.push(chunk));
+      request.on("end", () => {
+        received.push({
+          key: String(request.headers["idempotency-key"]),
+          body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+        });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(port, "127.0.0.1", resolve));
+    try {
+      const delivered = await p.cli(["notifications", "deliver", "--timeout", "20s"], AS_CI);
+      expect(delivered.code, describeRun(["notifications", "deliver"], delivered)).toBe(0);
+    } finally {
+      receiver.closeAllConnections();
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    }
+    expect(received.map((r) => r.body.type).sort()).toEqual([
+      "dev.tandem.release.created",
+      "dev.tandem.release.succeeded",
+    ]);
+    expect(new Set(received.map((r) => r.key))).toEqual(new Set(waiting.map((d) => d.id)));
+    expect(received.every((r) => r.body.id === r.key)).toBe(true);
+    expect(await p.cliJson<DeliveryJson[]>(["notifications"], 0, AS_CI)).toEqual([]);
   }, 180_000);
 });

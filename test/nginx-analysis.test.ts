@@ -81,5 +81,5 @@ describe("builtin analysis on the nginx router's access log (real nginx)", () =>
     const where = (await project.status()).where[0]!;
     expect(where.stable?.version).toBe("1.1.0");
     expect(where.traffic?.["2.2.0"]?.errors, "nginx's log counted 2.2.0's errors").toBeGreaterThan(0);
-  }, 120_000);
+  }, 240_000);
 });

@@ -214,7 +214,7 @@ describe("nginx router under continuous load (real nginx)", () => {
     expect(counted).toBe(sent);
     expect(stats["1.0.0"]?.errors).toBe(0);
     expect(stats["2.0.0"]?.errors).toBe(0);
-  }, 180_000);
+  }, 240_000);
 });
 
 describe("a canary through the engine with the nginx router (real nginx, real processes)", () => {
@@ -310,5 +310,5 @@ describe("a canary through the engine with the nginx router (real nginx, real pr
     const down = await project.cli(["down"]);
     expect(down.code, describeRun(["down"], down)).toBe(0);
     expect(isProcessRunning(masterAfter[0]!), "tandem down stopped nginx").toBe(false);
-  }, 180_000);
+  }, 240_000);
 });

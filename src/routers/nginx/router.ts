@@ -6,7 +6,7 @@ import { parseRouteTable } from "../builtin/routes.js";
 import { pidAlive } from "../builtin/spawn.js";
 import type { Router, RouterContext, RouteTable, VersionStats } from "../types.js";
 import { AccessLogStats } from "./access-log.js";
-import { awaitGeneration } from "./admin.js";
+import { awaitGeneration, fetchGeneration } from "./admin.js";
 import { emergLines, findNginx, prefixArgs, runNginx, testConfig } from "./binary.js";
 import { type NginxConfigSettings, renderNginxConfig } from "./config-text.js";
 import { NginxPrefix } from "./prefix.js";
@@ -213,14 +213,12 @@ export class NginxRouter implements Router {
   /** Whether the recorded master runs and its admin server answers (the generation does not matter). */
   private async serves(record: RouterRecord, signal: AbortSignal): Promise<boolean> {
     if (!pidAlive(record.pid) || !looksLikeNginxMaster(record.pid)) return false;
-    const applied = this.prefix.readApplied();
-    if (!applied) return false;
-    const answer = await awaitGeneration(record.adminPort, applied.generation, {
-      consecutive: 1,
-      timeoutMs: 2_000,
-      signal,
-    });
-    return answer.last !== undefined;
+    if (!this.prefix.readApplied()) return false;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if ((await fetchGeneration(record.adminPort, signal)) !== undefined) return true;
+      signal.throwIfAborted();
+    }
+    return false;
   }
 
   private async stopRecorded(record: RouterRecord, _signal: AbortSignal): Promise<void> {

@@ -102,6 +102,7 @@ export class FakeGitHub {
   private remaining = LIMIT;
   private resetAt: number;
   private throttledUntil = 0;
+  private failures: number[] = [];
   private readonly now: () => number;
 
   private constructor(
@@ -178,6 +179,11 @@ export class FakeGitHub {
     this.resetAt = options.resetAt;
   }
 
+  /** The next requests answer these server errors (e.g. [502, 503]), one each, before anything else. */
+  failNext(...statuses: number[]): void {
+    this.failures.push(...statuses);
+  }
+
   /** Every request before `until` gets 429 with `retry-after` (a secondary rate limit). */
   throttle(until: number): void {
     this.throttledUntil = until;
@@ -204,6 +210,8 @@ export class FakeGitHub {
     if (auth !== `token ${this.options.token}` && auth !== `Bearer ${this.options.token}`) {
       return send(401, { message: "Bad credentials", documentation_url: DOCS });
     }
+    const failure = this.failures.shift();
+    if (failure !== undefined) return send(failure, { message: "Server Error", documentation_url: DOCS });
     if (at < this.throttledUntil) {
       request.limited = true;
       const retryAfter = String(Math.ceil((this.throttledUntil - at) / 1000));

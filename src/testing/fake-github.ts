@@ -103,6 +103,7 @@ export class FakeGitHub {
   private resetAt: number;
   private throttledUntil = 0;
   private failures: number[] = [];
+  private throttling = { status: 429, retryAfter: true };
   private readonly now: () => number;
 
   private constructor(
@@ -184,9 +185,13 @@ export class FakeGitHub {
     this.failures.push(...statuses);
   }
 
-  /** Every request before `until` gets 429 with `retry-after` (a secondary rate limit). */
-  throttle(until: number): void {
+  /**
+   * Every request before `until` is refused by a secondary rate limit: 429 with `retry-after` by
+   * default, or as GitHub also does, 403 (`status: 403`) and without `retry-after` (`retryAfter: false`).
+   */
+  throttle(until: number, options: { status?: 403 | 429; retryAfter?: boolean } = {}): void {
     this.throttledUntil = until;
+    this.throttling = { status: options.status ?? 429, retryAfter: options.retryAfter ?? true };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -216,13 +221,13 @@ export class FakeGitHub {
       request.limited = true;
       const retryAfter = String(Math.ceil((this.throttledUntil - at) / 1000));
       return send(
-        429,
+        this.throttling.status,
         {
           message:
             "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
           documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
         },
-        { "retry-after": retryAfter },
+        this.throttling.retryAfter ? { "retry-after": retryAfter } : {},
       );
     }
     if (at >= this.resetAt) {

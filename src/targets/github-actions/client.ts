@@ -203,14 +203,15 @@ export class GitHubClient {
         signal.throwIfAborted();
         const failure = error as HttpFailure;
         const status = typeof failure.status === "number" ? failure.status : undefined;
-        if (status !== undefined && this.noteLimit(failure.response?.headers ?? {}, status)) continue;
+        const said = (failure.response?.data as { message?: string } | undefined)?.message ?? "";
+        if (status !== undefined && this.noteLimit(failure.response?.headers ?? {}, status, said)) continue;
         throw this.failed(what, failure, status);
       }
     }
   }
 
   /** Reads the rate-limit headers; true when this answer was a refusal to wait out. */
-  private noteLimit(headers: Headers, status: number | undefined): boolean {
+  private noteLimit(headers: Headers, status: number | undefined, message = ""): boolean {
     const now = this.options.clock.now();
     const retryAfter = Number(headers["retry-after"]);
     const remaining = headers["x-ratelimit-remaining"];
@@ -220,7 +221,7 @@ export class GitHubClient {
       until = now + Math.max(retryAfter * 1000, MIN_LIMIT_WAIT_MS);
     } else if (String(remaining) === "0" && Number.isFinite(reset)) {
       until = Math.max(reset, now + MIN_LIMIT_WAIT_MS);
-    } else if (status === 429) {
+    } else if (status === 429 || (status === 403 && /secondary rate limit/i.test(message))) {
       until = now + SECONDARY_LIMIT_WAIT_MS;
     }
     const refused = status === 403 || status === 429;

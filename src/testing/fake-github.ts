@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fail, iso, readBody, reply, seconds } from "./fake-github-http.js";
+import { fail, iso, jobsOf, readBody, reply, seconds } from "./fake-github-http.js";
 
 /**
  * A fake GitHub REST API on loopback, for tests of the github-actions target (and users' own tests):
@@ -368,21 +368,7 @@ export class FakeGitHub {
 
   private jobs(run: Run) {
     const { status, conclusion } = this.status(run);
-    const outputs = status === "completed" ? Object.entries(run.outputs) : [];
-    const steps = [
-      { name: "Set up job", status: "completed", conclusion: "success", number: 1 },
-      { name: "Deploy", status, conclusion, number: 2 },
-      ...outputs.map(([key, value], index) => ({
-        name: `tandem-output ${key}=${value}`,
-        status: "completed",
-        conclusion: "success",
-        number: index + 3,
-      })),
-    ];
-    return {
-      total_count: 1,
-      jobs: [{ id: run.id * 10, run_id: run.id, name: "deploy", status, conclusion, steps }],
-    };
+    return jobsOf(run.id, status, conclusion, status === "completed" ? run.outputs : {});
   }
 
   private workflow(repo: string, key: string): Required<FakeWorkflow> | undefined {

@@ -7,6 +7,8 @@
  * the engine calls Target.rollback once after a rollback and drains Target.takeActions into
  * `rollout.target_action` events. Without it (on the gha-target branch alone) the engine sees the
  * deployment's endpoint as ready at once, so this test is expected to fail there until the merge.
+ * It passed on a trial merge of gha-target with command-target (a7a1ea5), conflicts resolved by keeping
+ * both target types.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -29,15 +31,15 @@ let tandem: Orchestrator;
 let failing: Set<string>;
 
 function config(baseUrl: string): string {
-  const target = (repo: string) =>
+  const target = (repo: string, extra = "") =>
     `{ type: github-actions, owner: shop, repo: ${repo}, workflow: deploy.yml, token: "\${env:GITHUB_TOKEN}", ` +
-    `baseUrl: "${baseUrl}", pollInterval: 100ms, startTimeout: 10s, rollbackWorkflow: deploy.yml }`;
+    `baseUrl: "${baseUrl}", pollInterval: 100ms, startTimeout: 10s${extra} }`;
   return `
 project: shop
 environments: { staging: {} }
 services:
   backend:
-    target: ${target("backend")}
+    target: ${target("backend", ", rollbackWorkflow: rollback.yml")}
     strategy: { recreate: { progressDeadline: 30s } }
   frontend:
     target: ${target("frontend")}
@@ -52,7 +54,7 @@ beforeEach(async () => {
   fake = await FakeGitHub.start({
     token: TOKEN,
     repos: {
-      "shop/backend": { workflows: [{ file: "deploy.yml" }] },
+      "shop/backend": { workflows: [{ file: "deploy.yml" }, { file: "rollback.yml" }] },
       "shop/frontend": { workflows: [{ file: "deploy.yml" }] },
     },
     script: (dispatch) => ({
@@ -105,12 +107,13 @@ describe("a release deployed by GitHub Actions workflows, backend repository the
     expect(second.status).toBe("rolled_back");
     const frontendRollout = second.rollouts.find((r) => r.service === "frontend")!;
     expect(`${frontendRollout.reason} ${frontendRollout.lastError ?? ""}`).toMatch(/concluded failure/);
-    // The backend went back: 1.1.0 had completed and retired 1.0.0's deployment, so the rollback
-    // deploys 1.0.0 again, then dispatches the rollback workflow (here the same deploy.yml) with it.
-    const backendDispatches = fake.dispatches
-      .filter((d) => d.repo === "shop/backend")
-      .map((d) => d.inputs.version);
-    expect(backendDispatches).toEqual(["1.0.0", "1.1.0", "1.0.0", "1.0.0"]);
+    // Both went back. Recreate had stopped the stable versions, so the engine started them again: their
+    // deploy workflows ran once more with the stable version; then the backend's rollbackWorkflow ran.
+    const dispatched = (repo: string, workflow: string) =>
+      fake.dispatches.filter((d) => d.repo === repo && d.workflow === workflow).map((d) => d.inputs.version);
+    expect(dispatched("shop/backend", "deploy.yml")).toEqual(["1.0.0", "1.1.0", "1.0.0"]);
+    expect(dispatched("shop/frontend", "deploy.yml")).toEqual(["1.0.0", "2.0.0", "1.0.0"]);
+    expect(dispatched("shop/backend", "rollback.yml")).toEqual(["1.0.0"]);
     expect(JSON.stringify(await tandem.events(second.id))).not.toContain(TOKEN);
   });
 });

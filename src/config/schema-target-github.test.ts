@@ -35,6 +35,7 @@ describe("the github-actions target's configuration", () => {
       startTimeout: 120_000,
       pollInterval: 5_000,
       timeout: 1_800_000,
+      replicas: 1,
     });
     expect(redactSecrets("Authorization: token ghp_configtoken123")).toBe("Authorization: token ***");
   });

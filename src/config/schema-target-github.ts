@@ -45,4 +45,7 @@ export const githubActionsTarget = strictObject({
     .transform(String)
     .optional()
     .meta({ description: "Workflow dispatched when a rollout completes" }),
+  replicas: z
+    .literal(1, { error: "a github-actions target runs one deployment per version: replicas is 1" })
+    .default(1),
 });

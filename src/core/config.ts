@@ -121,6 +121,8 @@ export interface GitHubActionsTargetConfig {
   rollbackWorkflow?: string;
   /** Dispatched when a rollout completes. Optional. */
   promoteWorkflow?: string;
+  /** A deployment stands for the whole version: always 1. */
+  replicas: 1;
 }
 
 export type RouterConfig =

@@ -20,8 +20,7 @@ export function newRollout(
     analysis?: Record<string, AnalysisTemplateConfig>;
   },
 ): RolloutState {
-  // Whole-version targets (github-actions) deploy one thing: one "replica".
-  const replicas = "replicas" in spec.target ? spec.target.replicas : 1;
+  const replicas = spec.target.replicas;
   const strategySteps = options.fast
     ? planSteps(
         {

@@ -41,6 +41,7 @@ describe("createTarget", () => {
       startTimeout: 1,
       pollInterval: 1,
       timeout: 1,
+      replicas: 1,
     };
     expect(createTarget(github, context)).toBeInstanceOf(GitHubActionsTarget);
   });

@@ -36,3 +36,26 @@ export function reply(
   });
   res.end(body);
 }
+
+/** The jobs of a run as GitHub lists them: one job whose steps publish `outputs` by their names. */
+export function jobsOf(
+  runId: number,
+  status: string,
+  conclusion: string | null,
+  outputs: Record<string, string>,
+) {
+  const steps = [
+    { name: "Set up job", status: "completed", conclusion: "success", number: 1 },
+    { name: "Deploy", status, conclusion, number: 2 },
+    ...Object.entries(outputs).map(([key, value], index) => ({
+      name: `tandem-output ${key}=${value}`,
+      status: "completed",
+      conclusion: "success",
+      number: index + 3,
+    })),
+  ];
+  return {
+    total_count: 1,
+    jobs: [{ id: runId * 10, run_id: runId, name: "deploy", status, conclusion, steps }],
+  };
+}

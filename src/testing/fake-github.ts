@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { fail, iso, readBody, reply, seconds } from "./fake-github-http.js";
+import { fail, iso, jobsOf, readBody, reply, seconds } from "./fake-github-http.js";
 
 /**
  * A fake GitHub REST API on loopback, for tests of the github-actions target (and users' own tests):
@@ -102,6 +102,8 @@ export class FakeGitHub {
   private remaining = LIMIT;
   private resetAt: number;
   private throttledUntil = 0;
+  private failures: number[] = [];
+  private throttling = { status: 429, retryAfter: true };
   private readonly now: () => number;
 
   private constructor(
@@ -178,9 +180,18 @@ export class FakeGitHub {
     this.resetAt = options.resetAt;
   }
 
-  /** Every request before `until` gets 429 with `retry-after` (a secondary rate limit). */
-  throttle(until: number): void {
+  /** The next requests answer these server errors (e.g. [502, 503]), one each, before anything else. */
+  failNext(...statuses: number[]): void {
+    this.failures.push(...statuses);
+  }
+
+  /**
+   * Every request before `until` is refused by a secondary rate limit: 429 with `retry-after` by
+   * default, or as GitHub also does, 403 (`status: 403`) and without `retry-after` (`retryAfter: false`).
+   */
+  throttle(until: number, options: { status?: 403 | 429; retryAfter?: boolean } = {}): void {
     this.throttledUntil = until;
+    this.throttling = { status: options.status ?? 429, retryAfter: options.retryAfter ?? true };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -204,17 +215,19 @@ export class FakeGitHub {
     if (auth !== `token ${this.options.token}` && auth !== `Bearer ${this.options.token}`) {
       return send(401, { message: "Bad credentials", documentation_url: DOCS });
     }
+    const failure = this.failures.shift();
+    if (failure !== undefined) return send(failure, { message: "Server Error", documentation_url: DOCS });
     if (at < this.throttledUntil) {
       request.limited = true;
       const retryAfter = String(Math.ceil((this.throttledUntil - at) / 1000));
       return send(
-        429,
+        this.throttling.status,
         {
           message:
             "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
           documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
         },
-        { "retry-after": retryAfter },
+        this.throttling.retryAfter ? { "retry-after": retryAfter } : {},
       );
     }
     if (at >= this.resetAt) {
@@ -355,21 +368,7 @@ export class FakeGitHub {
 
   private jobs(run: Run) {
     const { status, conclusion } = this.status(run);
-    const outputs = status === "completed" ? Object.entries(run.outputs) : [];
-    const steps = [
-      { name: "Set up job", status: "completed", conclusion: "success", number: 1 },
-      { name: "Deploy", status, conclusion, number: 2 },
-      ...outputs.map(([key, value], index) => ({
-        name: `tandem-output ${key}=${value}`,
-        status: "completed",
-        conclusion: "success",
-        number: index + 3,
-      })),
-    ];
-    return {
-      total_count: 1,
-      jobs: [{ id: run.id * 10, run_id: run.id, name: "deploy", status, conclusion, steps }],
-    };
+    return jobsOf(run.id, status, conclusion, status === "completed" ? run.outputs : {});
   }
 
   private workflow(repo: string, key: string): Required<FakeWorkflow> | undefined {

@@ -1,4 +1,4 @@
-import { Octokit } from "@octokit/rest";
+import type { Octokit } from "@octokit/rest";
 import { redactSecrets } from "../../config/redact.js";
 import type { Clock } from "../../core/clock.js";
 import { TargetError } from "../../core/errors.js";
@@ -68,17 +68,23 @@ interface HttpFailure {
  * appears in an error message or a log line.
  */
 export class GitHubClient {
-  private readonly octokit: Octokit;
+  private octokit?: Promise<Octokit>;
   private blocked = 0;
 
-  constructor(private readonly options: GitHubClientOptions) {
-    const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-    this.octokit = new Octokit({
-      auth: options.token,
-      baseUrl: options.baseUrl,
-      userAgent: "tandem-deploy",
-      log: quiet,
-    });
+  constructor(private readonly options: GitHubClientOptions) {}
+
+  /** Octokit, loaded on first use: the CLI starts without it when no service deploys through GitHub. */
+  private api(): Promise<Octokit> {
+    this.octokit ??= import("@octokit/rest").then(
+      ({ Octokit }) =>
+        new Octokit({
+          auth: this.options.token,
+          baseUrl: this.options.baseUrl,
+          userAgent: "tandem-deploy",
+          log: { debug() {}, info() {}, warn() {}, error() {} },
+        }),
+    );
+    return this.octokit;
   }
 
   /** Clock time before which no request is sent (0: none pending). */
@@ -89,8 +95,8 @@ export class GitHubClient {
   async dispatch(workflow: string, ref: string, inputs: Record<string, string>, signal: AbortSignal) {
     await this.call(
       `dispatch ${workflow} on ${ref}`,
-      (request) =>
-        this.octokit.rest.actions.createWorkflowDispatch({
+      (octokit, request) =>
+        octokit.rest.actions.createWorkflowDispatch({
           ...this.repo(),
           workflow_id: workflow,
           ref,
@@ -111,8 +117,8 @@ export class GitHubClient {
     const created = `>=${new Date(filter.createdSince).toISOString().replace(/\.\d{3}Z$/, "Z")}`;
     const data = await this.call(
       `list runs of ${workflow}`,
-      (request) =>
-        this.octokit.rest.actions.listWorkflowRuns({
+      (octokit, request) =>
+        octokit.rest.actions.listWorkflowRuns({
           ...this.repo(),
           workflow_id: workflow,
           event: "workflow_dispatch",
@@ -130,7 +136,7 @@ export class GitHubClient {
   async getRun(runId: number, signal: AbortSignal, wait: boolean): Promise<WorkflowRun> {
     const data = await this.call(
       `get run ${runId}`,
-      (request) => this.octokit.rest.actions.getWorkflowRun({ ...this.repo(), run_id: runId, request }),
+      (octokit, request) => octokit.rest.actions.getWorkflowRun({ ...this.repo(), run_id: runId, request }),
       signal,
       wait,
     );
@@ -140,8 +146,8 @@ export class GitHubClient {
   async listJobs(runId: number, signal: AbortSignal, wait: boolean): Promise<WorkflowJob[]> {
     const data = await this.call(
       `list jobs of run ${runId}`,
-      (request) =>
-        this.octokit.rest.actions.listJobsForWorkflowRun({
+      (octokit, request) =>
+        octokit.rest.actions.listJobsForWorkflowRun({
           ...this.repo(),
           run_id: runId,
           per_page: 100,
@@ -158,7 +164,8 @@ export class GitHubClient {
     try {
       await this.call(
         `cancel run ${runId}`,
-        (request) => this.octokit.rest.actions.cancelWorkflowRun({ ...this.repo(), run_id: runId, request }),
+        (octokit, request) =>
+          octokit.rest.actions.cancelWorkflowRun({ ...this.repo(), run_id: runId, request }),
         signal,
         true,
       );
@@ -180,7 +187,7 @@ export class GitHubClient {
 
   private async call<T>(
     what: string,
-    send: (request: { signal: AbortSignal }) => Promise<{ data: T; headers: Headers }>,
+    send: (octokit: Octokit, request: { signal: AbortSignal }) => Promise<{ data: T; headers: Headers }>,
     signal: AbortSignal,
     wait: boolean,
   ): Promise<T> {
@@ -196,21 +203,22 @@ export class GitHubClient {
       signal.throwIfAborted();
       const timeout = AbortSignal.timeout(this.options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS);
       try {
-        const response = await send({ signal: AbortSignal.any([signal, timeout]) });
+        const response = await send(await this.api(), { signal: AbortSignal.any([signal, timeout]) });
         this.noteLimit(response.headers, undefined);
         return response.data;
       } catch (error) {
         signal.throwIfAborted();
         const failure = error as HttpFailure;
         const status = typeof failure.status === "number" ? failure.status : undefined;
-        if (status !== undefined && this.noteLimit(failure.response?.headers ?? {}, status)) continue;
+        const said = (failure.response?.data as { message?: string } | undefined)?.message ?? "";
+        if (status !== undefined && this.noteLimit(failure.response?.headers ?? {}, status, said)) continue;
         throw this.failed(what, failure, status);
       }
     }
   }
 
   /** Reads the rate-limit headers; true when this answer was a refusal to wait out. */
-  private noteLimit(headers: Headers, status: number | undefined): boolean {
+  private noteLimit(headers: Headers, status: number | undefined, message = ""): boolean {
     const now = this.options.clock.now();
     const retryAfter = Number(headers["retry-after"]);
     const remaining = headers["x-ratelimit-remaining"];
@@ -220,7 +228,7 @@ export class GitHubClient {
       until = now + Math.max(retryAfter * 1000, MIN_LIMIT_WAIT_MS);
     } else if (String(remaining) === "0" && Number.isFinite(reset)) {
       until = Math.max(reset, now + MIN_LIMIT_WAIT_MS);
-    } else if (status === 429) {
+    } else if (status === 429 || (status === 403 && /secondary rate limit/i.test(message))) {
       until = now + SECONDARY_LIMIT_WAIT_MS;
     }
     const refused = status === 403 || status === 429;

@@ -63,6 +63,21 @@ describe("GitHub's rate limits", () => {
     expect(h.target.takeActions()).toEqual([expect.objectContaining({ action: "deploy", ok: true })]);
   });
 
+  it("a 403 secondary rate limit naming no time waits a minute between attempts", async () => {
+    h = await harness();
+    const begun = h.clock.now();
+    h.fake.throttle(begun + 90_000, { status: 403, retryAfter: false });
+
+    await drive(h.clock, h.target.start("2.0.0", 1, never));
+
+    const dispatches = h.fake.requests.filter((r) => r.path.endsWith("/dispatches"));
+    expect(dispatches.map((r) => [r.status, r.at - begun])).toEqual([
+      [403, 0],
+      [403, 60_000],
+      [204, 120_000],
+    ]);
+  });
+
   it("a rate-limited wait ends when the caller aborts", async () => {
     h = await harness();
     h.fake.throttle(h.clock.now() + 3_600_000);

@@ -69,6 +69,7 @@ export async function harness(
     startTimeout: 120_000,
     pollInterval: 5_000,
     timeout: 1_800_000,
+    replicas: 1,
     ...options.config,
   };
   const store = new MemoryInstances();

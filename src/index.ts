@@ -71,3 +71,4 @@ export {
 } from "./testing/fake-github.js";
 export { runLoad, startLoad } from "./testing/load.js";
 export { MemoryRouter } from "./testing/memory-router.js";
+export { FakeWholeVersionTarget } from "./testing/whole-version-target.js";

@@ -5,6 +5,7 @@ import type { Orchestrator } from "../orchestrator.js";
 import { EXIT, printJson } from "./context.js";
 import { releaseSummary } from "./format.js";
 import { ProgressView } from "./progress.js";
+import { reportToCi } from "./step-summary.js";
 
 /**
  * Drives releases in this process with live progress, until they end or the user interrupts
@@ -59,6 +60,11 @@ export async function driveWithProgress(
     else
       for (const release of finals)
         process.stdout.write(`\n${releaseSummary(release, orchestrator.clock.now())}\n`);
+    reportToCi(finals, {
+      now: orchestrator.clock.now(),
+      annotate: true,
+      out: options.json ? process.stderr : process.stdout,
+    });
     return finals.every((r) => r.status === "succeeded") ? EXIT.ok : EXIT.releaseFailed;
   } finally {
     clearInterval(redraw);

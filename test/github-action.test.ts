@@ -231,4 +231,29 @@ describe("the GitHub action", () => {
     const after = await project.cliJson<Array<{ id: string; status: string }>>(["history"]);
     expect(after[0]).toMatchObject({ id: result.outputs["release-id"], status: "succeeded" });
   });
+
+  it("with timeout stops following a release waiting for approval, exits 130 and leaves it open", async () => {
+    project = TestProject.withConfigText(`project: shop
+environments:
+  staging:
+    approval: { approvers: [bob], timeout: 10m }
+services:
+  web:
+    target: { type: sim }
+`);
+    const result = await runAction(project, { services: "web@2.0.0", environment: "staging", timeout: "4s" });
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.outputs.status).toBe("interrupted");
+    expect(result.outputs["exit-code"]).toBe("130");
+    expect(result.stderr).toContain("stopped driving the release");
+    // The summary says where the release stands.
+    expect(result.outputs.summary).toContain("### ✋ Tandem release");
+    expect(result.outputs.summary).toContain(": awaiting approval");
+    const status = await project.cliJson<{
+      releases: Array<{ status: string; rollouts: Array<{ weight: number }> }>;
+    }>(["status"]);
+    expect(status.releases.map((r) => `${r.status}:${r.rollouts[0]?.weight}`)).toEqual([
+      "awaiting_approval:0",
+    ]);
+  });
 });

@@ -53,6 +53,14 @@ export async function driveWithProgress(
         "\nstopped driving the release; routers and instances keep serving.\n" +
           "continue with `tandem engine`, or stop it with `tandem abort RELEASE`.\n",
       );
+      // The job summary still shows where the releases stand (waiting for approval, paused…).
+      const current = await Promise.all(
+        releaseIds.map((id) => orchestrator.store.getRelease(id).catch(() => undefined)),
+      );
+      reportToCi(
+        current.filter((r) => r !== undefined),
+        { now: orchestrator.clock.now(), annotate: false, out: process.stderr },
+      );
       return EXIT.interrupted;
     }
     await flushNotifications(orchestrator);

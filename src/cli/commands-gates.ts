@@ -3,6 +3,7 @@ import type { Orchestrator } from "../orchestrator.js";
 import { onlyActive } from "./commands-release.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { driveWithProgress } from "./run-release.js";
+import { reportToCi } from "./step-summary.js";
 
 type Globals = () => GlobalOptions;
 
@@ -53,6 +54,7 @@ export function registerGateCommands(program: Command, globals: Globals): void {
           );
         }
         if (!options.wait) {
+          reportToCi([release], { now: o.clock.now(), annotate: false, out: process.stdout });
           if (globals().json) printJson(release);
           return;
         }

@@ -7,6 +7,7 @@ import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
 import { formatPlan } from "./plan-format.js";
 import { driveWithProgress } from "./run-release.js";
+import { reportToCi } from "./step-summary.js";
 
 type Globals = () => GlobalOptions;
 
@@ -32,7 +33,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .argument("<services...>", "SERVICE@VERSION ...")
     .option("-e, --env <environment>", "environment")
     .option("--override-freeze <reason>", "release during a change freeze; the reason is recorded")
-    .action(async (services: string[], options: { env?: string; overrideFreeze?: string }) =>
+    .option("--no-wait", "create the release and return (`tandem engine` drives it)")
+    .action(async (services: string[], options: { env?: string; overrideFreeze?: string; wait: boolean }) =>
       withOrchestrator(globals(), async (o) => {
         const release = await o.createRelease({
           services,
@@ -40,6 +42,11 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           overrideFreeze: options.overrideFreeze,
         });
         if (!globals().json) console.log(`release ${release.id} created`);
+        if (!options.wait) {
+          reportToCi([release], { now: o.clock.now(), annotate: false, out: process.stdout });
+          if (globals().json) printJson(release);
+          return;
+        }
         process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json, created: true });
       }),
     );
@@ -70,6 +77,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           ? [await o.getStatus(releaseId)]
           : await o.history({ active: true, environment: options.env });
         const where = await o.where(options.env);
+        reportToCi(releases, { now: o.clock.now(), annotate: false, out: process.stdout });
         if (globals().json) return printJson({ releases, where });
         if (releases.length === 0) console.log("no unfinished release");
         for (const release of releases) console.log(releaseSummary(release, o.clock.now()));

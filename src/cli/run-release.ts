@@ -5,6 +5,7 @@ import type { Orchestrator } from "../orchestrator.js";
 import { EXIT, printJson } from "./context.js";
 import { releaseSummary } from "./format.js";
 import { ProgressView } from "./progress.js";
+import { reportToCi } from "./step-summary.js";
 
 /**
  * Drives releases in this process with live progress, until they end or the user interrupts
@@ -52,6 +53,14 @@ export async function driveWithProgress(
         "\nstopped driving the release; routers and instances keep serving.\n" +
           "continue with `tandem engine`, or stop it with `tandem abort RELEASE`.\n",
       );
+      // The job summary still shows where the releases stand (waiting for approval, paused…).
+      const current = await Promise.all(
+        releaseIds.map((id) => orchestrator.store.getRelease(id).catch(() => undefined)),
+      );
+      reportToCi(
+        current.filter((r) => r !== undefined),
+        { now: orchestrator.clock.now(), annotate: false, out: process.stderr },
+      );
       return EXIT.interrupted;
     }
     await flushNotifications(orchestrator);
@@ -59,6 +68,11 @@ export async function driveWithProgress(
     else
       for (const release of finals)
         process.stdout.write(`\n${releaseSummary(release, orchestrator.clock.now())}\n`);
+    reportToCi(finals, {
+      now: orchestrator.clock.now(),
+      annotate: true,
+      out: options.json ? process.stderr : process.stdout,
+    });
     return finals.every((r) => r.status === "succeeded") ? EXIT.ok : EXIT.releaseFailed;
   } finally {
     clearInterval(redraw);

@@ -6,7 +6,7 @@ import { RouterError } from "../../core/errors.js";
 import type { RouterRecord } from "../../store/types.js";
 import { sameRouteTable } from "../route-table.js";
 import type { Router, RouterContext, RouteTable, VersionStats } from "../types.js";
-import { parseRouteTable } from "./routes.js";
+import { checkedRouteTable } from "./routes.js";
 import { looksLikeRouterDaemon, pidAlive, spawnRouterDaemon, waitForExit } from "./spawn.js";
 
 export type BuiltinRouterConfig = Extract<RouterConfig, { type: "builtin" }>;
@@ -63,12 +63,7 @@ export class BuiltinRouter implements Router {
   }
 
   async apply(table: RouteTable, signal: AbortSignal): Promise<void> {
-    let checked: RouteTable;
-    try {
-      checked = parseRouteTable(table);
-    } catch (error) {
-      throw new RouterError(`invalid route table for ${this.context.service}: ${(error as Error).message}`);
-    }
+    const checked = checkedRouteTable(table, this.context.service);
     if (!this.record) await this.ensure(signal);
     await this.call("PUT", "/routes", signal, checked);
     const served = await this.call<RouteTable>("GET", "/routes", signal);

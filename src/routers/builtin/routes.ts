@@ -1,3 +1,4 @@
+import { RouterError } from "../../core/errors.js";
 import type { RouteBackend, RouteEndpoint, RouteTable } from "../types.js";
 
 export const EMPTY_ROUTE_TABLE: RouteTable = { backends: [] };
@@ -77,4 +78,13 @@ function parseEndpoint(raw: unknown, where: string, seenIds: Set<string>): Route
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The table a router is asked to apply, validated; a RouterError names the service when it is not valid. */
+export function checkedRouteTable(table: RouteTable, service: string): RouteTable {
+  try {
+    return parseRouteTable(table);
+  } catch (error) {
+    throw new RouterError(`invalid route table for ${service}: ${(error as Error).message}`);
+  }
 }

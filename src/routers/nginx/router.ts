@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import type { NginxRouterConfig } from "../../core/config.js";
 import { RouterError } from "../../core/errors.js";
 import type { RouterRecord } from "../../store/types.js";
-import { parseRouteTable } from "../builtin/routes.js";
+import { checkedRouteTable } from "../builtin/routes.js";
 import { pidAlive } from "../builtin/spawn.js";
 import type { Router, RouterContext, RouteTable, VersionStats } from "../types.js";
 import { AccessLogStats } from "./access-log.js";
@@ -63,12 +63,7 @@ export class NginxRouter implements Router {
   }
 
   async apply(table: RouteTable, signal: AbortSignal): Promise<void> {
-    let checked: RouteTable;
-    try {
-      checked = parseRouteTable(table);
-    } catch (error) {
-      throw new RouterError(`invalid route table for ${this.context.service}: ${(error as Error).message}`);
-    }
+    const checked = checkedRouteTable(table, this.context.service);
     if (!this.record) await this.ensure(signal);
     const record = this.record!;
     const generation = (this.prefix.readApplied()?.generation ?? 0) + 1;

@@ -22,40 +22,13 @@ import { describePlan, type ReleasePlan } from "./engine/plan-view.js";
 import { defaultPlugins } from "./engine/plugins.js";
 import { versionDirectory } from "./engine/release-checks.js";
 import { createNotifier } from "./notify/index.js";
-import { type DispatcherTuning, Notifications } from "./notify/notifications.js";
+import { Notifications } from "./notify/notifications.js";
 import { outboxRouting } from "./notify/routing.js";
-import type { NotifierFactory } from "./notify/types.js";
+import type { CommandOptions, OrchestratorOptions, ReleaseRequest } from "./orchestrator-options.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
 import { openStore, openStoreLazily } from "./store/index.js";
 import type { Store } from "./store/types.js";
-
-export interface OrchestratorOptions {
-  clock?: Clock;
-  log?: Logger;
-  env?: NodeJS.ProcessEnv;
-  plugins?: Partial<Plugins>;
-  /** Use this store instead of opening the configured one (open it with `outboxRouting` for notifications). */
-  store?: Store;
-  passIntervalMs?: number;
-  /** Makes each notification channel's Notifier. Default `createNotifier` of src/notify. */
-  createNotifier?: NotifierFactory;
-  /** Breaker, backoff and polling of the notification dispatcher. */
-  notifications?: DispatcherTuning;
-}
-
-export interface ReleaseRequest {
-  environment?: string;
-  /** `api@2.4.0` strings or {service, version} pairs. */
-  services: Array<string | ServiceVersion>;
-  actor?: string;
-  fast?: boolean;
-  /** Go through a change freeze; the reason is recorded. */
-  overrideFreeze?: string;
-  promotedFrom?: string;
-  /** Check everything, create nothing. */
-  dryRun?: boolean;
-}
 
 /** The person or job acting: TANDEM_USER, else the OS user. */
 export function currentActor(env: NodeJS.ProcessEnv = process.env): string {
@@ -87,9 +60,7 @@ export class Orchestrator {
   static async open(file: string, options: OrchestratorOptions = {}): Promise<Orchestrator> {
     const loaded = loadConfigWithRaw(file, { env: options.env ?? process.env });
     if (options.store) return new Orchestrator(loaded, options);
-    const store = await openStore(loaded.config.store, {
-      outbox: outboxRouting(loaded.config.notifications),
-    });
+    const store = await openStore(loaded.config.store, storeOptions(loaded.config));
     const orchestrator = new Orchestrator(loaded, { ...options, store });
     orchestrator.ownsStore = true;
     return orchestrator;
@@ -109,9 +80,7 @@ export class Orchestrator {
   ) {
     const loaded =
       typeof config === "string" ? loadConfigWithRaw(config, { env: options.env ?? process.env }) : config;
-    const store =
-      options.store ??
-      openStoreLazily(loaded.config.store, { outbox: outboxRouting(loaded.config.notifications) });
+    const store = options.store ?? openStoreLazily(loaded.config.store, storeOptions(loaded.config));
     this.loaded = loaded;
     this.ownsStore = !options.store;
     this.config = loaded.config;
@@ -410,10 +379,10 @@ export class Orchestrator {
   }
 }
 
-export interface CommandOptions {
-  actor?: string;
-  reason?: string;
-  service?: string;
-}
-
+export type { CommandOptions, OrchestratorOptions, ReleaseRequest } from "./orchestrator-options.js";
 export type { ReleasePlan, WhereEntry };
+
+/** The configured store fills the notification outbox for the configured channels. */
+function storeOptions(config: TandemConfig) {
+  return { outbox: outboxRouting(config.notifications) };
+}

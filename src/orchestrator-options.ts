@@ -1,0 +1,40 @@
+import type { Clock } from "./core/clock.js";
+import type { Logger } from "./core/types.js";
+import type { ServiceVersion } from "./engine/create-release.js";
+import type { Plugins } from "./engine/engine.js";
+import type { DispatcherTuning } from "./notify/notifications.js";
+import type { NotifierFactory } from "./notify/types.js";
+import type { Store } from "./store/types.js";
+
+export interface OrchestratorOptions {
+  clock?: Clock;
+  log?: Logger;
+  env?: NodeJS.ProcessEnv;
+  plugins?: Partial<Plugins>;
+  /** Use this store instead of opening the configured one (open it with `outboxRouting` for notifications). */
+  store?: Store;
+  passIntervalMs?: number;
+  /** Makes each notification channel's Notifier. Default `createNotifier` of src/notify. */
+  createNotifier?: NotifierFactory;
+  /** Breaker, backoff and polling of the notification dispatcher. */
+  notifications?: DispatcherTuning;
+}
+
+export interface ReleaseRequest {
+  environment?: string;
+  /** `api@2.4.0` strings or {service, version} pairs. */
+  services: Array<string | ServiceVersion>;
+  actor?: string;
+  fast?: boolean;
+  /** Go through a change freeze; the reason is recorded. */
+  overrideFreeze?: string;
+  promotedFrom?: string;
+  /** Check everything, create nothing. */
+  dryRun?: boolean;
+}
+
+export interface CommandOptions {
+  actor?: string;
+  reason?: string;
+  service?: string;
+}

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ensureNginx } from "../src/routers/nginx/test-nginx.js";
-import { killNginxUnder } from "./helpers/nginx.js";
+import { killNginxUnder, nginxFailures } from "./helpers/nginx.js";
 import { REPO_ROOT } from "./helpers/paths.js";
 import { TestProject } from "./helpers/project.js";
 import { describeLoad, startSteadyLoad } from "./helpers/traffic.js";
@@ -67,7 +67,9 @@ describe("builtin analysis on the nginx router's access log (real nginx)", () =>
     const report = await load.done;
     expect(report.sent, describeLoad(report)).toBeGreaterThan(100);
     // Every failure the clients saw came from 2.2.0 itself, none from the router.
-    expect(report.failed, describeLoad(report)).toBe(report.versionFailures["2.2.0"] ?? 0);
+    expect(report.failed, `${describeLoad(report)}\n${nginxFailures(project.dir)}`).toBe(
+      report.versionFailures["2.2.0"] ?? 0,
+    );
 
     const badRollout = bad.rollouts[0]!;
     expect(badRollout).toMatchObject({ version: "2.2.0", status: "rolled_back", weight: 0 });

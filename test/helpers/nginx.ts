@@ -23,3 +23,36 @@ export function killNginxUnder(dir: string): void {
     }
   }
 }
+
+/** The router's own failures under `dir` (access log lines with 502–504, error log warnings), for messages. */
+export function nginxFailures(dir: string): string {
+  const lines: string[] = [];
+  for (const logs of findDirs(dir, "logs", 6)) {
+    for (const [file, keep] of [
+      ["access.log", (line: string) => /"s":50[234]/.test(line)],
+      ["error.log", (line: string) => /\[(warn|error|crit|alert|emerg)\]/.test(line)],
+    ] as const) {
+      try {
+        const matched = readFileSync(`${logs}/${file}`, "utf8").split("\n").filter(keep);
+        lines.push(...matched.slice(-20).map((line) => `${file}: ${line}`));
+      } catch {}
+    }
+  }
+  return lines.join("\n") || "(no router failures in nginx's logs)";
+}
+
+function findDirs(dir: string, name: string, depth: number): string[] {
+  if (depth < 0) return [];
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => {
+      const path = `${dir}/${entry.name}`;
+      return entry.name === name ? [path] : findDirs(path, name, depth - 1);
+    });
+}

@@ -11,6 +11,7 @@ import { pidAlive } from "../builtin/spawn.js";
 import { routerOnlyStore } from "../builtin/test-store.js";
 import { backendOf, send, startUpstream, type TestUpstream } from "../builtin/test-upstream.js";
 import type { RouterContext } from "../types.js";
+import { workerIdentities, workerRunning } from "./processes.js";
 import { NginxRouter } from "./router.js";
 import { stopMaster } from "./stop.js";
 import { ensureNginx } from "./test-nginx.js";
@@ -122,9 +123,13 @@ describe("NginxRouter against a real nginx", () => {
     expect((await context.store.getRouter("shop", "test", "api"))!.pid).toBe(pid);
     expect((await adopted.current(signal()))?.backends.map((b) => b.weight)).toEqual([0, 100]);
     const [a, b, c] = upstreams as [TestUpstream, TestUpstream, TestUpstream];
+    const before = workerIdentities(pid);
+    expect(before).toHaveLength(2);
     await adopted.apply({ backends: [backendOf("v1", 100, [a, b]), backendOf("v2", 0, [c])] }, signal());
     expect((await send(config.listen, "/")).body).toBe("v1");
     await adopted.drain([c.id], 10_000, signal());
+    // Every worker of the replaced configuration is gone, so nothing can still proxy to c.
+    expect(before.filter(workerRunning)).toEqual([]);
     expect(readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/)).toHaveLength(2);
   });
 

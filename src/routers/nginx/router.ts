@@ -10,7 +10,13 @@ import { awaitGeneration, fetchGeneration } from "./admin.js";
 import { emergLines, findNginx, prefixArgs, runNginx, testConfig } from "./binary.js";
 import { type NginxConfigSettings, renderNginxConfig } from "./config-text.js";
 import { NginxPrefix } from "./prefix.js";
-import { looksLikeNginxMaster, shuttingDownWorkers } from "./processes.js";
+import {
+  looksLikeNginxMaster,
+  shuttingDownWorkers,
+  type WorkerIdentity,
+  workerIdentities,
+  workerRunning,
+} from "./processes.js";
 import { readErrorLogTail, stopMaster } from "./stop.js";
 
 const RELOAD_TIMEOUT_MS = 15_000;
@@ -27,6 +33,8 @@ export class NginxRouter implements Router {
   private record: RouterRecord | undefined;
   private readonly prefix: NginxPrefix;
   private readonly log: AccessLogStats;
+  /** Workers of configurations replaced by a reload; they may still proxy to removed endpoints. */
+  private retiring: WorkerIdentity[] = [];
 
   constructor(
     private readonly config: NginxRouterConfig,
@@ -97,14 +105,20 @@ export class NginxRouter implements Router {
 
   /**
    * Requests to removed endpoints can only be in flight in workers of an older configuration: waits
-   * until the master has no worker left that is shutting down after a reload (Linux /proc), or the timeout.
+   * until every worker that ran before the last reloads has exited, and no worker is shutting down
+   * (Linux /proc), or the timeout. The workers seen before a reload are the ones that count: an old
+   * worker calls itself "shutting down" only once it has handled the master's QUIT, which can come
+   * after the new generation already answers.
    */
   async drain(endpointIds: string[], timeoutMs: number, signal: AbortSignal): Promise<void> {
     if (endpointIds.length === 0 || !(await this.connected())) return;
     const { clock } = this.context;
     const deadline = clock.now() + timeoutMs;
     for (;;) {
-      const busy = shuttingDownWorkers(this.record!.pid);
+      this.retiring = this.retiring.filter(workerRunning);
+      const busy = [
+        ...new Set([...this.retiring.map((w) => w.pid), ...shuttingDownWorkers(this.record!.pid)]),
+      ];
       if (busy.length === 0) return;
       if (clock.now() >= deadline) {
         this.context.log.warn("nginx drain timed out with old workers still finishing requests", {
@@ -188,8 +202,10 @@ export class NginxRouter implements Router {
         hint: "`ensure` starts a new one (the next reconcile pass does)",
       });
     }
+    const before = workerIdentities(record.pid);
     // `nginx -s reload` sends exactly this signal to the pid file's master.
     process.kill(record.pid, "SIGHUP");
+    this.retiring = [...this.retiring.filter(workerRunning), ...before];
     const workers = this.config.workerProcesses === "auto" ? 4 : this.config.workerProcesses;
     const verified = await awaitGeneration(record.adminPort, generation, {
       consecutive: Math.max(3, workers * 2),

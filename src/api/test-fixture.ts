@@ -67,7 +67,7 @@ async function drive(o: Orchestrator, clock: ManualClock, id: string): Promise<R
   return state;
 }
 
-function open(file: string, clock: ManualClock, store: SqliteStore, dir: string): Orchestrator {
+function open(clock: ManualClock, store: SqliteStore, dir: string): Orchestrator {
   const router = new MemoryRouter();
   return new Orchestrator(parseConfigWithRaw(API_YAML, join(dir, "tandem.yaml")), {
     store,
@@ -86,7 +86,7 @@ export async function createSeed(): Promise<Seed> {
   const clockStart = clock.now();
   const store = new SqliteStore(file);
   await store.migrate();
-  const o = open(file, clock, store, dir);
+  const o = open(clock, store, dir);
   const succeed = async (service: string) => {
     const r = await o.createRelease({ environment: "staging", services: [service], actor: "seed" });
     await o.approve(r.id, { actor: "seed-approver" });
@@ -131,7 +131,7 @@ export async function openFixture(seed: Seed, options: { stream?: StreamOptions 
   const clock = new ManualClock(seed.clockStart + 3_600_000);
   const store = new SqliteStore(file);
   await store.migrate();
-  const orchestrator = open(file, clock, store, dir);
+  const orchestrator = open(clock, store, dir);
   const lines: string[] = [];
   const app = await createApiServer({
     orchestrator,

@@ -69,6 +69,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
           ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } }
           : false,
     exposeHeadRoutes: false,
+    // Errors of the router itself (a path too long, bad percent-encoding): the same JSON shape.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });

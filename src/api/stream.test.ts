@@ -74,7 +74,9 @@ describe("the event stream", () => {
     const got = await live;
     const last = got.events.at(-1)!.event;
     expect(last.releaseId).toBe(seed.s2);
-    expect(got.events.some((e) => e.event.type.startsWith("release.") && e.id > (stored.at(-1)?.seq ?? 0))).toBe(true);
+    expect(
+      got.events.some((e) => e.event.type.startsWith("release.") && e.id > (stored.at(-1)?.seq ?? 0)),
+    ).toBe(true);
     expect(got.events.map((e) => e.id)).toEqual([...got.events.map((e) => e.id)].sort((a, b) => a - b));
   });
 });

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import type { Orchestrator } from "../orchestrator.js";
 import { onlyActive } from "./commands-release.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
+import { remoteClient, remoteOnlyActive } from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
 
@@ -16,8 +17,20 @@ export function registerGateCommands(program: Command, globals: Globals): void {
       .argument("[release]", "release id (default: the only unfinished one)")
       .option("-s, --service <service>", "the service whose approval step this is")
       .option("-m, --comment <text>", "why, for the record")
-      .action(async (releaseId: string | undefined, options: { service?: string; comment?: string }) =>
-        withOrchestrator(globals(), async (o) => {
+      .action(async (releaseId: string | undefined, options: { service?: string; comment?: string }) => {
+        const client = remoteClient(globals());
+        if (client) {
+          const id = releaseId ?? (await remoteOnlyActive(client));
+          const command = await client.command(id, name, {
+            service: options.service,
+            comment: options.comment,
+          });
+          if (globals().json) return printJson(command);
+          return console.log(
+            `${name === "approve" ? "approval" : "rejection"} by ${command.actor} recorded for release ${id}`,
+          );
+        }
+        return withOrchestrator(globals(), async (o) => {
           const id = releaseId ?? (await onlyActive(o));
           const command = await o[name](id, { service: options.service, comment: options.comment });
           if (globals().json) return printJson(command);
@@ -27,8 +40,8 @@ export function registerGateCommands(program: Command, globals: Globals): void {
           if (!(await o.isDriven(id))) {
             console.log("no engine is driving the release now: run `tandem engine` to act on it");
           }
-        }),
-      );
+        });
+      });
   decision("approve", "approve a release waiting at its environment's gate or at an approval step");
   decision(
     "reject",

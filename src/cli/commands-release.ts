@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { ApiClient } from "../api/client.js";
 import { formatDuration } from "../core/duration.js";
 import { TandemError } from "../core/errors.js";
 import { isTerminal } from "../core/types.js";
@@ -6,6 +7,7 @@ import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
 import { formatPlan } from "./plan-format.js";
+import { followRemote, remoteClient, remoteOnlyActive, remoteStatus } from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
 
@@ -33,9 +35,24 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .argument("<services...>", "SERVICE@VERSION ...")
     .option("-e, --env <environment>", "environment")
     .option("--override-freeze <reason>", "release during a change freeze; the reason is recorded")
-    .option("--no-wait", "create the release and return (`tandem engine` drives it)")
-    .action(async (services: string[], options: { env?: string; overrideFreeze?: string; wait: boolean }) =>
-      withOrchestrator(globals(), async (o) => {
+    .option("--no-wait", "create the release and return (`tandem engine` or the server drives it)")
+    .action(async (services: string[], options: { env?: string; overrideFreeze?: string; wait: boolean }) => {
+      const client = remoteClient(globals());
+      if (client) {
+        const release = await client.createRelease({
+          services,
+          environment: options.env,
+          overrideFreeze: options.overrideFreeze,
+        });
+        if (!globals().json) console.log(`release ${release.id} created`);
+        if (!options.wait) {
+          if (globals().json) printJson(release);
+          return;
+        }
+        process.exitCode = await followRemote(client, release.id, Boolean(globals().json));
+        return;
+      }
+      return withOrchestrator(globals(), async (o) => {
         const release = await o.createRelease({
           services,
           environment: options.env,
@@ -48,8 +65,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           return;
         }
         process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json, created: true });
-      }),
-    );
+      });
+    });
 
   program
     .command("engine")
@@ -71,8 +88,10 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .description("show a release (default: the unfinished ones) and what runs where")
     .argument("[release]", "release id")
     .option("-e, --env <environment>", "environment")
-    .action(async (releaseId: string | undefined, options: { env?: string }) =>
-      withOrchestrator(globals(), async (o) => {
+    .action(async (releaseId: string | undefined, options: { env?: string }) => {
+      const client = remoteClient(globals());
+      if (client) return remoteStatus(client, Boolean(globals().json), releaseId, options.env);
+      return withOrchestrator(globals(), async (o) => {
         const releases = releaseId
           ? [await o.getStatus(releaseId)]
           : await o.history({ active: true, environment: options.env });
@@ -96,8 +115,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           }
           if (entry.routerProblem) console.log(`      router: ${entry.routerProblem}`);
         }
-      }),
-    );
+      });
+    });
 
   program
     .command("history")
@@ -106,12 +125,9 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("-s, --service <service>", "only releases of this service")
     .option("-n, --limit <n>", "how many", "20")
     .action(async (options: { env?: string; service?: string; limit: string }) =>
-      withOrchestrator(globals(), async (o) => {
-        const releases = await o.history({
-          environment: options.env,
-          service: options.service,
-          limit: Number(options.limit),
-        });
+      withOrchestratorOrServer(globals(), async (o) => {
+        const filter = { environment: options.env, service: options.service, limit: Number(options.limit) };
+        const releases = "releases" in o ? await o.releases(filter) : await o.history(filter);
         if (globals().json) return printJson(releases);
         for (const r of releases) {
           const took = r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : "-";
@@ -135,8 +151,19 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
       async (
         releaseId: string | undefined,
         options: { reason?: string; service?: string; force?: boolean },
-      ) =>
-        withOrchestrator(globals(), async (o) => {
+      ) => {
+        const client = remoteClient(globals());
+        if (client) {
+          const id = releaseId ?? (await remoteOnlyActive(client));
+          const command = await client.command(id, name, {
+            reason: options.reason,
+            service: options.service,
+            force: name === "resume" ? options.force : undefined,
+          });
+          if (globals().json) return printJson(command);
+          return console.log(`${command.type} requested for release ${id}`);
+        }
+        return withOrchestrator(globals(), async (o) => {
           const id = releaseId ?? (await onlyActive(o));
           const command =
             name === "abort"
@@ -152,7 +179,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
               ? `${command.type} requested for release ${id}; the engine acts on it at its next pass`
               : `${command.type} recorded for release ${id}, but no engine is driving it: run \`tandem engine\` to act on it`,
           );
-        }),
+        });
+      },
     );
   };
   control("abort", "stop a release: roll back what it moved and end it as aborted");
@@ -202,4 +230,13 @@ export async function onlyActive(o: Orchestrator): Promise<string> {
     );
   }
   return active[0]!.id;
+}
+
+/** Runs `work` with the server's client under --server, else with an orchestrator on the store. */
+async function withOrchestratorOrServer<T>(
+  options: GlobalOptions,
+  work: (o: Orchestrator | ApiClient) => Promise<T>,
+): Promise<T> {
+  const client = remoteClient(options);
+  return client ? work(client) : withOrchestrator(options, work);
 }

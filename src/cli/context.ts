@@ -7,6 +7,8 @@ import { stderrLogger } from "./logger.js";
 export interface GlobalOptions {
   config?: string;
   json?: boolean;
+  /** `--server URL`: talk to a `tandem serve` (see src/cli/remote.ts) instead of the store. */
+  server?: string;
 }
 
 /** The configuration file: --config, else TANDEM_CONFIG, else ./tandem.yaml. */

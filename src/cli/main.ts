@@ -8,8 +8,11 @@ import { registerProjectCommands } from "./commands-project.js";
 import { registerRegistryCommands } from "./commands-registry.js";
 import { registerReleaseCommands } from "./commands-release.js";
 import { registerReportCommand } from "./commands-report.js";
+import { registerServeCommand } from "./commands-serve.js";
 import { registerSimulateCommand } from "./commands-simulate.js";
+import { registerTokenCommands } from "./commands-token.js";
 import { EXIT, type GlobalOptions } from "./context.js";
+import { checkRemoteSupport } from "./remote.js";
 
 const OPERATIONAL = new Set([
   "TANDEM_ERR_TARGET",
@@ -25,9 +28,11 @@ export async function main(argv: string[]): Promise<number> {
     .description("Release several services together, safely.")
     .option("-c, --config <file>", "configuration file (default: ./tandem.yaml or $TANDEM_CONFIG)")
     .option("--json", "print machine-readable JSON")
+    .option("--server <url>", "talk to a `tandem serve` at URL (or $TANDEM_SERVER) with $TANDEM_TOKEN")
     .exitOverride()
     .showHelpAfterError();
   const globals = () => program.opts<GlobalOptions>();
+  checkRemoteSupport(program);
   registerProjectCommands(program, globals);
   registerReleaseCommands(program, globals);
   registerRegistryCommands(program, globals);
@@ -35,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   registerSimulateCommand(program, globals);
   registerNotificationCommands(program, globals);
   registerReportCommand(program, globals);
+  registerServeCommand(program, globals);
+  registerTokenCommands(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

@@ -18,7 +18,9 @@ export type ErrorCode =
   | "TANDEM_ERR_STORE"
   | "TANDEM_ERR_LEASE"
   | "TANDEM_ERR_NOTIFY_FAILED"
-  | "TANDEM_ERR_WEBHOOK_VERIFY";
+  | "TANDEM_ERR_WEBHOOK_VERIFY"
+  | "TANDEM_ERR_UNAUTHENTICATED"
+  | "TANDEM_ERR_FORBIDDEN";
 
 export class TandemError extends Error {
   readonly code: ErrorCode;

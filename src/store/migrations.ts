@@ -158,11 +158,30 @@ CREATE INDEX outbox_by_channel ON outbox (channel, status, created_at);
 CREATE INDEX outbox_by_group ON outbox (channel, digest_group, status);
 `;
 
+/**
+ * API tokens (`tandem token`, src/api/): only the sha256 of a token is stored; `environments` is a JSON
+ * array (empty: every environment); `revoked_at` set once revoked.
+ */
+const apiTokensTable = `
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  name         TEXT NOT NULL UNIQUE,
+  role         TEXT NOT NULL CHECK (role IN ('viewer', 'deployer', 'approver', 'admin')),
+  actor        TEXT NOT NULL,
+  environments TEXT NOT NULL CHECK (json_valid(environments)),
+  hash         TEXT NOT NULL UNIQUE,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  revoked_at   INTEGER
+);
+`;
+
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: initialSchema },
   { version: 2, name: "version metadata", sql: versionsTable },
   { version: 3, name: "notification outbox", sql: outboxTable },
+  { version: 4, name: "api tokens", sql: apiTokensTable },
 ];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

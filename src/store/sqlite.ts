@@ -10,6 +10,7 @@ import { guard, SqliteConnection } from "./sqlite-connection.js";
 import * as outbox from "./sqlite-outbox.js";
 import * as registry from "./sqlite-registry.js";
 import * as releases from "./sqlite-releases.js";
+import * as tokens from "./sqlite-tokens.js";
 import * as versions from "./sqlite-versions.js";
 import type {
   EventFilter,
@@ -23,6 +24,7 @@ import type {
   RouterRecord,
   Store,
   StoreOptions,
+  TokenRecord,
 } from "./types.js";
 
 /**
@@ -196,5 +198,21 @@ export class SqliteStore implements Store {
 
   async nextOutboxAttempt(channels: string[]): Promise<number | undefined> {
     return guard("nextOutboxAttempt", () => outbox.nextAttempt(this.sql, channels));
+  }
+
+  async putToken(token: TokenRecord): Promise<void> {
+    guard("putToken", () => tokens.putToken(this.sql, token));
+  }
+
+  async tokenByHash(hash: string): Promise<TokenRecord | undefined> {
+    return guard("tokenByHash", () => tokens.tokenByHash(this.sql, hash));
+  }
+
+  async listTokens(): Promise<TokenRecord[]> {
+    return guard("listTokens", () => tokens.listTokens(this.sql));
+  }
+
+  async revokeToken(idOrName: string, at: number): Promise<boolean> {
+    return guard("revokeToken", () => tokens.revokeToken(this.sql, idOrName, at));
   }
 }

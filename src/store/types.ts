@@ -111,6 +111,24 @@ export interface OutboxRouting {
   digest?(channel: string): number;
 }
 
+export type TokenRole = "viewer" | "deployer" | "approver" | "admin";
+
+/** An API token as stored: never the token itself, only its sha256 (`hash`). */
+export interface TokenRecord {
+  id: string;
+  name: string;
+  role: TokenRole;
+  /** Who acts with this token (approvals, releases created): the token's name unless set. */
+  actor: string;
+  /** Environments the token may change; empty: all. */
+  environments: string[];
+  /** Hex sha256 of the token. */
+  hash: string;
+  createdAt: number;
+  expiresAt?: number;
+  revokedAt?: number;
+}
+
 export interface StoreOptions {
   outbox?: OutboxRouting;
 }
@@ -196,4 +214,12 @@ export interface Store {
   outboxCounts(): Promise<Array<{ channel: string; status: OutboxStatus; count: number }>>;
   /** The earliest next attempt of a pending delivery of `channels`, if any. */
   nextOutboxAttempt(channels: string[]): Promise<number | undefined>;
+
+  /** Stores a new API token; a name already used is a TANDEM_ERR_INVALID_REQUEST. */
+  putToken(token: TokenRecord): Promise<void>;
+  tokenByHash(hash: string): Promise<TokenRecord | undefined>;
+  /** Oldest first, revoked ones included. */
+  listTokens(): Promise<TokenRecord[]>;
+  /** Revokes the token with this id or name; false when there is none (or it was revoked already). */
+  revokeToken(idOrName: string, at: number): Promise<boolean>;
 }

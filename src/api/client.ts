@@ -1,0 +1,120 @@
+import { type ErrorCode, TandemError } from "../core/errors.js";
+import type { ReleaseCommand, ReleaseState, TandemEvent } from "../core/types.js";
+
+const KNOWN = new Set<string>([
+  "TANDEM_ERR_CONFIG",
+  "TANDEM_ERR_CONFIG_NOT_FOUND",
+  "TANDEM_ERR_ENV_MISSING",
+  "TANDEM_ERR_UNKNOWN_TYPE",
+  "TANDEM_ERR_CAS_CONFLICT",
+  "TANDEM_ERR_NOT_FOUND",
+  "TANDEM_ERR_RELEASE_ACTIVE",
+  "TANDEM_ERR_INVALID_REQUEST",
+  "TANDEM_ERR_NOT_ALLOWED",
+  "TANDEM_ERR_TARGET",
+  "TANDEM_ERR_ROUTER",
+  "TANDEM_ERR_PROBE",
+  "TANDEM_ERR_STORE",
+  "TANDEM_ERR_LEASE",
+  "TANDEM_ERR_NOTIFY_FAILED",
+  "TANDEM_ERR_WEBHOOK_VERIFY",
+  "TANDEM_ERR_UNAUTHENTICATED",
+  "TANDEM_ERR_FORBIDDEN",
+]);
+
+/**
+ * A small client of the HTTP API (`tandem --server URL`, a dashboard, scripts). An error answer
+ * becomes a TandemError with the server's code, so callers handle it like a local one.
+ */
+export class ApiClient {
+  private readonly base: string;
+
+  constructor(
+    server: string,
+    private readonly token: string | undefined,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {
+    this.base = server.replace(/\/+$/, "");
+  }
+
+  async request<T>(
+    method: "GET" | "POST" | "DELETE",
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+  ): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.base}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+      });
+    } catch (error) {
+      throw new TandemError("TANDEM_ERR_STORE", `cannot reach the tandem server at ${this.base}`, {
+        cause: error,
+        hint: "is `tandem serve` running there? (--server or TANDEM_SERVER)",
+      });
+    }
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = text === "" ? undefined : JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    if (!response.ok) {
+      const error = (json as { error?: { code?: string; message?: string; hint?: string } } | undefined)
+        ?.error;
+      const code = (error?.code && KNOWN.has(error.code) ? error.code : "TANDEM_ERR_STORE") as ErrorCode;
+      throw new TandemError(code, error?.message ?? `the server answered ${response.status}`, {
+        hint:
+          error?.hint ??
+          (response.status === 401 ? "set TANDEM_TOKEN to a token from `tandem token create`" : undefined),
+      });
+    }
+    return json as T;
+  }
+
+  createRelease(body: { services: string[]; environment?: string; overrideFreeze?: string }) {
+    return this.request<ReleaseState>("POST", "/api/v1/releases", body);
+  }
+
+  release(id: string) {
+    return this.request<ReleaseState>("GET", `/api/v1/releases/${encodeURIComponent(id)}`);
+  }
+
+  releases(query: { active?: boolean; environment?: string; service?: string; limit?: number } = {}) {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    const qs = params.toString();
+    return this.request<ReleaseState[]>("GET", `/api/v1/releases${qs ? `?${qs}` : ""}`);
+  }
+
+  events(id: string, after?: number) {
+    const qs = after === undefined ? "" : `?after=${after}`;
+    return this.request<TandemEvent[]>("GET", `/api/v1/releases/${encodeURIComponent(id)}/events${qs}`);
+  }
+
+  command(
+    id: string,
+    action: "approve" | "reject" | "abort" | "resume",
+    body: { service?: string; comment?: string; reason?: string; force?: boolean },
+  ) {
+    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+    return this.request<ReleaseCommand>(
+      "POST",
+      `/api/v1/releases/${encodeURIComponent(id)}/${action}`,
+      clean,
+    );
+  }
+
+  where(environment?: string) {
+    const qs = environment ? `?environment=${encodeURIComponent(environment)}` : "";
+    return this.request<unknown[]>("GET", `/api/v1/registry/where${qs}`);
+  }
+}

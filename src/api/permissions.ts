@@ -1,0 +1,234 @@
+import { TandemError } from "../core/errors.js";
+import type { TokenRecord, TokenRole } from "../store/types.js";
+
+/**
+ * What each route needs. Every route the API serves is listed here (the server refuses to start with
+ * one that is not, and the role-matrix test walks this table):
+ * - `public`: no token (health check, the OpenAPI document);
+ * - `read`: any valid token;
+ * - `deploy`: deployer or admin; `approve`: approver or admin; `admin`: admin only.
+ * `environment` says where the environment a `deploy`/`approve` token must cover comes from:
+ * the release named in the path, the request body, or nowhere (project-wide operations).
+ */
+export type Permission = "public" | "read" | "deploy" | "approve" | "admin";
+
+export interface RoutePermission {
+  method: "GET" | "POST" | "DELETE";
+  url: string;
+  permission: Permission;
+  environment?: "release" | "body" | "none";
+  summary: string;
+}
+
+export const API_PREFIX = "/api/v1";
+
+export const ROUTES: readonly RoutePermission[] = [
+  { method: "GET", url: "/healthz", permission: "public", summary: "liveness" },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/openapi.json`,
+    permission: "public",
+    summary: "this API's OpenAPI 3 document",
+  },
+  { method: "GET", url: "/metrics", permission: "read", summary: "Prometheus metrics" },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/whoami`,
+    permission: "read",
+    summary: "the token's identity and role",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/releases`,
+    permission: "read",
+    summary: "list releases, newest first",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/releases`,
+    permission: "deploy",
+    environment: "body",
+    summary: "create a release (tandem deploy)",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/releases/:id`,
+    permission: "read",
+    summary: "a release with its rollouts and steps",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/releases/:id/events`,
+    permission: "read",
+    summary: "a release's events",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/releases/:id/approve`,
+    permission: "approve",
+    environment: "release",
+    summary: "approve the open gate",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/releases/:id/reject`,
+    permission: "approve",
+    environment: "release",
+    summary: "reject the open gate",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/releases/:id/abort`,
+    permission: "deploy",
+    environment: "release",
+    summary: "abort a release",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/releases/:id/resume`,
+    permission: "deploy",
+    environment: "release",
+    summary: "continue past a pause",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/releases/:id/promote`,
+    permission: "deploy",
+    environment: "body",
+    summary: "release the same versions into the next environment",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/rollback`,
+    permission: "deploy",
+    environment: "body",
+    summary: "roll a service back (tandem rollback)",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/plan`,
+    permission: "read",
+    summary: "the release DAG a request would create (dry run)",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/validate`,
+    permission: "read",
+    summary: "check a release request without creating it",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/registry`,
+    permission: "read",
+    summary: "stable versions and requirements per environment",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/registry/where`,
+    permission: "read",
+    summary: "what runs where: instances and routers",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/registry/history`,
+    permission: "read",
+    summary: "registry history of an environment",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/versions`,
+    permission: "read",
+    summary: "published versions of a service",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/versions`,
+    permission: "deploy",
+    environment: "none",
+    summary: "publish a version's metadata",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/notifications`,
+    permission: "read",
+    summary: "notification deliveries (pending and dead by default)",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/notifications/retry`,
+    permission: "deploy",
+    environment: "none",
+    summary: "make dead deliveries pending again",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/report`,
+    permission: "read",
+    summary: "delivery analytics (DORA) as JSON",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/events/stream`,
+    permission: "read",
+    summary: "live events (Server-Sent Events)",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/tokens`,
+    permission: "admin",
+    summary: "list API tokens (never the tokens themselves)",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/tokens`,
+    permission: "admin",
+    summary: "create an API token (shown once)",
+  },
+  {
+    method: "DELETE",
+    url: `${API_PREFIX}/tokens/:id`,
+    permission: "admin",
+    summary: "revoke an API token (id or name)",
+  },
+];
+
+const GRANTS: Record<TokenRole, ReadonlySet<Permission>> = {
+  viewer: new Set(["public", "read"]),
+  deployer: new Set(["public", "read", "deploy"]),
+  approver: new Set(["public", "read", "approve"]),
+  admin: new Set(["public", "read", "deploy", "approve", "admin"]),
+};
+
+export function routeKey(method: string, url: string): string {
+  return `${method} ${url}`;
+}
+
+const TABLE = new Map(ROUTES.map((r) => [routeKey(r.method, r.url), r]));
+
+export function routePermission(method: string, url: string): RoutePermission | undefined {
+  return TABLE.get(routeKey(method, url));
+}
+
+export function roleAllows(role: TokenRole, permission: Permission): boolean {
+  return GRANTS[role].has(permission);
+}
+
+/** 403 unless the token's role grants the permission. */
+export function checkRole(token: TokenRecord, route: RoutePermission): void {
+  if (!roleAllows(token.role, route.permission)) {
+    throw new TandemError(
+      "TANDEM_ERR_FORBIDDEN",
+      `token "${token.name}" (role ${token.role}) may not ${route.summary}: it needs the ${route.permission} permission`,
+    );
+  }
+}
+
+/** 403 unless the token covers the environment (a token with no environments covers all). */
+export function checkEnvironment(token: TokenRecord, environment: string): void {
+  if (token.environments.length > 0 && !token.environments.includes(environment)) {
+    throw new TandemError(
+      "TANDEM_ERR_FORBIDDEN",
+      `token "${token.name}" may not act in environment ${environment.slice(0, 64)}; it covers ${token.environments.join(", ")}`,
+    );
+  }
+}

@@ -1,0 +1,160 @@
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Clock } from "../core/clock.js";
+import { TandemError } from "../core/errors.js";
+import type { Orchestrator } from "../orchestrator.js";
+import type { Store, TokenRecord } from "../store/types.js";
+import { sendError } from "./errors.js";
+import { registerMetricsRoute } from "./metrics.js";
+import { API_PREFIX, checkEnvironment, checkRole, routePermission } from "./permissions.js";
+import { registerProjectRoutes } from "./routes-project.js";
+import { registerReleaseRoutes } from "./routes-releases.js";
+import { registerTokenRoutes } from "./routes-tokens.js";
+import { registerEventStream, type StreamOptions } from "./sse.js";
+import { authenticate } from "./tokens.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** The caller's token, set for every route that is not public. */
+    token?: TokenRecord;
+  }
+}
+
+export interface ApiServerOptions {
+  orchestrator: Orchestrator;
+  /** Default: the orchestrator's. */
+  store?: Store;
+  /** Default: the orchestrator's. */
+  clock?: Clock;
+  /** Fastify's logger: false (default), true (stdout), or a level and a stream (tests capture lines). */
+  logger?: boolean | { level?: string; stream?: { write(line: string): void } };
+  /** Server-Sent Events tuning. */
+  stream?: StreamOptions;
+}
+
+/** What route handlers use. */
+export interface ApiContext {
+  orchestrator: Orchestrator;
+  store: Store;
+  clock: Clock;
+  /** The caller's token (a route that is not public always has one). */
+  token(request: FastifyRequest): TokenRecord;
+  /** 403 unless the caller's token covers `environment`. */
+  allowEnvironment(request: FastifyRequest, environment: string): void;
+}
+
+/** `?access_token=` never reaches a log line. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&]*/g, "$1[redacted]");
+}
+
+/**
+ * The HTTP API (README "Server and API"): JSON routes under /api/v1 with request and response schemas,
+ * bearer tokens with roles, Server-Sent Events, Prometheus /metrics, an OpenAPI 3 document.
+ * Call `ready()` (or `listen`) before use; closing the server does not close the orchestrator.
+ */
+export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  const { orchestrator } = options;
+  const store = options.store ?? orchestrator.store;
+  const clock = options.clock ?? orchestrator.clock;
+  const app = Fastify({
+    logger:
+      typeof options.logger === "object"
+        ? {
+            level: options.logger.level ?? "info",
+            stream: options.logger.stream,
+            serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) },
+          }
+        : options.logger === true
+          ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } }
+          : false,
+    exposeHeadRoutes: false,
+    // Errors of the router itself (a path too long, bad percent-encoding): the same JSON shape.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+
+  app.addHook("onRoute", (route) => {
+    for (const method of [route.method].flat()) {
+      if (!routePermission(method, route.url)) {
+        throw new TandemError(
+          "TANDEM_ERR_CONFIG",
+          `route ${method} ${route.url} is not in src/api/permissions.ts`,
+        );
+      }
+    }
+  });
+
+  app.addHook("onRequest", async (request) => {
+    const url = request.routeOptions.url;
+    if (!url) return;
+    const route = routePermission(request.method, url);
+    if (!route || route.permission === "public") return;
+    const token = await authenticate(store, clock, bearer(request, url === `${API_PREFIX}/events/stream`));
+    checkRole(token, route);
+    request.token = token;
+  });
+
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: "TANDEM_ERR_NOT_FOUND",
+        message: `no route ${request.method} ${redactUrl(request.url).slice(0, 200)}`,
+      },
+    }),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.0.3",
+      info: { title: "Tandem API", version: "1" },
+      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+      security: [{ bearer: [] }],
+    },
+  });
+
+  const context: ApiContext = {
+    orchestrator,
+    store,
+    clock,
+    token(request) {
+      if (!request.token) throw new TandemError("TANDEM_ERR_UNAUTHENTICATED", "no token");
+      return request.token;
+    },
+    allowEnvironment(request, environment) {
+      checkEnvironment(context.token(request), environment);
+    },
+  };
+
+  app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true }));
+  app.get(
+    `${API_PREFIX}/openapi.json`,
+    { schema: { summary: "this API's OpenAPI 3 document", security: [] } },
+    async () => app.swagger(),
+  );
+  registerReleaseRoutes(app, context);
+  registerProjectRoutes(app, context);
+  registerTokenRoutes(app, context);
+  registerEventStream(app, context, options.stream);
+  registerMetricsRoute(app, context);
+  return app;
+}
+
+function bearer(request: FastifyRequest, allowQuery: boolean): string | undefined {
+  const header = request.headers.authorization;
+  if (typeof header === "string") {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) {
+      throw new TandemError("TANDEM_ERR_UNAUTHENTICATED", "the Authorization header is not `Bearer TOKEN`");
+    }
+    return match[1];
+  }
+  if (allowQuery) {
+    const query = request.query as Record<string, unknown> | undefined;
+    const token = query?.access_token;
+    if (typeof token === "string" && token !== "") return token;
+  }
+  return undefined;
+}

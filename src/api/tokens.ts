@@ -1,0 +1,111 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Clock } from "../core/clock.js";
+import { parseDuration } from "../core/duration.js";
+import { TandemError } from "../core/errors.js";
+import type { Store, TokenRecord, TokenRole } from "../store/types.js";
+
+export const ROLES: readonly TokenRole[] = ["viewer", "deployer", "approver", "admin"];
+export const TOKEN_PREFIX = "tdm_";
+
+/** The sha256 of a token, hex: what the store keeps and looks tokens up by. */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+export interface CreateTokenRequest {
+  name: string;
+  role: string;
+  environments?: string[];
+  /** `30d`, `12h`…; none: never expires. */
+  expires?: string;
+  /** Who acts with the token; default its name. */
+  actor?: string;
+}
+
+/** A token without its hash: what lists and responses show. */
+export type TokenView = Omit<TokenRecord, "hash">;
+
+export function tokenView(record: TokenRecord): TokenView {
+  const { hash: _hash, ...view } = record;
+  return view;
+}
+
+/** Creates a token: 32 random bytes, base64url, prefixed `tdm_`. The token is returned once, never stored. */
+export async function createToken(
+  store: Store,
+  clock: Clock,
+  request: CreateTokenRequest,
+): Promise<{ token: string; record: TokenView }> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(request.name)) {
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      `token name "${request.name.slice(0, 80)}" is invalid`,
+      {
+        hint: "use letters, digits, dot, dash or underscore (at most 64)",
+      },
+    );
+  }
+  if (!ROLES.includes(request.role as TokenRole)) {
+    throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `unknown role "${request.role.slice(0, 40)}"`, {
+      hint: `roles: ${ROLES.join(", ")}`,
+    });
+  }
+  const now = clock.now();
+  let expiresAt: number | undefined;
+  if (request.expires !== undefined) {
+    let ms: number;
+    try {
+      ms = parseDuration(request.expires);
+    } catch (error) {
+      throw new TandemError(
+        "TANDEM_ERR_INVALID_REQUEST",
+        `expires "${request.expires.slice(0, 40)}" is not a duration`,
+        {
+          cause: error,
+          hint: "write it like 30d or 12h",
+        },
+      );
+    }
+    expiresAt = now + ms;
+  }
+  const token = `${TOKEN_PREFIX}${randomBytes(32).toString("base64url")}`;
+  const record: TokenRecord = {
+    id: randomUUID(),
+    name: request.name,
+    role: request.role as TokenRole,
+    actor: request.actor ?? request.name,
+    environments: [...new Set(request.environments ?? [])],
+    hash: hashToken(token),
+    createdAt: now,
+    ...(expiresAt === undefined ? {} : { expiresAt }),
+  };
+  await store.putToken(record);
+  return { token, record: tokenView(record) };
+}
+
+/**
+ * The token presented, checked: 401 (TANDEM_ERR_UNAUTHENTICATED) when missing, unknown, expired or
+ * revoked. The lookup is by hash, so no comparison of secrets runs in the server at all.
+ */
+export async function authenticate(
+  store: Store,
+  clock: Clock,
+  token: string | undefined,
+): Promise<TokenRecord> {
+  if (!token) {
+    throw new TandemError("TANDEM_ERR_UNAUTHENTICATED", "no token: send `Authorization: Bearer TOKEN`", {
+      hint: "create one with `tandem token create --name NAME --role ROLE`",
+    });
+  }
+  const record = await store.tokenByHash(hashToken(token));
+  if (!record) throw new TandemError("TANDEM_ERR_UNAUTHENTICATED", "unknown token");
+  if (record.revokedAt !== undefined) {
+    throw new TandemError("TANDEM_ERR_UNAUTHENTICATED", `token "${record.name}" was revoked`);
+  }
+  if (record.expiresAt !== undefined && record.expiresAt <= clock.now()) {
+    throw new TandemError("TANDEM_ERR_UNAUTHENTICATED", `token "${record.name}" expired`, {
+      hint: "create a new one",
+    });
+  }
+  return record;
+}

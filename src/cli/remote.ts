@@ -1,0 +1,124 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import { ApiClient } from "../api/client.js";
+import { TandemError } from "../core/errors.js";
+import { isTerminal, type ReleaseState } from "../core/types.js";
+import type { WhereEntry } from "../orchestrator.js";
+import { EXIT, type GlobalOptions, printJson } from "./context.js";
+import { eventLine, releaseSummary } from "./format.js";
+import { reportToCi } from "./step-summary.js";
+
+/** Commands that work with `--server` (the others say so and stop). */
+export const REMOTE_COMMANDS = new Set([
+  "deploy",
+  "status",
+  "approve",
+  "reject",
+  "abort",
+  "resume",
+  "history",
+]);
+
+/** The server of `--server` or TANDEM_SERVER, if any. */
+export function remoteServer(options: GlobalOptions): string | undefined {
+  return options.server ?? (process.env.TANDEM_SERVER || undefined);
+}
+
+export function remoteClient(options: GlobalOptions): ApiClient | undefined {
+  const server = remoteServer(options);
+  return server ? new ApiClient(server, process.env.TANDEM_TOKEN || undefined) : undefined;
+}
+
+/** Refuses, before it runs, a command that cannot talk to a server yet. */
+export function checkRemoteSupport(program: Command): void {
+  program.hook("preAction", (_root, action) => {
+    const options = program.opts<GlobalOptions>();
+    if (!remoteServer(options)) return;
+    const path: string[] = [];
+    for (let c: Command | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
+    if (!REMOTE_COMMANDS.has(path.join(" "))) {
+      throw new TandemError(
+        "TANDEM_ERR_INVALID_REQUEST",
+        `\`tandem ${path.join(" ")}\` is not supported with --server yet`,
+        {
+          hint: `run it without --server / TANDEM_SERVER, next to the store; with a server: ${[...REMOTE_COMMANDS].join(", ")}`,
+        },
+      );
+    }
+  });
+}
+
+/** Follows a release through the API, printing its events, until it ends. The exit code of `deploy`. */
+export async function followRemote(client: ApiClient, id: string, json: boolean): Promise<number> {
+  const out = json ? process.stderr : process.stdout;
+  const controller = new AbortController();
+  const interrupt = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
+  try {
+    let after = 0;
+    let release: ReleaseState;
+    for (;;) {
+      for (const event of await client.events(id, after)) {
+        after = event.seq ?? after;
+        out.write(`  ${eventLine(event)}\n`);
+      }
+      release = await client.release(id);
+      if (isTerminal(release.status)) break;
+      if (controller.signal.aborted) {
+        process.stderr.write("\nstopped following the release; the server keeps driving it.\n");
+        reportToCi([release], { now: Date.now(), annotate: false, out: process.stderr });
+        return EXIT.interrupted;
+      }
+      await sleep(500, undefined, { signal: controller.signal }).catch(() => undefined);
+    }
+    for (const event of await client.events(id, after)) out.write(`  ${eventLine(event)}\n`);
+    if (json) printJson(release);
+    else process.stdout.write(`\n${releaseSummary(release, Date.now())}\n`);
+    reportToCi([release], { now: Date.now(), annotate: true, out });
+    return release.status === "succeeded" ? EXIT.ok : EXIT.releaseFailed;
+  } finally {
+    process.off("SIGINT", interrupt);
+    process.off("SIGTERM", interrupt);
+  }
+}
+
+/** `tandem status` through the API. */
+export async function remoteStatus(
+  client: ApiClient,
+  json: boolean,
+  releaseId?: string,
+  environment?: string,
+) {
+  const releases = releaseId
+    ? [await client.release(releaseId)]
+    : await client.releases({ active: true, environment });
+  const where = (await client.where(environment)) as WhereEntry[];
+  if (json) return printJson({ releases, where });
+  if (releases.length === 0) console.log("no unfinished release");
+  for (const release of releases) console.log(releaseSummary(release, Date.now()));
+  if (releaseId) for (const event of await client.events(releaseId)) console.log(`  ${eventLine(event)}`);
+  console.log("\nwhat runs where:");
+  for (const entry of where) {
+    console.log(
+      `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)}`,
+    );
+  }
+}
+
+/** The only unfinished release, through the API. */
+export async function remoteOnlyActive(client: ApiClient): Promise<string> {
+  const active = await client.releases({ active: true });
+  if (active.length !== 1) {
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      active.length === 0 ? "no unfinished release" : `${active.length} unfinished releases`,
+      {
+        hint: active.length
+          ? `name one: ${active.map((r) => r.id).join(", ")}`
+          : "`tandem history` lists releases",
+      },
+    );
+  }
+  return active[0]!.id;
+}

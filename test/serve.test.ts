@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ReleaseState } from "../src/core/types.js";
+import { CliProcess, type CliResult } from "./helpers/cli.js";
+import { freePort } from "./helpers/ports.js";
+
+/** `tandem serve` as a real process: tokens from the CLI, deploy and approve through `--server`. */
+
+const CONFIG = `
+project: shop
+environments:
+  staging: {}
+  production: { after: staging, approval: { required: 1 } }
+services:
+  api:
+    target: { type: sim, replicas: 1 }
+    strategy: { rolling: {} }
+`;
+
+describe("tandem serve", () => {
+  let dir: string;
+  let server: CliProcess | undefined;
+
+  afterEach(async () => {
+    if (server?.running) {
+      server.child.kill("SIGKILL");
+      await server.result.catch(() => undefined);
+    }
+    server = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const run = (args: string[], env: Record<string, string> = {}): Promise<CliResult> =>
+    new CliProcess(args, { cwd: dir, env, timeoutMs: 60_000 }).result;
+
+  it("serves the API to the CLI: a deployer deploys, an approver approves, the release finishes; SIGTERM stops it", async () => {
+    dir = mkdtempSync(join(tmpdir(), "tandem-serve-"));
+    writeFileSync(join(dir, "tandem.yaml"), CONFIG);
+    const token = async (name: string, role: string) => {
+      const result = await run(["--json", "token", "create", "--name", name, "--role", role]);
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as { token: string }).token;
+    };
+    const deployer = await token("ci", "deployer");
+    const approver = await token("alice", "approver");
+    const list = await run(["token", "list"]);
+    expect(list.stdout).toContain("ci");
+    expect(list.stdout).not.toContain(deployer);
+
+    const port = await freePort();
+    server = new CliProcess(["serve", "--port", String(port)], { cwd: dir, timeoutMs: 120_000 });
+    const url = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 30_000;
+    while (!server.output().stdout.includes("listening")) {
+      if (Date.now() > deadline || !server.running)
+        throw new Error(`serve did not start: ${server.output().stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const remote = { TANDEM_SERVER: url };
+
+    const staging = await run(["--json", "deploy", "api@1.0.0", "--env", "staging"], {
+      ...remote,
+      TANDEM_TOKEN: deployer,
+    });
+    expect(staging.code, staging.stderr).toBe(0);
+    expect((JSON.parse(staging.stdout) as ReleaseState).status).toBe("succeeded");
+
+    const refused = await run(["deploy", "api@1.0.0"], { ...remote, TANDEM_TOKEN: approver });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("TANDEM_ERR_FORBIDDEN");
+    const unknown = await run(["status"], { ...remote, TANDEM_TOKEN: "tdm_nope" });
+    expect(unknown.stderr).toContain("TANDEM_ERR_UNAUTHENTICATED");
+
+    const production = new CliProcess(["--json", "deploy", "api@1.0.0", "--env", "production"], {
+      cwd: dir,
+      env: { ...remote, TANDEM_TOKEN: deployer },
+      timeoutMs: 60_000,
+    });
+    let waiting: ReleaseState | undefined;
+    const until = Date.now() + 30_000;
+    while (!waiting && Date.now() < until) {
+      const response = await fetch(`${url}/api/v1/releases?active=true`, {
+        headers: { authorization: `Bearer ${deployer}` },
+      });
+      waiting = ((await response.json()) as ReleaseState[]).find((r) => r.status === "awaiting_approval");
+      if (!waiting) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(waiting?.createdBy).toBe("ci");
+    const approved = await run(["approve", waiting!.id, "-m", "ship it"], {
+      ...remote,
+      TANDEM_TOKEN: approver,
+    });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout).toContain("approval by alice");
+    const finished = await production.result;
+    expect(finished.code, finished.stderr).toBe(0);
+    expect((JSON.parse(finished.stdout) as ReleaseState).status).toBe("succeeded");
+
+    const metrics = await (
+      await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${approver}` } })
+    ).text();
+    expect(metrics).toContain('tandem_releases{status="succeeded"} 2');
+
+    server.child.kill("SIGTERM");
+    const stopped = await server.result;
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain("stopped");
+    const log = stopped.stdout + stopped.stderr;
+    expect(log).not.toContain(deployer);
+    expect(log).not.toContain(approver);
+  }, 180_000);
+});

@@ -18,7 +18,11 @@ export function registerGateCommands(program: Command, globals: Globals): void {
       .action(async (releaseId: string | undefined, options: { service?: string; comment?: string }) =>
         withOrchestrator(globals(), async (o) => {
           const id = releaseId ?? (await onlyActive(o));
-          const command = await o[name](id, { service: options.service, comment: options.comment });
+          const command = await o[name](id, {
+            service: options.service,
+            comment: options.comment,
+            origin: "cli",
+          });
           if (globals().json) return printJson(command);
           console.log(
             `${name === "approve" ? "approval" : "rejection"} by ${command.actor} recorded for release ${id}`,
@@ -46,6 +50,7 @@ export function registerGateCommands(program: Command, globals: Globals): void {
         const release = await o.promote(releaseId, {
           to: options.to,
           overrideFreeze: options.overrideFreeze,
+          origin: "cli",
         });
         if (!globals().json) {
           console.log(

@@ -22,8 +22,8 @@ describe("SqliteStore audit trail", () => {
   let file: string;
   const opened: { close(): unknown }[] = [];
 
-  async function open(): Promise<SqliteStore> {
-    const store = new SqliteStore(file);
+  async function open(options: ConstructorParameters<typeof SqliteStore>[1] = {}): Promise<SqliteStore> {
+    const store = new SqliteStore(file, options);
     opened.push(store);
     await store.migrate();
     return store;
@@ -125,7 +125,7 @@ describe("SqliteStore audit trail", () => {
     expect(await actions({ limit: 2 })).toEqual(["registry.version_published", "release.abort"]);
   });
 
-  it("stores ${env:X} placeholders, never the secret, in reason and data", async () => {
+  it("stores env placeholders, never the secret, in reason and data", async () => {
     registerSecret("s3cr3t-token-value", "SLACK_TOKEN");
     const store = await open();
     await store.appendAudit([
@@ -137,8 +137,27 @@ describe("SqliteStore audit trail", () => {
     ]);
     const text = JSON.stringify(raw().prepare("SELECT * FROM audit").all());
     expect(text).not.toContain("s3cr3t-token-value");
-    expect(text).toContain("${env:SLACK_TOKEN}");
+    expect(text).toContain(`$${"{"}env:SLACK_TOKEN}`);
     expect(await verifyStoredAudit(store)).toMatchObject({ ok: true, count: 1 });
+  });
+
+  it("records a notification retry with the revival, and nothing when nothing was dead", async () => {
+    const store = await open({ outbox: { route: () => ["slack"] } });
+    await store.createRelease(release("r1"), [event("r1", 1_000)]);
+    const claimed = await store.claimOutbox({
+      now: 1_000,
+      holder: "me",
+      leaseMs: 1_000,
+      channels: ["slack"],
+    });
+    await store.markOutboxDead(
+      claimed.map((d) => d.id),
+      "down",
+    );
+    expect(await store.reviveOutbox(undefined, 2_000, [draft("notification.retry")])).toBe(1);
+    expect(await store.reviveOutbox(undefined, 3_000, [draft("notification.retry")])).toBe(0);
+    expect((await store.listAudit()).map((e) => [e.seq, e.action])).toEqual([[1, "notification.retry"]]);
+    expect((await store.listOutbox({ statuses: ["pending"] })).length).toBe(1);
   });
 
   it("refuses an unknown origin", async () => {

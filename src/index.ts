@@ -12,6 +12,7 @@ export {
 export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./analysis/simulation/traffic.js";
 export type * from "./analysis/types.js";
 export * from "./analytics/index.js";
+export * from "./audit/index.js";
 export {
   configJsonSchema,
   type LoadedConfig,

@@ -1,3 +1,4 @@
+import type { AuditOrigin } from "./audit/types.js";
 import type { Clock } from "./core/clock.js";
 import type { Logger } from "./core/types.js";
 import type { ServiceVersion } from "./engine/create-release.js";
@@ -25,6 +26,10 @@ export interface ReleaseRequest {
   /** `api@2.4.0` strings or {service, version} pairs. */
   services: Array<string | ServiceVersion>;
   actor?: string;
+  /** Through which door the request came, for the audit trail. Default "library". */
+  origin?: AuditOrigin;
+  /** Why, for the audit trail (a rollback's reason, for instance). */
+  reason?: string;
   fast?: boolean;
   /** Go through a change freeze; the reason is recorded. */
   overrideFreeze?: string;
@@ -35,6 +40,8 @@ export interface ReleaseRequest {
 
 export interface CommandOptions {
   actor?: string;
+  /** Through which door the command came, for the audit trail. Default "library". */
+  origin?: AuditOrigin;
   reason?: string;
   service?: string;
 }

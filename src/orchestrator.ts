@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import { deliveryReport } from "./analytics/store-reader.js";
 import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
+import { commandEntry, notificationRetryEntry, releaseCreatedEntry } from "./audit/entries.js";
+import type { AuditOrigin } from "./audit/types.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { type ServiceConfig, serviceIn, type TandemConfig } from "./core/config.js";
@@ -115,11 +117,14 @@ export class Orchestrator {
 
   async createRelease(request: ReleaseRequest): Promise<ReleaseState> {
     const environment = request.environment ?? this.defaultEnvironment();
+    const actor = request.actor ?? currentActor(this.options.env);
+    const origin = request.origin ?? "library";
+    const kind = request.promotedFrom ? "promote" : request.fast ? "rollback" : "deploy";
     return createRelease(
       {
         environment,
         services: request.services.map((s) => (typeof s === "string" ? parseServiceVersion(s) : s)),
-        actor: request.actor ?? currentActor(this.options.env),
+        actor,
         fast: request.fast,
         overrideFreeze: request.overrideFreeze,
         promotedFrom: request.promotedFrom,
@@ -138,8 +143,10 @@ export class Orchestrator {
             version,
             versionDirectory(this.config, environment, service, version),
             this.clock.now(),
-            request.actor ?? currentActor(this.options.env),
+            actor,
+            origin,
           ),
+        audit: (release) => [releaseCreatedEntry(release, { actor, origin }, kind, request.reason)],
         verify: (service, version) =>
           this.plugins
             .createTarget(
@@ -238,6 +245,8 @@ export class Orchestrator {
       environment,
       services: [{ service, version: target }],
       actor: options.actor,
+      origin: options.origin,
+      reason: options.reason,
       fast: true,
     });
     return { kind: "release", release };
@@ -276,13 +285,14 @@ export class Orchestrator {
    */
   async promote(
     releaseId: string,
-    options: { to?: string; actor?: string; overrideFreeze?: string } = {},
+    options: { to?: string; actor?: string; origin?: AuditOrigin; overrideFreeze?: string } = {},
   ): Promise<ReleaseState> {
     const source = await this.getStatus(releaseId);
     const request = promotionRequest(this.config, source, options.to);
     return this.createRelease({
       ...request,
       actor: options.actor,
+      origin: options.origin,
       overrideFreeze: options.overrideFreeze,
       promotedFrom: source.id,
     });
@@ -294,6 +304,19 @@ export class Orchestrator {
    */
   async validate(request: ReleaseRequest): Promise<ReleaseState> {
     return this.createRelease({ ...request, dryRun: true });
+  }
+
+  /**
+   * Makes dead notification deliveries pending again (these ids, or every dead one), with a
+   * `notification.retry` audit entry in the same transaction. Returns how many were revived.
+   */
+  reviveNotifications(ids: string[] | undefined, options: CommandOptions = {}): Promise<number> {
+    const now = this.clock.now();
+    const source = {
+      actor: options.actor ?? currentActor(this.options.env),
+      origin: options.origin ?? "library",
+    };
+    return this.store.reviveOutbox(ids, now, [notificationRetryEntry(ids, source, now, options.reason)]);
   }
 
   async close(): Promise<void> {
@@ -354,7 +377,7 @@ export class Orchestrator {
       reason: options.reason,
       createdAt: this.clock.now(),
     };
-    await this.store.addCommand(command);
+    await this.store.addCommand(command, [commandEntry(command, options.origin ?? "library")]);
     return command;
   }
 

@@ -29,11 +29,16 @@ describe("authentication", () => {
     const unknown = "tdm_thisTokenWasNeverCreatedAnywhere0000000000";
     cases.push(["unknown token", await whoami(unknown)]);
 
-    const { token: shortLived } = await createToken(f.store, f.clock, {
-      name: "short",
-      role: "viewer",
-      expires: "1h",
-    });
+    const { token: shortLived } = await createToken(
+      f.store,
+      f.clock,
+      {
+        name: "short",
+        role: "viewer",
+        expires: "1h",
+      },
+      { actor: "test", origin: "library" },
+    );
     expect((await whoami(shortLived)).statusCode).toBe(200);
     await f.clock.advance(3_600_000);
     cases.push(['token "short" expired', await whoami(shortLived)]);

@@ -174,6 +174,18 @@ export const ROUTES: readonly RoutePermission[] = [
   },
   {
     method: "GET",
+    url: `${API_PREFIX}/audit`,
+    permission: "read",
+    summary: "list the audit trail",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/audit/verify`,
+    permission: "read",
+    summary: "verify the audit trail's hash chain",
+  },
+  {
+    method: "GET",
     url: `${API_PREFIX}/tokens`,
     permission: "admin",
     summary: "list API tokens (never the tokens themselves)",

@@ -77,6 +77,8 @@ const CASES: Case[] = [
     request: post(() => `${V}/notifications/retry`, { allDead: true }),
   },
   { route: `GET ${V}/report`, request: get(`${V}/report?environment=staging`) },
+  { route: `GET ${V}/audit`, request: get(`${V}/audit?origin=library&limit=5`) },
+  { route: `GET ${V}/audit/verify`, request: get(`${V}/audit/verify`) },
   {
     route: `GET ${V}/events/stream`,
     request: (s) => ({ method: "GET", url: `${V}/events/stream?release=${s.s1}` }),

@@ -62,7 +62,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
         response: responses(ANY_OBJECT),
       },
     },
-    async (request) => o.plan({ ...request.body, actor: ctx.token(request).actor }),
+    async (request) => o.plan({ ...request.body, ...ctx.source(request) }),
   );
 
   app.post<ReleaseBody>(
@@ -76,7 +76,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request) => ({
       ok: true,
-      release: await o.validate({ ...request.body, actor: ctx.token(request).actor }),
+      release: await o.validate({ ...request.body, ...ctx.source(request) }),
     }),
   );
 
@@ -164,7 +164,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
         service,
         version,
         metadata: { provides, requires },
-        actor: ctx.token(request).actor,
+        ...ctx.source(request),
         now: ctx.clock.now(),
       });
       return reply.code(201).send(stored);

@@ -79,7 +79,7 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const release = await o.createRelease({
         ...request.body,
         environment,
-        actor: ctx.token(request).actor,
+        ...ctx.source(request),
       });
       return reply.code(201).send(release);
     },
@@ -130,7 +130,7 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       async (request) => {
         const release = await o.getStatus(request.params.id);
         ctx.allowEnvironment(request, release.environment);
-        return o[decision](release.id, { ...request.body, actor: ctx.token(request).actor });
+        return o[decision](release.id, { ...request.body, ...ctx.source(request) });
       },
     );
   }
@@ -150,11 +150,11 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       async (request) => {
         const release = await o.getStatus(request.params.id);
         ctx.allowEnvironment(request, release.environment);
-        const actor = ctx.token(request).actor;
+        const source = ctx.source(request);
         const { force, ...rest } = request.body;
         return control === "abort"
-          ? o.abort(release.id, { ...rest, actor })
-          : o.resume(release.id, { ...rest, force, actor });
+          ? o.abort(release.id, { ...rest, ...source })
+          : o.resume(release.id, { ...rest, force, ...source });
       },
     );
   }
@@ -173,7 +173,7 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const source = await o.getStatus(request.params.id);
       const { environment } = promotionRequest(o.config, source, request.body.to);
       ctx.allowEnvironment(request, environment);
-      const release = await o.promote(source.id, { ...request.body, actor: ctx.token(request).actor });
+      const release = await o.promote(source.id, { ...request.body, ...ctx.source(request) });
       return reply.code(201).send(release);
     },
   );
@@ -200,7 +200,7 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const result = await o.rollback(request.body.service, {
         ...request.body,
         environment,
-        actor: ctx.token(request).actor,
+        ...ctx.source(request),
       });
       return result.kind === "command"
         ? result

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../core/errors.js";
 import { ID_PARAMS, NAME, responses, strictObject, TOKEN } from "./schemas.js";
 import type { ApiContext } from "./server.js";
-import { createToken, ROLES, tokenView } from "./tokens.js";
+import { createToken, ROLES, revokeToken, tokenView } from "./tokens.js";
 
 const PREFIX = "/api/v1";
 
@@ -39,7 +39,8 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
         response: responses(strictObject({ token: { type: "string" }, record: TOKEN }), 201),
       },
     },
-    async (request, reply) => reply.code(201).send(await createToken(ctx.store, ctx.clock, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await createToken(ctx.store, ctx.clock, request.body, ctx.source(request))),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -52,7 +53,7 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request) => {
-      if (!(await ctx.store.revokeToken(request.params.id, ctx.clock.now()))) {
+      if (!(await revokeToken(ctx.store, ctx.clock, request.params.id, ctx.source(request)))) {
         throw new NotFoundError(`active token ${request.params.id}`, "GET /api/v1/tokens lists them");
       }
       return { revoked: request.params.id };

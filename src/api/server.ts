@@ -1,5 +1,6 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import type { AuditSource } from "../audit/entries.js";
 import type { Clock } from "../core/clock.js";
 import { TandemError } from "../core/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
@@ -7,6 +8,7 @@ import type { Store, TokenRecord } from "../store/types.js";
 import { sendError } from "./errors.js";
 import { registerMetricsRoute } from "./metrics.js";
 import { API_PREFIX, checkEnvironment, checkRole, routePermission } from "./permissions.js";
+import { registerAuditRoutes } from "./routes-audit.js";
 import { registerProjectRoutes } from "./routes-project.js";
 import { registerReleaseRoutes } from "./routes-releases.js";
 import { registerTokenRoutes } from "./routes-tokens.js";
@@ -41,6 +43,8 @@ export interface ApiContext {
   token(request: FastifyRequest): TokenRecord;
   /** 403 unless the caller's token covers `environment`. */
   allowEnvironment(request: FastifyRequest, environment: string): void;
+  /** Who acts, for commands and the audit trail: the token's actor, through the API. */
+  source(request: FastifyRequest): AuditSource;
 }
 
 /** `?access_token=` never reaches a log line. */
@@ -126,6 +130,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     allowEnvironment(request, environment) {
       checkEnvironment(context.token(request), environment);
     },
+    source(request) {
+      return { actor: context.token(request).actor, origin: "api" };
+    },
   };
 
   app.get("/healthz", { schema: { hide: true } }, async () => ({ ok: true }));
@@ -137,6 +144,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerReleaseRoutes(app, context);
   registerProjectRoutes(app, context);
   registerTokenRoutes(app, context);
+  registerAuditRoutes(app, context);
   registerEventStream(app, context, options.stream);
   registerMetricsRoute(app, context);
   return app;

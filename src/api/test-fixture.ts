@@ -101,10 +101,15 @@ export async function createSeed(): Promise<Seed> {
   const tokens: Record<string, string> = {};
   for (const spec of TOKEN_SPECS) {
     tokens[spec.name] = (
-      await createToken(store, clock, {
-        ...spec,
-        environments: spec.environments ? [...spec.environments] : [],
-      })
+      await createToken(
+        store,
+        clock,
+        {
+          ...spec,
+          environments: spec.environments ? [...spec.environments] : [],
+        },
+        { actor: "seed", origin: "library" },
+      )
     ).token;
   }
   await o.close();

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { AuditSource } from "../audit/entries.js";
 import type { Clock } from "../core/clock.js";
 import { parseDuration } from "../core/duration.js";
 import { TandemError } from "../core/errors.js";
@@ -35,6 +36,7 @@ export async function createToken(
   store: Store,
   clock: Clock,
   request: CreateTokenRequest,
+  by: AuditSource,
 ): Promise<{ token: string; record: TokenView }> {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(request.name)) {
     throw new TandemError(
@@ -79,8 +81,33 @@ export async function createToken(
     createdAt: now,
     ...(expiresAt === undefined ? {} : { expiresAt }),
   };
-  await store.putToken(record);
+  await store.putToken(record, [
+    {
+      at: now,
+      ...by,
+      action: "token.created",
+      subject: record.name,
+      data: {
+        id: record.id,
+        role: record.role,
+        actor: record.actor,
+        environments: record.environments,
+        expiresAt: record.expiresAt,
+      },
+    },
+  ]);
   return { token, record: tokenView(record) };
+}
+
+/** Revokes a token by id or name, with its audit entry; false when there is no active one. */
+export async function revokeToken(
+  store: Store,
+  clock: Clock,
+  idOrName: string,
+  by: AuditSource,
+): Promise<boolean> {
+  const at = clock.now();
+  return store.revokeToken(idOrName, at, [{ at, ...by, action: "token.revoked", subject: idOrName }]);
 }
 
 /**

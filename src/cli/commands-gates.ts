@@ -32,7 +32,11 @@ export function registerGateCommands(program: Command, globals: Globals): void {
         }
         return withOrchestrator(globals(), async (o) => {
           const id = releaseId ?? (await onlyActive(o));
-          const command = await o[name](id, { service: options.service, comment: options.comment });
+          const command = await o[name](id, {
+            service: options.service,
+            comment: options.comment,
+            origin: "cli",
+          });
           if (globals().json) return printJson(command);
           console.log(
             `${name === "approve" ? "approval" : "rejection"} by ${command.actor} recorded for release ${id}`,
@@ -60,6 +64,7 @@ export function registerGateCommands(program: Command, globals: Globals): void {
         const release = await o.promote(releaseId, {
           to: options.to,
           overrideFreeze: options.overrideFreeze,
+          origin: "cli",
         });
         if (!globals().json) {
           console.log(

@@ -34,7 +34,7 @@ export function registerNotificationCommands(program: Command, globals: Globals)
             hint: "`tandem notifications` lists them; or pass --all-dead",
           });
         }
-        const revived = await o.store.reviveOutbox(options.allDead ? undefined : ids, o.clock.now());
+        const revived = await o.reviveNotifications(options.allDead ? undefined : ids, { origin: "cli" });
         if (globals().json) return printJson({ revived });
         console.log(
           `${revived} deliver${revived === 1 ? "y" : "ies"} pending again; the next engine or \`tandem notifications deliver\` sends them`,

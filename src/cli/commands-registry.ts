@@ -69,6 +69,7 @@ export function registerRegistryCommands(program: Command, globals: Globals): vo
             metadata,
             actor: currentActor(),
             now: o.clock.now(),
+            origin: "cli",
           });
           if (globals().json) return printJson(stored);
           console.log(`published ${service}@${version}`);

@@ -57,6 +57,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           services,
           environment: options.env,
           overrideFreeze: options.overrideFreeze,
+          origin: "cli",
         });
         if (!globals().json) console.log(`release ${release.id} created`);
         if (!options.wait) {
@@ -167,11 +168,12 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           const id = releaseId ?? (await onlyActive(o));
           const command =
             name === "abort"
-              ? await o.abort(id, { reason: options.reason, service: options.service })
+              ? await o.abort(id, { reason: options.reason, service: options.service, origin: "cli" })
               : await o.resume(id, {
                   reason: options.reason,
                   service: options.service,
                   force: options.force,
+                  origin: "cli",
                 });
           if (globals().json) return printJson(command);
           console.log(
@@ -199,6 +201,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           environment: options.env,
           to: options.to,
           reason: options.reason,
+          origin: "cli",
         });
         if (result.kind === "command") {
           if (globals().json) return printJson(result);

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { createToken, ROLES, tokenView } from "../api/tokens.js";
+import { createToken, ROLES, revokeToken, tokenView } from "../api/tokens.js";
 import { NotFoundError } from "../core/errors.js";
+import { currentActor } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 
 type Globals = () => GlobalOptions;
@@ -33,13 +34,18 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
         actor?: string;
       }) =>
         withOrchestrator(globals(), async (o) => {
-          const created = await createToken(o.store, o.clock, {
-            name: options.name,
-            role: options.role,
-            environments: options.environment ?? [],
-            expires: options.expires,
-            actor: options.actor,
-          });
+          const created = await createToken(
+            o.store,
+            o.clock,
+            {
+              name: options.name,
+              role: options.role,
+              environments: options.environment ?? [],
+              expires: options.expires,
+              actor: options.actor,
+            },
+            { actor: currentActor(), origin: "cli" },
+          );
           if (globals().json) return printJson(created);
           console.log(created.token);
           process.stderr.write(
@@ -76,7 +82,7 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
     .argument("<token>", "name or id")
     .action(async (nameOrId: string) =>
       withOrchestrator(globals(), async (o) => {
-        if (!(await o.store.revokeToken(nameOrId, o.clock.now()))) {
+        if (!(await revokeToken(o.store, o.clock, nameOrId, { actor: currentActor(), origin: "cli" }))) {
           throw new NotFoundError(`active token ${nameOrId}`, "`tandem token list` lists them");
         }
         if (globals().json) return printJson({ revoked: nameOrId });

@@ -44,5 +44,7 @@ export const EXIT = {
   releaseFailed: 1,
   invalid: 2,
   operational: 3,
+  /** `tandem audit verify`: the audit trail's hash chain is broken (an entry edited, deleted or inserted). */
+  auditBroken: 4,
   interrupted: 130,
 } as const;

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from "commander";
 import { redactSecrets } from "../config/index.js";
 import { isTandemError } from "../core/errors.js";
+import { registerAuditCommands } from "./commands-audit.js";
 import { registerGateCommands } from "./commands-gates.js";
 import { registerNotificationCommands } from "./commands-notifications.js";
 import { registerProjectCommands } from "./commands-project.js";
@@ -42,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
   registerReportCommand(program, globals);
   registerServeCommand(program, globals);
   registerTokenCommands(program, globals);
+  registerAuditCommands(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;

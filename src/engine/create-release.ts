@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import type { AuditDraft } from "../audit/types.js";
 import { restoreEnvPlaceholders } from "../config/redact.js";
 import { serviceIn, type TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
@@ -36,6 +37,8 @@ export interface CreateReleaseDeps {
   now: number;
   /** The uninterpolated configuration of a service, stored with the release (no secrets in the store). */
   snapshot(service: string): unknown;
+  /** The audit entries of this creation, written in the same transaction as the release. */
+  audit?(release: ReleaseState): AuditDraft[];
   /** Throws when the service's target cannot start this version at all (Target.verify). */
   verify?(service: string, version: string): void;
   /** What a version provides and requires (published, or from its manifest); none when absent. */
@@ -230,7 +233,7 @@ export async function createRelease(
     });
   }
   if (request.dryRun) return release;
-  await store.createRelease(release, events);
+  await store.createRelease(release, events, deps.audit?.(release));
   return (await store.getRelease(id)) ?? release;
 }
 

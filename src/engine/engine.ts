@@ -1,3 +1,4 @@
+import { engineEntries } from "../audit/entries.js";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
@@ -74,6 +75,7 @@ export class Engine {
     const leaseName = `release:${releaseId}`;
     await takeLease(store, leaseName, this.holder, this.options.leaseTtlMs ?? 15_000, this.clock.now());
     const commands = await store.pendingCommands(releaseId);
+    const statusBefore = release.status;
     const result = await reconcileRelease(release, {
       now: this.clock.now(),
       signal,
@@ -91,6 +93,7 @@ export class Engine {
         events: result.events,
         consumedCommands: result.consumedCommands,
         registry: result.registry,
+        audit: engineEntries(statusBefore, result.release, result.registry, this.clock.now()),
       });
     } catch (error) {
       if (!(error instanceof CasConflictError)) throw error;

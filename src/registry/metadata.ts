@@ -1,3 +1,5 @@
+import { versionEntry } from "../audit/entries.js";
+import type { AuditOrigin } from "../audit/types.js";
 import type { VersionMetadata } from "../core/types.js";
 import type { Store } from "../store/types.js";
 import { readManifest } from "./manifest.js";
@@ -9,6 +11,7 @@ export { effectiveProvides } from "./versions.js";
  * from a manifest earlier); else the manifest in `manifestDir` (the version's directory), which is
  * then stored with source "manifest" so later releases and `tandem registry` see it; else undefined:
  * a version without metadata requires nothing and provides only `<service>: <version>`.
+ * Storing it leaves a `registry.version_published` audit entry (actor `actor`, `origin`).
  * A manifest with errors throws ConfigError (TANDEM_ERR_CONFIG) located at file:line:col.
  */
 export async function resolveVersionMetadata(
@@ -19,6 +22,7 @@ export async function resolveVersionMetadata(
   manifestDir: string | undefined,
   now: number,
   actor: string,
+  origin: AuditOrigin = "library",
 ): Promise<VersionMetadata | undefined> {
   const stored = await store.getVersion(project, service, version);
   if (stored) return stored;
@@ -35,6 +39,6 @@ export async function resolveVersionMetadata(
     publishedBy: actor,
     source: "manifest",
   };
-  await store.putVersion(metadata);
+  await store.putVersion(metadata, [versionEntry(metadata, origin)]);
   return metadata;
 }

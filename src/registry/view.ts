@@ -1,3 +1,5 @@
+import { versionEntry } from "../audit/entries.js";
+import type { AuditOrigin } from "../audit/types.js";
 import { closestMatch } from "../config/suggest.js";
 import type { TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
@@ -150,6 +152,8 @@ export interface PublishRequest {
   metadata: VersionManifest;
   actor: string;
   now: number;
+  /** For the audit trail. Default "library". */
+  origin?: AuditOrigin;
 }
 
 /** Stores what a version provides and requires (source "publish"), replacing an earlier record. */
@@ -178,7 +182,7 @@ export async function publishVersion(
     publishedBy: request.actor,
     source: "publish",
   };
-  await store.putVersion(metadata);
+  await store.putVersion(metadata, [versionEntry(metadata, request.origin ?? "library")]);
   return metadata;
 }
 

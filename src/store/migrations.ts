@@ -176,12 +176,60 @@ CREATE TABLE api_tokens (
 );
 `;
 
+/**
+ * The audit trail (src/audit/): append-only, hash-chained. `seq` is assigned in the writing transaction
+ * (last + 1), `hash` = sha256 of the canonical entry (src/audit/hash.ts). Triggers refuse UPDATE and
+ * DELETE; `audit_head` (one row, only moving forward) records the last entry, so deleting the tail of
+ * `audit` alone is noticed by `tandem audit verify`.
+ */
+const auditTable = `
+CREATE TABLE audit (
+  seq       INTEGER PRIMARY KEY,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL,
+  at        INTEGER NOT NULL,
+  actor     TEXT NOT NULL,
+  origin    TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  subject   TEXT NOT NULL,
+  reason    TEXT,
+  data      TEXT CHECK (data IS NULL OR json_valid(data))
+);
+CREATE INDEX audit_by_actor ON audit (actor, seq);
+CREATE INDEX audit_by_subject ON audit (subject, seq);
+CREATE INDEX audit_by_at ON audit (at, seq);
+CREATE TRIGGER audit_is_append_only_update BEFORE UPDATE ON audit
+BEGIN
+  SELECT RAISE(ABORT, 'the audit log is append-only: UPDATE is not allowed');
+END;
+CREATE TRIGGER audit_is_append_only_delete BEFORE DELETE ON audit
+BEGIN
+  SELECT RAISE(ABORT, 'the audit log is append-only: DELETE is not allowed');
+END;
+
+CREATE TABLE audit_head (
+  id   INTEGER PRIMARY KEY CHECK (id = 1),
+  seq  INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE TRIGGER audit_head_moves_forward BEFORE UPDATE ON audit_head
+WHEN NEW.seq <= OLD.seq
+BEGIN
+  SELECT RAISE(ABORT, 'the audit head only moves forward');
+END;
+CREATE TRIGGER audit_head_is_kept BEFORE DELETE ON audit_head
+BEGIN
+  SELECT RAISE(ABORT, 'the audit head cannot be deleted');
+END;
+`;
+
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: initialSchema },
   { version: 2, name: "version metadata", sql: versionsTable },
   { version: 3, name: "notification outbox", sql: outboxTable },
   { version: 4, name: "api tokens", sql: apiTokensTable },
+  { version: 5, name: "audit trail", sql: auditTable },
 ];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -1,3 +1,4 @@
+import type { AuditDraft } from "../audit/types.js";
 import { CasConflictError, NotFoundError, StoreError, TandemError } from "../core/errors.js";
 import {
   type RegistryEntry,
@@ -6,6 +7,7 @@ import {
   type TandemEvent,
   TERMINAL_STATUSES,
 } from "../core/types.js";
+import { insertAudit } from "./sqlite-audit.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { insertOutboxRows } from "./sqlite-outbox.js";
 import {
@@ -26,6 +28,7 @@ export function createRelease(
   release: ReleaseState,
   events: TandemEvent[],
   outbox?: OutboxRouting,
+  audit?: AuditDraft[],
 ): void {
   if (release.revision !== 0) {
     throw new TandemError(
@@ -54,7 +57,9 @@ export function createRelease(
       });
     }
     writeRollouts(sql, release);
-    return insertEvents(sql, events, outbox);
+    const assigned = insertEvents(sql, events, outbox);
+    insertAudit(sql, audit);
+    return assigned;
   });
   assignSeqs(events, seqs);
 }
@@ -131,6 +136,7 @@ export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?
     const assigned = insertEvents(sql, events, outbox);
     consumeCommands(sql, release.id, write.consumedCommands ?? [], release.updatedAt);
     insertRegistryEntries(sql, write.registry ?? []);
+    insertAudit(sql, write.audit);
     return assigned;
   });
   release.revision = newRevision;
@@ -163,7 +169,7 @@ export function listEvents(sql: SqliteConnection, filter: EventFilter): TandemEv
   return rows.map(eventFromRow);
 }
 
-export function addCommand(sql: SqliteConnection, command: ReleaseCommand): void {
+export function addCommand(sql: SqliteConnection, command: ReleaseCommand, audit?: AuditDraft[]): void {
   sql.write(() => {
     const release = sql.statement("SELECT 1 FROM releases WHERE id = ?").get(command.releaseId);
     if (!release) {
@@ -184,6 +190,7 @@ export function addCommand(sql: SqliteConnection, command: ReleaseCommand): void
         command.createdAt,
         command.consumedAt ?? null,
       );
+    insertAudit(sql, audit);
   });
 }
 

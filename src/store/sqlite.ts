@@ -1,3 +1,4 @@
+import type { AuditDraft, AuditEntry, AuditFilter, AuditHead } from "../audit/types.js";
 import type {
   RegistryEntry,
   ReleaseCommand,
@@ -6,6 +7,7 @@ import type {
   VersionMetadata,
 } from "../core/types.js";
 import { applyMigrations } from "./migrations.js";
+import * as audit from "./sqlite-audit.js";
 import { guard, SqliteConnection } from "./sqlite-connection.js";
 import * as outbox from "./sqlite-outbox.js";
 import * as registry from "./sqlite-registry.js";
@@ -54,8 +56,14 @@ export class SqliteStore implements Store {
     this.sql.close();
   }
 
-  async createRelease(release: ReleaseState, events: TandemEvent[]): Promise<void> {
-    guard("createRelease", () => releases.createRelease(this.sql, release, events, this.options.outbox));
+  async createRelease(
+    release: ReleaseState,
+    events: TandemEvent[],
+    auditDrafts?: AuditDraft[],
+  ): Promise<void> {
+    guard("createRelease", () =>
+      releases.createRelease(this.sql, release, events, this.options.outbox, auditDrafts),
+    );
   }
 
   async getRelease(id: string): Promise<ReleaseState | undefined> {
@@ -78,8 +86,8 @@ export class SqliteStore implements Store {
     return guard("listEvents", () => releases.listEvents(this.sql, filter));
   }
 
-  async addCommand(command: ReleaseCommand): Promise<void> {
-    guard("addCommand", () => releases.addCommand(this.sql, command));
+  async addCommand(command: ReleaseCommand, auditDrafts?: AuditDraft[]): Promise<void> {
+    guard("addCommand", () => releases.addCommand(this.sql, command, auditDrafts));
   }
 
   async pendingCommands(releaseId: string): Promise<ReleaseCommand[]> {
@@ -101,8 +109,13 @@ export class SqliteStore implements Store {
     );
   }
 
-  async putVersion(metadata: VersionMetadata): Promise<void> {
-    guard("putVersion", () => versions.putVersion(this.sql, metadata));
+  async putVersion(metadata: VersionMetadata, auditDrafts?: AuditDraft[]): Promise<void> {
+    guard("putVersion", () =>
+      this.sql.write(() => {
+        versions.putVersion(this.sql, metadata);
+        audit.insertAudit(this.sql, auditDrafts);
+      }),
+    );
   }
 
   async getVersion(project: string, service: string, version: string): Promise<VersionMetadata | undefined> {
@@ -188,8 +201,14 @@ export class SqliteStore implements Store {
     return guard("listOutbox", () => outbox.listOutbox(this.sql, filter));
   }
 
-  async reviveOutbox(ids: string[] | undefined, now: number): Promise<number> {
-    return guard("reviveOutbox", () => outbox.reviveOutbox(this.sql, ids, now));
+  async reviveOutbox(ids: string[] | undefined, now: number, auditDrafts?: AuditDraft[]): Promise<number> {
+    return guard("reviveOutbox", () =>
+      this.sql.write(() => {
+        const revived = outbox.reviveOutbox(this.sql, ids, now);
+        if (revived > 0) audit.insertAudit(this.sql, auditDrafts);
+        return revived;
+      }),
+    );
   }
 
   async outboxCounts(): Promise<Array<{ channel: string; status: OutboxStatus; count: number }>> {
@@ -200,8 +219,13 @@ export class SqliteStore implements Store {
     return guard("nextOutboxAttempt", () => outbox.nextAttempt(this.sql, channels));
   }
 
-  async putToken(token: TokenRecord): Promise<void> {
-    guard("putToken", () => tokens.putToken(this.sql, token));
+  async putToken(token: TokenRecord, auditDrafts?: AuditDraft[]): Promise<void> {
+    guard("putToken", () =>
+      this.sql.write(() => {
+        tokens.putToken(this.sql, token);
+        audit.insertAudit(this.sql, auditDrafts);
+      }),
+    );
   }
 
   async tokenByHash(hash: string): Promise<TokenRecord | undefined> {
@@ -212,7 +236,29 @@ export class SqliteStore implements Store {
     return guard("listTokens", () => tokens.listTokens(this.sql));
   }
 
-  async revokeToken(idOrName: string, at: number): Promise<boolean> {
-    return guard("revokeToken", () => tokens.revokeToken(this.sql, idOrName, at));
+  async revokeToken(idOrName: string, at: number, auditDrafts?: AuditDraft[]): Promise<boolean> {
+    return guard("revokeToken", () =>
+      this.sql.write(() => {
+        const revoked = tokens.revokeToken(this.sql, idOrName, at);
+        if (revoked) audit.insertAudit(this.sql, auditDrafts);
+        return revoked;
+      }),
+    );
+  }
+
+  async appendAudit(drafts: AuditDraft[]): Promise<AuditEntry[]> {
+    return guard("appendAudit", () => audit.appendAudit(this.sql, drafts));
+  }
+
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    return guard("listAudit", () => audit.listAudit(this.sql, filter));
+  }
+
+  async allAudit(): Promise<AuditEntry[]> {
+    return guard("allAudit", () => [...audit.iterateAudit(this.sql)]);
+  }
+
+  async auditHead(): Promise<AuditHead | undefined> {
+    return guard("auditHead", () => audit.auditHead(this.sql));
   }
 }

@@ -1,3 +1,4 @@
+import type { AuditDraft, AuditEntry, AuditFilter, AuditHead } from "../audit/types.js";
 import type {
   Endpoint,
   RegistryEntry,
@@ -48,6 +49,8 @@ export interface ReleaseWrite {
   events?: TandemEvent[];
   consumedCommands?: string[];
   registry?: RegistryEntry[];
+  /** Audit entries of this change, chained and written in the same transaction. */
+  audit?: AuditDraft[];
 }
 
 export interface EventFilter {
@@ -139,7 +142,7 @@ export interface Store {
   close(): Promise<void>;
 
   /** Inserts a new release (revision must be 0) with its first events. */
-  createRelease(release: ReleaseState, events: TandemEvent[]): Promise<void>;
+  createRelease(release: ReleaseState, events: TandemEvent[], audit?: AuditDraft[]): Promise<void>;
   getRelease(id: string): Promise<ReleaseState | undefined>;
   listReleases(filter: ReleaseFilter): Promise<ReleaseState[]>;
   /** CAS write; on success the stored revision is expectedRevision + 1 (and release.revision is set so). */
@@ -148,7 +151,7 @@ export interface Store {
   appendEvents(events: TandemEvent[]): Promise<void>;
   listEvents(filter: EventFilter): Promise<TandemEvent[]>;
 
-  addCommand(command: ReleaseCommand): Promise<void>;
+  addCommand(command: ReleaseCommand, audit?: AuditDraft[]): Promise<void>;
   pendingCommands(releaseId: string): Promise<ReleaseCommand[]>;
 
   getStable(project: string, environment: string, service: string): Promise<RegistryEntry | undefined>;
@@ -161,7 +164,7 @@ export interface Store {
   ): Promise<RegistryEntry[]>;
 
   /** Stores (or replaces) what a version provides and requires. */
-  putVersion(metadata: VersionMetadata): Promise<void>;
+  putVersion(metadata: VersionMetadata, audit?: AuditDraft[]): Promise<void>;
   getVersion(project: string, service: string, version: string): Promise<VersionMetadata | undefined>;
   /** Newest published first. */
   listVersions(project: string, service?: string): Promise<VersionMetadata[]>;
@@ -209,17 +212,31 @@ export interface Store {
   /** Oldest first. */
   listOutbox(filter: OutboxFilter): Promise<OutboxDelivery[]>;
   /** Dead deliveries (these ids, or all when absent) become pending with no attempts, due at `now`. */
-  reviveOutbox(ids: string[] | undefined, now: number): Promise<number>;
+  reviveOutbox(ids: string[] | undefined, now: number, audit?: AuditDraft[]): Promise<number>;
   /** How many deliveries per channel and status (the backlog). */
   outboxCounts(): Promise<Array<{ channel: string; status: OutboxStatus; count: number }>>;
   /** The earliest next attempt of a pending delivery of `channels`, if any. */
   nextOutboxAttempt(channels: string[]): Promise<number | undefined>;
 
   /** Stores a new API token; a name already used is a TANDEM_ERR_INVALID_REQUEST. */
-  putToken(token: TokenRecord): Promise<void>;
+  putToken(token: TokenRecord, audit?: AuditDraft[]): Promise<void>;
   tokenByHash(hash: string): Promise<TokenRecord | undefined>;
   /** Oldest first, revoked ones included. */
   listTokens(): Promise<TokenRecord[]>;
-  /** Revokes the token with this id or name; false when there is none (or it was revoked already). */
-  revokeToken(idOrName: string, at: number): Promise<boolean>;
+  /**
+   * Revokes the token with this id or name; false when there is none (or it was revoked already), and
+   * then `audit` is not written either.
+   */
+  revokeToken(idOrName: string, at: number, audit?: AuditDraft[]): Promise<boolean>;
+  /**
+   * The audit trail (src/audit/). Every `audit` argument above is chained and written in the same
+   * transaction as its change; `appendAudit` writes entries on their own, in one transaction.
+   */
+  appendAudit(drafts: AuditDraft[]): Promise<AuditEntry[]>;
+  /** Oldest first; with `limit`, the newest `limit` matching entries. */
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+  /** Every entry, oldest first (for verification). */
+  allAudit(): Promise<AuditEntry[]>;
+  /** The head recorded beside the log (the last entry written), if any entry was. */
+  auditHead(): Promise<AuditHead | undefined>;
 }

@@ -1,0 +1,51 @@
+import type { FastifyInstance } from "fastify";
+import { verifyStoredAudit } from "../audit/store-verify.js";
+import { AUDIT_ORIGINS } from "../audit/types.js";
+import { auditFilter } from "../cli/commands-audit.js";
+import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, responses, strictObject, TEXT } from "./schemas.js";
+import type { ApiContext } from "./server.js";
+
+const PREFIX = "/api/v1";
+
+interface AuditQuery {
+  actor?: string;
+  action?: string;
+  subject?: string;
+  since?: string;
+  origin?: string;
+  limit?: string;
+}
+
+/** The audit trail (`tandem audit`, `tandem audit verify`) over the API. */
+export function registerAuditRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  app.get<{ Querystring: AuditQuery }>(
+    `${PREFIX}/audit`,
+    {
+      schema: {
+        summary: "the audit trail, oldest first (the newest `limit`, default 100), filtered",
+        querystring: strictObject({
+          actor: TEXT,
+          action: NAME,
+          subject: TEXT,
+          since: { type: "string", minLength: 1, maxLength: 40 },
+          origin: { enum: [...AUDIT_ORIGINS] },
+          limit: COUNT,
+        }),
+        response: responses(ANY_ARRAY),
+      },
+    },
+    async (request) => ctx.store.listAudit(auditFilter(request.query, ctx.clock.now())),
+  );
+
+  app.get<{ Querystring: { expectHead?: string } }>(
+    `${PREFIX}/audit/verify`,
+    {
+      schema: {
+        summary: "recompute the audit trail's hash chain: ok, or the first edited, deleted or inserted entry",
+        querystring: strictObject({ expectHead: { type: "string", minLength: 1, maxLength: 100 } }),
+        response: responses(ANY_OBJECT),
+      },
+    },
+    async (request) => verifyStoredAudit(ctx.store, { expectHead: request.query.expectHead }),
+  );
+}

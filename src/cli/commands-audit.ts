@@ -1,0 +1,100 @@
+import type { Command } from "commander";
+import { verifyStoredAudit } from "../audit/store-verify.js";
+import { AUDIT_ORIGINS, type AuditEntry, type AuditFilter, type AuditOrigin } from "../audit/types.js";
+import { TandemError } from "../core/errors.js";
+import { parseWhen } from "./commands-report.js";
+import { EXIT, type GlobalOptions, printJson, withOrchestrator } from "./context.js";
+
+type Globals = () => GlobalOptions;
+
+interface ListFlags {
+  actor?: string;
+  action?: string;
+  release?: string;
+  subject?: string;
+  since?: string;
+  origin?: string;
+  limit?: string;
+}
+
+/** `tandem audit` (list and filter the audit trail) and `tandem audit verify` (check its hash chain). */
+export function registerAuditCommands(program: Command, globals: Globals): void {
+  const audit = program
+    .command("audit")
+    .description("the audit trail: every change, who made it, when, through which door and why")
+    .option("--actor <name>", "only changes by this actor")
+    .option("--action <action>", "only this action (release.approve) or family (release)")
+    .option("--release <id>", "only entries about this release")
+    .option("--subject <subject>", "only entries about this subject (release id, env/service, token…)")
+    .option("--since <when>", "only entries since: a duration back from now (24h) or a date")
+    .option("--origin <origin>", `only changes made through ${AUDIT_ORIGINS.join(" | ")}`)
+    .option("--limit <n>", "only the newest N entries (default 100)")
+    .action(async (flags: ListFlags) =>
+      withOrchestrator(globals(), async (o) => {
+        const entries = await o.store.listAudit(auditFilter(flags, o.clock.now()));
+        if (globals().json) return printJson(entries);
+        if (entries.length === 0) return console.log("no audit entry matches");
+        for (const entry of entries) console.log(auditLine(entry));
+      }),
+    );
+
+  audit
+    .command("verify")
+    .description(
+      `recompute the hash chain from the first entry; exit ${EXIT.auditBroken} at the first edited, deleted or inserted entry`,
+    )
+    .option("--expect-head <head>", "a head exported earlier (HASH or SEQ:HASH) the chain must still contain")
+    .action(async (flags: { expectHead?: string }) =>
+      withOrchestrator(globals(), async (o) => {
+        const verdict = await verifyStoredAudit(o.store, { expectHead: flags.expectHead });
+        if (globals().json) printJson(verdict);
+        if (verdict.ok) {
+          if (!globals().json) {
+            const head = verdict.head ? `${verdict.head.seq}:${verdict.head.hash}` : "(empty log)";
+            console.log(`audit trail OK: ${verdict.count} entries, head ${head}`);
+          }
+          return;
+        }
+        const { problem } = verdict;
+        process.stderr.write(
+          `audit trail BROKEN at entry ${problem.seq} (${problem.kind}): ${problem.message}\n` +
+            `  ${verdict.count} entries before it verified\n`,
+        );
+        process.exitCode = EXIT.auditBroken;
+      }),
+    );
+}
+
+export function auditFilter(flags: ListFlags, now: number): AuditFilter {
+  if (flags.release !== undefined && flags.subject !== undefined && flags.release !== flags.subject) {
+    throw invalid("--release and --subject name different subjects", "pass one of them");
+  }
+  if (flags.origin !== undefined && !AUDIT_ORIGINS.includes(flags.origin as AuditOrigin)) {
+    throw invalid(`--origin "${flags.origin}" is not an origin`, `one of ${AUDIT_ORIGINS.join(", ")}`);
+  }
+  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw invalid(`--limit "${flags.limit}" is not a positive whole number`, "e.g. --limit 50");
+  }
+  return {
+    actor: flags.actor,
+    action: flags.action,
+    subject: flags.release ?? flags.subject,
+    origin: flags.origin as AuditOrigin | undefined,
+    since: flags.since === undefined ? undefined : parseWhen("--since", flags.since, now),
+    limit,
+  };
+}
+
+export function auditLine(entry: AuditEntry): string {
+  const at = new Date(entry.at)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
+  const reason = entry.reason === undefined ? "" : `  "${entry.reason}"`;
+  return `#${entry.seq}  ${at}  ${entry.origin.padEnd(7)} ${entry.actor.padEnd(14)} ${entry.action.padEnd(24)} ${entry.subject}${reason}`;
+}
+
+function invalid(message: string, hint: string): TandemError {
+  return new TandemError("TANDEM_ERR_INVALID_REQUEST", message, { hint });
+}

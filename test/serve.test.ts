@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -60,12 +60,19 @@ describe("tandem serve", () => {
     }
     const remote = { TANDEM_SERVER: url };
 
+    const summary = join(dir, "step-summary.md");
     const staging = await run(["--json", "deploy", "api@1.0.0", "--env", "staging"], {
       ...remote,
       TANDEM_TOKEN: deployer,
+      GITHUB_STEP_SUMMARY: summary,
     });
     expect(staging.code, staging.stderr).toBe(0);
-    expect((JSON.parse(staging.stdout) as ReleaseState).status).toBe("succeeded");
+    const stagingRelease = JSON.parse(staging.stdout) as ReleaseState;
+    expect(stagingRelease.status).toBe("succeeded");
+    // A deploy followed through the server writes the same job summary as a local one.
+    const summaryText = readFileSync(summary, "utf8");
+    expect(summaryText).toContain(stagingRelease.id);
+    expect(summaryText).toMatch(/api.*1\.0\.0/);
 
     const refused = await run(["deploy", "api@1.0.0"], { ...remote, TANDEM_TOKEN: approver });
     expect(refused.code).toBe(2);
@@ -110,5 +117,27 @@ describe("tandem serve", () => {
     const log = stopped.stdout + stopped.stderr;
     expect(log).not.toContain(deployer);
     expect(log).not.toContain(approver);
+
+    // The audit trail: tokens made at the CLI, releases and the approval through the API as the tokens' actors.
+    const audit = await run(["--json", "audit"]);
+    expect(audit.code, audit.stderr).toBe(0);
+    const entries = JSON.parse(audit.stdout) as Array<{
+      action: string;
+      actor: string;
+      origin: string;
+      reason?: string;
+    }>;
+    const seen = entries.map((e) => `${e.action} ${e.actor} ${e.origin}`);
+    expect(seen.filter((e) => e.startsWith("token.created"))).toHaveLength(2);
+    expect(seen.filter((e) => e.startsWith("token.created")).every((e) => e.endsWith(" cli"))).toBe(true);
+    expect(seen.filter((e) => e === "release.created ci api")).toHaveLength(2);
+    expect(entries.find((e) => e.action === "release.approve")).toMatchObject({
+      actor: "alice",
+      origin: "api",
+      reason: "ship it",
+    });
+    expect(audit.stdout).not.toContain(deployer);
+    const verify = await run(["audit", "verify"]);
+    expect(verify.code, verify.stderr).toBe(0);
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { auditFilter } from "../audit/filter.js";
 import { verifyStoredAudit } from "../audit/store-verify.js";
 import { AUDIT_ORIGINS } from "../audit/types.js";
-import { auditFilter } from "../cli/commands-audit.js";
 import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, responses, strictObject, TEXT } from "./schemas.js";
 import type { ApiContext } from "./server.js";
 
@@ -34,7 +34,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: ApiContext): void
         response: responses(ANY_ARRAY),
       },
     },
-    async (request) => ctx.store.listAudit(auditFilter(request.query, ctx.clock.now())),
+    async (request) => ctx.store.listAudit(auditFilter(request.query, ctx.clock.now(), "")),
   );
 
   app.get<{ Querystring: { expectHead?: string } }>(

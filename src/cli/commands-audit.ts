@@ -1,21 +1,10 @@
 import type { Command } from "commander";
+import { type AuditFilterText, auditFilter } from "../audit/filter.js";
 import { verifyStoredAudit } from "../audit/store-verify.js";
-import { AUDIT_ORIGINS, type AuditEntry, type AuditFilter, type AuditOrigin } from "../audit/types.js";
-import { TandemError } from "../core/errors.js";
-import { parseWhen } from "./commands-report.js";
+import { AUDIT_ORIGINS, type AuditEntry } from "../audit/types.js";
 import { EXIT, type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 
 type Globals = () => GlobalOptions;
-
-interface ListFlags {
-  actor?: string;
-  action?: string;
-  release?: string;
-  subject?: string;
-  since?: string;
-  origin?: string;
-  limit?: string;
-}
 
 /** `tandem audit` (list and filter the audit trail) and `tandem audit verify` (check its hash chain). */
 export function registerAuditCommands(program: Command, globals: Globals): void {
@@ -29,7 +18,7 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
     .option("--since <when>", "only entries since: a duration back from now (24h) or a date")
     .option("--origin <origin>", `only changes made through ${AUDIT_ORIGINS.join(" | ")}`)
     .option("--limit <n>", "only the newest N entries (default 100)")
-    .action(async (flags: ListFlags) =>
+    .action(async (flags: AuditFilterText) =>
       withOrchestrator(globals(), async (o) => {
         const entries = await o.store.listAudit(auditFilter(flags, o.clock.now()));
         if (globals().json) return printJson(entries);
@@ -65,27 +54,6 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
     );
 }
 
-export function auditFilter(flags: ListFlags, now: number): AuditFilter {
-  if (flags.release !== undefined && flags.subject !== undefined && flags.release !== flags.subject) {
-    throw invalid("--release and --subject name different subjects", "pass one of them");
-  }
-  if (flags.origin !== undefined && !AUDIT_ORIGINS.includes(flags.origin as AuditOrigin)) {
-    throw invalid(`--origin "${flags.origin}" is not an origin`, `one of ${AUDIT_ORIGINS.join(", ")}`);
-  }
-  const limit = flags.limit === undefined ? 100 : Number(flags.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw invalid(`--limit "${flags.limit}" is not a positive whole number`, "e.g. --limit 50");
-  }
-  return {
-    actor: flags.actor,
-    action: flags.action,
-    subject: flags.release ?? flags.subject,
-    origin: flags.origin as AuditOrigin | undefined,
-    since: flags.since === undefined ? undefined : parseWhen("--since", flags.since, now),
-    limit,
-  };
-}
-
 export function auditLine(entry: AuditEntry): string {
   const at = new Date(entry.at)
     .toISOString()
@@ -93,8 +61,4 @@ export function auditLine(entry: AuditEntry): string {
     .replace(/\.\d+Z$/, "Z");
   const reason = entry.reason === undefined ? "" : `  "${entry.reason}"`;
   return `#${entry.seq}  ${at}  ${entry.origin.padEnd(7)} ${entry.actor.padEnd(14)} ${entry.action.padEnd(24)} ${entry.subject}${reason}`;
-}
-
-function invalid(message: string, hint: string): TandemError {
-  return new TandemError("TANDEM_ERR_INVALID_REQUEST", message, { hint });
 }

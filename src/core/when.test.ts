@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseWhen } from "./commands-report.js";
+import { parseWhen } from "./when.js";
 
 const NOW = Date.UTC(2026, 2, 15, 12);
 

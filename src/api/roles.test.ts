@@ -1,9 +1,16 @@
 import type { AddressInfo } from "node:net";
+import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, roleAllows, routeKey } from "./permissions.js";
 import { type ApiFixture, createSeed, openFixture, type Seed, TOKEN_SPECS } from "./test-fixture.js";
 
 type Env = "staging" | "production";
+interface OpenApiDocument {
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+  >;
+}
 interface Case {
   route: string;
   environment?: Env;
@@ -158,6 +165,31 @@ describe("the role matrix", () => {
       await f.close();
     }
   });
+
+  it("answers every route (as admin) with a body that matches the route's response schema in the OpenAPI document", async () => {
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    let checked = 0;
+    for (const c of CASES) {
+      // Not JSON of a schema of its own: the event stream, the metrics text, liveness, the document itself.
+      if (/events\/stream|\/metrics|\/healthz|openapi\.json/.test(c.route)) continue;
+      const f = await openFixture(seed);
+      try {
+        const document = (await f.app.inject({ url: `${V}/openapi.json` })).json() as OpenApiDocument;
+        const [method, url] = c.route.split(" ") as [string, string];
+        const operation = document.paths[url.replace(/:(\w+)/g, "{$1}")]?.[method.toLowerCase()];
+        const { status, body } = await send(f, c, seed.tokens.admin);
+        expect(status, `${c.route}: ${body}`).toBeLessThan(300);
+        const schema = operation?.responses[String(status)]?.content?.["application/json"]?.schema;
+        expect(schema, `${c.route} answers ${status}, which its schema does not list`).toBeDefined();
+        const valid = ajv.validate(schema as object, JSON.parse(body));
+        expect(valid, `${c.route} ${status}: ${ajv.errorsText()}`).toBe(true);
+        checked++;
+      } finally {
+        await f.close();
+      }
+    }
+    expect(checked).toBeGreaterThan(25);
+  }, 60_000);
 
   const roles = [...TOKEN_SPECS.map((t) => t.name), "none"];
   for (const c of CASES) {

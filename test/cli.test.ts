@@ -120,10 +120,12 @@ describe("the tandem CLI", () => {
     const routerToken = (await (await project.inspect()).store.getRouter("systest", "staging", "web"))?.token;
     expect(routerToken, "the router's admin token is in the store").toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(status)).not.toContain(routerToken);
-    expect((await project.status(release.id)).releases[0]).toMatchObject({
-      id: release.id,
-      status: "succeeded",
-    });
+    const one = await project.status(release.id);
+    expect(one.releases[0]).toMatchObject({ id: release.id, status: "succeeded" });
+    const types = one.events?.map((e) => e.type) ?? [];
+    expect(types[0]).toBe("release.created");
+    expect(types.at(-1)).toBe("release.succeeded");
+    expect(status.events, "no events without a release named").toBeUndefined();
   });
 
   it("a manual pause waits until `tandem resume` from another process", async () => {

@@ -97,13 +97,13 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           ? [await o.getStatus(releaseId)]
           : await o.history({ active: true, environment: options.env });
         const where = await o.where(options.env);
+        const events = releaseId ? await o.events(releaseId) : undefined;
         reportToCi(releases, { now: o.clock.now(), annotate: false, out: process.stdout });
-        if (globals().json) return printJson({ releases, where });
+        // With a release named, --json carries its events as the text output does.
+        if (globals().json) return printJson(events ? { releases, events, where } : { releases, where });
         if (releases.length === 0) console.log("no unfinished release");
         for (const release of releases) console.log(releaseSummary(release, o.clock.now()));
-        if (releaseId) {
-          for (const event of await o.events(releaseId)) console.log(`  ${eventLine(event)}`);
-        }
+        for (const event of events ?? []) console.log(`  ${eventLine(event)}`);
         console.log("\nwhat runs where:");
         for (const entry of where) {
           const versions = [...new Set(entry.instances.map((i) => i.version))].join(", ") || "-";

@@ -94,10 +94,11 @@ export async function remoteStatus(
     ? [await client.release(releaseId)]
     : await client.releases({ active: true, environment });
   const where = (await client.where(environment)) as WhereEntry[];
-  if (json) return printJson({ releases, where });
+  const events = releaseId ? await client.events(releaseId) : undefined;
+  if (json) return printJson(events ? { releases, events, where } : { releases, where });
   if (releases.length === 0) console.log("no unfinished release");
   for (const release of releases) console.log(releaseSummary(release, Date.now()));
-  if (releaseId) for (const event of await client.events(releaseId)) console.log(`  ${eventLine(event)}`);
+  for (const event of events ?? []) console.log(`  ${eventLine(event)}`);
   console.log("\nwhat runs where:");
   for (const entry of where) {
     console.log(

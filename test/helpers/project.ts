@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import type { ReleaseState } from "../../src/core/types.js";
+import type { ReleaseState, TandemEvent } from "../../src/core/types.js";
 import { Orchestrator, type WhereEntry } from "../../src/orchestrator.js";
 import { type CliOptions, CliProcess, type CliResult, describeRun } from "./cli.js";
 import { DEMO_APP_DIR, DEMO_SERVER } from "./paths.js";
@@ -48,6 +48,8 @@ export const DEFAULT_HEALTH = [
 
 export interface StatusJson {
   releases: ReleaseState[];
+  /** Only with a release named: its events, oldest first. */
+  events?: TandemEvent[];
   where: WhereEntry[];
 }
 

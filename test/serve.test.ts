@@ -80,7 +80,8 @@ describe("tandem serve", () => {
     const unknown = await run(["status"], { ...remote, TANDEM_TOKEN: "tdm_nope" });
     expect(unknown.stderr).toContain("TANDEM_ERR_UNAUTHENTICATED");
 
-    const production = new CliProcess(["--json", "deploy", "api@1.0.0", "--env", "production"], {
+    // promote, through the server: it follows the new release, which waits for an approval.
+    const production = new CliProcess(["--json", "promote", stagingRelease.id], {
       cwd: dir,
       env: { ...remote, TANDEM_TOKEN: deployer },
       timeoutMs: 60_000,
@@ -105,10 +106,45 @@ describe("tandem serve", () => {
     expect(finished.code, finished.stderr).toBe(0);
     expect((JSON.parse(finished.stdout) as ReleaseState).status).toBe("succeeded");
 
+    // rollback through the server: a newer staging version, then back to 1.0.0 as a release of its own.
+    const newer = await run(["--json", "deploy", "api@1.1.0", "--env", "staging"], {
+      ...remote,
+      TANDEM_TOKEN: deployer,
+    });
+    expect(newer.code, newer.stderr).toBe(0);
+    const back = await run(["--json", "rollback", "api", "--env", "staging", "--reason", "too slow"], {
+      ...remote,
+      TANDEM_TOKEN: deployer,
+    });
+    expect(back.code, back.stderr).toBe(0);
+    const rolledBack = JSON.parse(back.stdout) as ReleaseState;
+    expect(rolledBack.rollouts[0]).toMatchObject({ service: "api", version: "1.0.0", status: "succeeded" });
+
+    // The audit trail, delivery report and tokens, through the server too.
+    const viewerOf = { ...remote, TANDEM_TOKEN: approver };
+    const created = await run(["--json", "audit", "--action", "release.created", "--since", "1h"], viewerOf);
+    expect(created.code, created.stderr).toBe(0);
+    const createdEntries = JSON.parse(created.stdout) as Array<{
+      actor: string;
+      origin: string;
+      reason?: string;
+    }>;
+    expect(createdEntries.map((e) => `${e.actor}/${e.origin}`)).toEqual(Array(4).fill("ci/api"));
+    expect(createdEntries.at(-1)?.reason).toBe("too slow");
+    const remoteVerify = await run(["audit", "verify"], viewerOf);
+    expect(remoteVerify.code, remoteVerify.stderr).toBe(0);
+    expect(remoteVerify.stdout).toMatch(/audit trail OK: \d+ entries/);
+    const report = await run(["report", "--format", "json", "--environment", "staging"], viewerOf);
+    expect(report.code, report.stderr).toBe(0);
+    expect(JSON.stringify(JSON.parse(report.stdout))).toContain("staging");
+    const tokenList = await run(["token", "list"], { ...remote, TANDEM_TOKEN: deployer });
+    expect(tokenList.code).toBe(2);
+    expect(tokenList.stderr).toContain("TANDEM_ERR_FORBIDDEN");
+
     const metrics = await (
       await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${approver}` } })
     ).text();
-    expect(metrics).toContain('tandem_releases{status="succeeded"} 2');
+    expect(metrics).toContain('tandem_releases{status="succeeded"} 4');
 
     server.child.kill("SIGTERM");
     const stopped = await server.result;
@@ -130,7 +166,7 @@ describe("tandem serve", () => {
     const seen = entries.map((e) => `${e.action} ${e.actor} ${e.origin}`);
     expect(seen.filter((e) => e.startsWith("token.created"))).toHaveLength(2);
     expect(seen.filter((e) => e.startsWith("token.created")).every((e) => e.endsWith(" cli"))).toBe(true);
-    expect(seen.filter((e) => e === "release.created ci api")).toHaveLength(2);
+    expect(seen.filter((e) => e === "release.created ci api")).toHaveLength(4);
     expect(entries.find((e) => e.action === "release.approve")).toMatchObject({
       actor: "alice",
       origin: "api",

@@ -1,5 +1,9 @@
+import type { DeliveryReport } from "../analytics/types.js";
+import type { AuditEntry } from "../audit/types.js";
+import type { AuditVerdict } from "../audit/verify.js";
 import { type ErrorCode, TandemError } from "../core/errors.js";
 import type { ReleaseCommand, ReleaseState, TandemEvent } from "../core/types.js";
+import type { TokenView } from "./tokens.js";
 
 const KNOWN = new Set<string>([
   "TANDEM_ERR_CONFIG",
@@ -105,16 +109,71 @@ export class ApiClient {
     action: "approve" | "reject" | "abort" | "resume",
     body: { service?: string; comment?: string; reason?: string; force?: boolean },
   ) {
-    const clean = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
     return this.request<ReleaseCommand>(
       "POST",
       `/api/v1/releases/${encodeURIComponent(id)}/${action}`,
-      clean,
+      clean(body),
     );
+  }
+
+  promote(id: string, body: { to?: string; overrideFreeze?: string }) {
+    return this.request<ReleaseState>(
+      "POST",
+      `/api/v1/releases/${encodeURIComponent(id)}/promote`,
+      clean(body),
+    );
+  }
+
+  rollback(body: { service: string; environment?: string; to?: string; reason?: string }) {
+    return this.request<
+      { kind: "command"; releaseId: string } | { kind: "release"; releaseId: string; release: ReleaseState }
+    >("POST", "/api/v1/rollback", clean(body));
+  }
+
+  audit(query: Record<string, string | undefined>) {
+    return this.request<AuditEntry[]>("GET", `/api/v1/audit${queryString(query)}`);
+  }
+
+  verifyAudit(expectHead?: string) {
+    return this.request<AuditVerdict>("GET", `/api/v1/audit/verify${queryString({ expectHead })}`);
+  }
+
+  report(query: { since?: string; until?: string; environment?: string; service?: string }) {
+    return this.request<DeliveryReport>("GET", `/api/v1/report${queryString(query)}`);
+  }
+
+  createToken(body: {
+    name: string;
+    role: string;
+    environments?: string[];
+    expires?: string;
+    actor?: string;
+  }) {
+    return this.request<{ token: string; record: TokenView }>("POST", "/api/v1/tokens", clean(body));
+  }
+
+  tokens() {
+    return this.request<TokenView[]>("GET", "/api/v1/tokens");
+  }
+
+  revokeToken(idOrName: string) {
+    return this.request<{ revoked: string }>("DELETE", `/api/v1/tokens/${encodeURIComponent(idOrName)}`);
   }
 
   where(environment?: string) {
     const qs = environment ? `?environment=${encodeURIComponent(environment)}` : "";
     return this.request<unknown[]>("GET", `/api/v1/registry/where${qs}`);
   }
+}
+
+/** The body without undefined members (the API's schemas refuse nulls and unknowns). */
+function clean<T extends object>(body: T): Partial<T> {
+  return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function queryString(query: Record<string, string | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, value);
+  const text = params.toString();
+  return text ? `?${text}` : "";
 }

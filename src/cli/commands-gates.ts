@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { Orchestrator } from "../orchestrator.js";
 import { onlyActive } from "./commands-release.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
-import { remoteClient, remoteOnlyActive } from "./remote.js";
+import { followRemote, remoteClient, remoteOnlyActive } from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
 
@@ -59,8 +59,20 @@ export function registerGateCommands(program: Command, globals: Globals): void {
     .option("--to <environment>", "target environment (default: the one whose `after` is the release's)")
     .option("--override-freeze <reason>", "release during a change freeze; the reason is recorded")
     .option("--no-wait", "create the release and return (`tandem engine` drives it)")
-    .action(async (releaseId: string, options: { to?: string; overrideFreeze?: string; wait: boolean }) =>
-      withOrchestrator(globals(), async (o: Orchestrator) => {
+    .action(async (releaseId: string, options: { to?: string; overrideFreeze?: string; wait: boolean }) => {
+      const client = remoteClient(globals());
+      if (client) {
+        const release = await client.promote(releaseId, {
+          to: options.to,
+          overrideFreeze: options.overrideFreeze,
+        });
+        if (!globals().json)
+          console.log(`release ${release.id} promotes ${releaseId} into ${release.environment}`);
+        if (!options.wait) return globals().json ? printJson(release) : undefined;
+        process.exitCode = await followRemote(client, release.id, Boolean(globals().json));
+        return;
+      }
+      return withOrchestrator(globals(), async (o: Orchestrator) => {
         const release = await o.promote(releaseId, {
           to: options.to,
           overrideFreeze: options.overrideFreeze,
@@ -77,6 +89,6 @@ export function registerGateCommands(program: Command, globals: Globals): void {
           return;
         }
         process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json, created: true });
-      }),
-    );
+      });
+    });
 }

@@ -7,7 +7,13 @@ import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
 import { formatPlan } from "./plan-format.js";
-import { followRemote, remoteClient, remoteOnlyActive, remoteStatus } from "./remote.js";
+import {
+  followRemote,
+  remoteClient,
+  remoteOnlyActive,
+  remoteStatus,
+  withOrchestratorOrServer,
+} from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
 
@@ -195,8 +201,24 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("-e, --env <environment>", "environment")
     .option("--to <version>", "roll back to this version")
     .option("-r, --reason <text>", "why, for the record")
-    .action(async (service: string, options: { env?: string; to?: string; reason?: string }) =>
-      withOrchestrator(globals(), async (o) => {
+    .action(async (service: string, options: { env?: string; to?: string; reason?: string }) => {
+      const client = remoteClient(globals());
+      if (client) {
+        const result = await client.rollback({
+          service,
+          environment: options.env,
+          to: options.to,
+          reason: options.reason,
+        });
+        if (result.kind === "command") {
+          if (globals().json) return printJson(result);
+          return console.log(`rollback requested for release ${result.releaseId}`);
+        }
+        if (!globals().json) console.log(`release ${result.releaseId} rolls ${service} back`);
+        process.exitCode = await followRemote(client, result.releaseId, Boolean(globals().json));
+        return;
+      }
+      return withOrchestrator(globals(), async (o) => {
         const result = await o.rollback(service, {
           environment: options.env,
           to: options.to,
@@ -215,8 +237,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           json: globals().json,
           created: true,
         });
-      }),
-    );
+      });
+    });
 }
 
 export async function onlyActive(o: Orchestrator): Promise<string> {
@@ -233,13 +255,4 @@ export async function onlyActive(o: Orchestrator): Promise<string> {
     );
   }
   return active[0]!.id;
-}
-
-/** Runs `work` with the server's client under --server, else with an orchestrator on the store. */
-async function withOrchestratorOrServer<T>(
-  options: GlobalOptions,
-  work: (o: Orchestrator | ApiClient) => Promise<T>,
-): Promise<T> {
-  const client = remoteClient(options);
-  return client ? work(client) : withOrchestrator(options, work);
 }

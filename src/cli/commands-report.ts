@@ -7,6 +7,7 @@ import type { DeliveryReport } from "../analytics/types.js";
 import { TandemError } from "../core/errors.js";
 import { parseWhen } from "../core/when.js";
 import { type GlobalOptions, withOrchestrator } from "./context.js";
+import { remoteClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -27,6 +28,13 @@ function render(report: DeliveryReport, format: Format): string {
   if (format === "html") return renderHtml(report);
   if (format === "markdown") return renderMarkdown(report);
   return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+function output(text: string, file: string | undefined): void {
+  if (file === undefined) return void process.stdout.write(text);
+  const path = resolve(file);
+  writeFileSync(path, text);
+  process.stderr.write(`report written to ${path}\n`);
 }
 
 export function registerReportCommand(program: Command, globals: Globals): void {
@@ -50,6 +58,19 @@ export function registerReportCommand(program: Command, globals: Globals): void 
           `--format "${flags.format}" is not one of ${FORMATS.join(", ")}`,
         );
       }
+      const client = remoteClient(globals());
+      if (client) {
+        const now = Date.now();
+        const iso = (flag: string, text: string | undefined) =>
+          text === undefined ? undefined : new Date(parseWhen(flag, text, now)).toISOString();
+        const report = await client.report({
+          since: iso("--since", flags.since),
+          until: iso("--until", flags.until),
+          environment: flags.environment ?? flags.env,
+          service: flags.service,
+        });
+        return output(render(report, format), flags.output);
+      }
       await withOrchestrator(globals(), async (o) => {
         const now = o.clock.now();
         const until = flags.until === undefined ? now : parseWhen("--until", flags.until, now);
@@ -60,11 +81,7 @@ export function registerReportCommand(program: Command, globals: Globals): void 
           environment: flags.environment ?? flags.env,
           service: flags.service,
         });
-        const text = render(report, format);
-        if (flags.output === undefined) return void process.stdout.write(text);
-        const file = resolve(flags.output);
-        writeFileSync(file, text);
-        process.stderr.write(`report written to ${file}\n`);
+        output(render(report, format), flags.output);
       });
     });
 }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import { ApiClient } from "../api/client.js";
 import { createToken, ROLES, revokeToken, tokenView } from "../api/tokens.js";
 import { NotFoundError } from "../core/errors.js";
 import { currentActor } from "../orchestrator.js";
-import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
+import { type GlobalOptions, printJson } from "./context.js";
+import { withOrchestratorOrServer } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -33,19 +35,18 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
         expires?: string;
         actor?: string;
       }) =>
-        withOrchestrator(globals(), async (o) => {
-          const created = await createToken(
-            o.store,
-            o.clock,
-            {
-              name: options.name,
-              role: options.role,
-              environments: options.environment ?? [],
-              expires: options.expires,
-              actor: options.actor,
-            },
-            { actor: currentActor(), origin: "cli" },
-          );
+        withOrchestratorOrServer(globals(), async (o) => {
+          const request = {
+            name: options.name,
+            role: options.role,
+            environments: options.environment ?? [],
+            expires: options.expires,
+            actor: options.actor,
+          };
+          const created =
+            o instanceof ApiClient
+              ? await o.createToken(request)
+              : await createToken(o.store, o.clock, request, { actor: currentActor(), origin: "cli" });
           if (globals().json) return printJson(created);
           console.log(created.token);
           process.stderr.write(
@@ -58,15 +59,17 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
     .command("list")
     .description("list tokens (never the tokens themselves)")
     .action(async () =>
-      withOrchestrator(globals(), async (o) => {
-        const tokens = (await o.store.listTokens()).map(tokenView);
+      withOrchestratorOrServer(globals(), async (o) => {
+        const tokens =
+          o instanceof ApiClient ? await o.tokens() : (await o.store.listTokens()).map(tokenView);
+        const now = Date.now();
         if (globals().json) return printJson(tokens);
         if (tokens.length === 0) return console.log("no token");
         for (const t of tokens) {
           const state =
             t.revokedAt !== undefined
               ? "revoked"
-              : t.expiresAt !== undefined && t.expiresAt <= o.clock.now()
+              : t.expiresAt !== undefined && t.expiresAt <= now
                 ? "expired"
                 : "active";
           console.log(
@@ -81,8 +84,9 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
     .description("revoke a token by name or id")
     .argument("<token>", "name or id")
     .action(async (nameOrId: string) =>
-      withOrchestrator(globals(), async (o) => {
-        if (!(await revokeToken(o.store, o.clock, nameOrId, { actor: currentActor(), origin: "cli" }))) {
+      withOrchestratorOrServer(globals(), async (o) => {
+        if (o instanceof ApiClient) await o.revokeToken(nameOrId);
+        else if (!(await revokeToken(o.store, o.clock, nameOrId, { actor: currentActor(), origin: "cli" }))) {
           throw new NotFoundError(`active token ${nameOrId}`, "`tandem token list` lists them");
         }
         if (globals().json) return printJson({ revoked: nameOrId });

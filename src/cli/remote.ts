@@ -3,20 +3,28 @@ import type { Command } from "commander";
 import { ApiClient } from "../api/client.js";
 import { TandemError } from "../core/errors.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
-import type { WhereEntry } from "../orchestrator.js";
-import { EXIT, type GlobalOptions, printJson } from "./context.js";
+import type { Orchestrator, WhereEntry } from "../orchestrator.js";
+import { EXIT, type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary } from "./format.js";
 import { reportToCi } from "./step-summary.js";
 
 /** Commands that work with `--server` (the others say so and stop). */
 export const REMOTE_COMMANDS = new Set([
   "deploy",
+  "promote",
+  "rollback",
   "status",
+  "history",
   "approve",
   "reject",
   "abort",
   "resume",
-  "history",
+  "report",
+  "audit",
+  "audit verify",
+  "token create",
+  "token list",
+  "token revoke",
 ]);
 
 /** The server of `--server` or TANDEM_SERVER, if any. */
@@ -122,4 +130,13 @@ export async function remoteOnlyActive(client: ApiClient): Promise<string> {
     );
   }
   return active[0]!.id;
+}
+
+/** Runs `work` with the server's client under --server, else with an orchestrator on the store. */
+export async function withOrchestratorOrServer<T>(
+  options: GlobalOptions,
+  work: (o: Orchestrator | ApiClient) => Promise<T>,
+): Promise<T> {
+  const client = remoteClient(options);
+  return client ? work(client) : withOrchestrator(options, work);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -176,4 +176,17 @@ describe("tandem serve", () => {
     const verify = await run(["audit", "verify"]);
     expect(verify.code, verify.stderr).toBe(0);
   }, 180_000);
+
+  it("refuses a command that cannot go through a server before it touches anything", async () => {
+    dir = mkdtempSync(join(tmpdir(), "tandem-serve-"));
+    writeFileSync(join(dir, "tandem.yaml"), CONFIG);
+    const refused = await run(["plan", "api@1.0.0"], {
+      TANDEM_SERVER: "http://127.0.0.1:9",
+      TANDEM_TOKEN: "tdm_x",
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("`tandem plan` is not supported with --server yet");
+    expect(refused.stderr).toContain("audit verify");
+    expect(existsSync(join(dir, ".tandem")), "no local store was opened").toBe(false);
+  });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { userInfo } from "node:os";
 import { deliveryReport } from "./analytics/store-reader.js";
 import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
-import { commandEntry, notificationRetryEntry, releaseCreatedEntry } from "./audit/entries.js";
+import { commandEntry, downEntry, notificationRetryEntry, releaseCreatedEntry } from "./audit/entries.js";
 import type { AuditOrigin } from "./audit/types.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { type Clock, systemClock } from "./core/clock.js";
@@ -263,10 +263,16 @@ export class Orchestrator {
   }
 
   /** Stops the project's routers and instances (they keep serving after the CLI exits otherwise). */
-  down(
-    options: { environment?: string; force?: boolean } = {},
+  async down(
+    options: CommandOptions & { environment?: string; force?: boolean } = {},
   ): Promise<{ routers: number; instances: number }> {
-    return stopEverything(this.infra(), options);
+    const stopped = await stopEverything(this.infra(), options);
+    const source = {
+      actor: options.actor ?? currentActor(this.options.env),
+      origin: options.origin ?? "library",
+    };
+    await this.store.appendAudit([downEntry(options, source, stopped, this.clock.now())]);
+    return stopped;
   }
 
   /** Approves the release's open gate (its environment's, or the `approval` step of `service`). */

@@ -185,6 +185,24 @@ export const ROUTES: readonly RoutePermission[] = [
     summary: "verify the audit trail's hash chain",
   },
   {
+    method: "POST",
+    url: `${API_PREFIX}/down`,
+    permission: "admin",
+    summary: "stop the project's routers and instances",
+  },
+  {
+    method: "POST",
+    url: `${API_PREFIX}/simulate`,
+    permission: "read",
+    summary: "simulate a service's rollout policy",
+  },
+  {
+    method: "GET",
+    url: `${API_PREFIX}/schema`,
+    permission: "read",
+    summary: "the JSON Schema of tandem.yaml",
+  },
+  {
     method: "GET",
     url: `${API_PREFIX}/tokens`,
     permission: "admin",

@@ -86,6 +86,12 @@ const CASES: Case[] = [
   { route: `GET ${V}/report`, request: get(`${V}/report?environment=staging`) },
   { route: `GET ${V}/audit`, request: get(`${V}/audit?origin=library&limit=5`) },
   { route: `GET ${V}/audit/verify`, request: get(`${V}/audit/verify`) },
+  { route: `POST ${V}/down`, request: post(() => `${V}/down`, { environment: "production", force: true }) },
+  {
+    route: `POST ${V}/simulate`,
+    request: post(() => `${V}/simulate`, { service: "web", errorRate: "5%", horizon: "1h" }),
+  },
+  { route: `GET ${V}/schema`, request: get(`${V}/schema`) },
   {
     route: `GET ${V}/events/stream`,
     request: (s) => ({ method: "GET", url: `${V}/events/stream?release=${s.s1}` }),

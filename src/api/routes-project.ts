@@ -211,7 +211,8 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
           "name the deliveries to retry (ids) or pass allDead: true",
         );
       }
-      return { revived: await o.store.reviveOutbox(allDead ? undefined : ids, ctx.clock.now()) };
+      // Through the orchestrator, so the retry is in the audit trail like the CLI's.
+      return { revived: await o.reviveNotifications(allDead ? undefined : ids, ctx.source(request)) };
     },
   );
 

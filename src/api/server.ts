@@ -9,6 +9,7 @@ import { sendError } from "./errors.js";
 import { registerMetricsRoute } from "./metrics.js";
 import { API_PREFIX, checkEnvironment, checkRole, routePermission } from "./permissions.js";
 import { registerAuditRoutes } from "./routes-audit.js";
+import { registerOperationRoutes } from "./routes-operations.js";
 import { registerProjectRoutes } from "./routes-project.js";
 import { registerReleaseRoutes } from "./routes-releases.js";
 import { registerTokenRoutes } from "./routes-tokens.js";
@@ -145,6 +146,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerProjectRoutes(app, context);
   registerTokenRoutes(app, context);
   registerAuditRoutes(app, context);
+  registerOperationRoutes(app, context);
   registerEventStream(app, context, options.stream);
   registerMetricsRoute(app, context);
   return app;

@@ -123,3 +123,20 @@ export function notificationRetryEntry(
     data: ids === undefined ? { allDead: true } : { deliveries: [...ids] },
   };
 }
+
+/** `project.down`: the routers and instances of an environment (or all) were stopped. */
+export function downEntry(
+  options: { environment?: string; force?: boolean; reason?: string },
+  source: AuditSource,
+  stopped: { routers: number; instances: number },
+  at: number,
+): AuditDraft {
+  return {
+    at,
+    ...source,
+    action: "project.down",
+    subject: options.environment ?? "all environments",
+    reason: options.reason,
+    data: { ...stopped, force: options.force === true },
+  };
+}

@@ -1,5 +1,11 @@
 import type { Command } from "commander";
 import { runSimulation, type SimulationResult } from "../analysis/simulate/run-simulation.js";
+import {
+  duration,
+  positive,
+  type SimulationOptions,
+  trafficFrom,
+} from "../analysis/simulate/traffic-options.js";
 import type { TrafficSpec } from "../analysis/simulation/traffic.js";
 import { loadConfig } from "../config/index.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
@@ -7,77 +13,6 @@ import { TandemError } from "../core/errors.js";
 import { configPath, type GlobalOptions, printJson } from "./context.js";
 
 type Globals = () => GlobalOptions;
-
-interface SimulateOptions {
-  env?: string;
-  rate: string;
-  stableErrorRate: string;
-  errorRate?: string;
-  latency: string;
-  sigma: string;
-  slower: string;
-  seed: string;
-  horizon: string;
-}
-
-/** `0.02`, `2%` -> 0.02; refuses anything else, naming the option. */
-function fraction(text: string, option: string): number {
-  const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(text.trim());
-  const value = match ? Number(match[1]) / (match[2] ? 100 : 1) : Number.NaN;
-  if (!(value >= 0 && value <= 1)) {
-    throw new TandemError(
-      "TANDEM_ERR_INVALID_REQUEST",
-      `${option} ${text}: expected a fraction or a percentage`,
-      {
-        hint: `write it like ${option} 0.02 or ${option} 2%`,
-      },
-    );
-  }
-  return value;
-}
-
-function positive(text: string, option: string): number {
-  const value = Number(text);
-  if (!(value > 0) || !Number.isFinite(value)) {
-    throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `${option} ${text}: expected a positive number`);
-  }
-  return value;
-}
-
-function duration(text: string, option: string): number {
-  try {
-    return parseDuration(text);
-  } catch {
-    throw new TandemError(
-      "TANDEM_ERR_INVALID_REQUEST",
-      `${option} ${text}: expected a duration such as 50ms or 2h`,
-    );
-  }
-}
-
-export function trafficFrom(options: SimulateOptions): TrafficSpec {
-  const stableErrorRate = fraction(options.stableErrorRate, "--stable-error-rate");
-  const latency = {
-    medianMs: duration(options.latency, "--latency"),
-    sigma: positive(options.sigma, "--sigma"),
-  };
-  const slower = /^(\d+(?:\.\d+)?)%$/.exec(options.slower.trim());
-  if (!slower) {
-    throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `--slower ${options.slower}: expected a percentage`, {
-      hint: "write it like --slower 20% (the new version's latencies are 20% longer)",
-    });
-  }
-  return {
-    ratePerSecond: positive(options.rate, "--rate"),
-    baseline: { errorRate: stableErrorRate, latency },
-    canary: {
-      errorRate:
-        options.errorRate === undefined ? stableErrorRate : fraction(options.errorRate, "--error-rate"),
-      latency,
-      latencyMultiplier: 1 + Number(slower[1]) / 100,
-    },
-  };
-}
 
 const clock = (ms: number) => {
   const seconds = Math.round(ms / 1000);
@@ -128,7 +63,7 @@ export function registerSimulateCommand(program: Command, globals: Globals): voi
     .option("--slower <percent>", "the new version's latencies are this much longer", "0%")
     .option("--seed <n>", "seed of the simulated traffic", "1")
     .option("--horizon <duration>", "give up after this much virtual time", "2h")
-    .action(async (service: string, options: SimulateOptions) => {
+    .action(async (service: string, options: SimulationOptions & { env?: string }) => {
       const config = loadConfig(configPath(globals()));
       const traffic = trafficFrom(options);
       const seed = Math.trunc(positive(options.seed, "--seed"));

@@ -121,7 +121,12 @@ describe("the web dashboard in a real browser", () => {
     expect(await page.locator("tbody tr").first().getAttribute("data-release")).toBe(id);
     await row.getByRole("link", { name: id }).click();
     const step = page.getByTestId("step-api");
-    await waitForText(step, /^step 2\/6 pause until resumed$/);
+    // The strategy adds its own scale steps around the configured ones: the total comes from the API.
+    const total = (await api<ReleaseState>("deployer", "GET", `/releases/${id}`)).body.rollouts.find(
+      (r) => r.service === "api",
+    )!.steps.length;
+    expect(total).toBeGreaterThanOrEqual(STEPS.length);
+    await waitForText(step, new RegExp(`^step \\d+/${total} pause until resumed$`));
     await waitForText(page.getByTestId("weight-api"), /^weight 25%/);
     expect(await page.locator('.dag-node[data-service="db"] .badge').textContent()).toBe("succeeded");
     expect(await page.locator(".dag-edges path[marker-end]").count()).toBe(1);
@@ -135,7 +140,7 @@ describe("the web dashboard in a real browser", () => {
     await button("resume").click();
     await page.getByRole("status").filter({ hasText: "Resume: accepted" }).waitFor();
     // The analysis runs: its measurements appear on the chart as they are taken.
-    await waitForText(step, /^step 4\/6 approval$/);
+    await waitForText(step, new RegExp(`^step \\d+/${total} approval$`));
     const released = (await api<ReleaseState>("deployer", "GET", `/releases/${id}`)).body;
     const measured = released.rollouts
       .find((r) => r.service === "api")!
@@ -147,12 +152,22 @@ describe("the web dashboard in a real browser", () => {
     expect(await chart.locator(".threshold line").count()).toBe(1);
     expect(await windowIsMarked(page)).toBe(true);
     await screenshot(page, "03-deployer-analysis-and-approval-gate");
+    // Abort asks first, with a reason; cancelling sends nothing.
+    await button("abort").click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Reason").fill("second thoughts");
+    await screenshot(page, "03b-deployer-abort-dialog");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect((await api<ReleaseState>("deployer", "GET", `/releases/${id}`)).body.status).toBe(
+      "awaiting_approval",
+    );
 
     // (c) The viewer sees the gate but no usable button; forcing the button shows the server's refusal.
     const viewer = await signIn(browser, base, tokens.viewer);
     await viewer.page.goto(`${base}/#/releases/${id}`);
     await viewer.page.reload();
-    await waitForText(viewer.page.getByTestId("step-api"), /^step 4\/6 approval$/);
+    await waitForText(viewer.page.getByTestId("step-api"), new RegExp(`^step \\d+/${total} approval$`));
     const viewerApprove = viewer.page.locator('button[data-action="approve"]');
     expect(await viewerApprove.isDisabled()).toBe(true);
     expect(await viewerApprove.getAttribute("title")).toBe("role viewer may not approve");
@@ -193,7 +208,7 @@ describe("the web dashboard in a real browser", () => {
 
     // The deployer's page followed all of it without reloading.
     await waitForText(page.locator(".page-title .badge"), /^succeeded$/);
-    await waitForText(step, /^done \(6\/6\)$/);
+    await waitForText(step, new RegExp(`^done \\(${total}/${total}\\)$`));
     await waitForText(page.getByTestId("weight-api"), /^weight 100%/);
     await page.locator('.timeline li[data-type="approval.approved"]').waitFor();
     expect(await windowIsMarked(page)).toBe(true);

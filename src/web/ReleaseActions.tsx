@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { type Action, actionStates, needsConfirmation, openGate } from "./actions";
+import { type Action, actionStates, needsConfirmation, openGate, pausedService } from "./actions";
 import { ApiError, apiRequest } from "./api";
 import type { Release, Whoami } from "./types";
 import { ErrorBox } from "./ui";
@@ -22,8 +22,10 @@ function request(release: Release, action: Action, input: { reason: string; serv
       const service = openGate(release)?.service;
       return { path, body: service ? { service } : {} };
     }
-    case "resume":
-      return { path, body: {} };
+    case "resume": {
+      const service = pausedService(release);
+      return { path, body: service ? { service } : {} };
+    }
     case "abort":
       return { path, body: reason ? { reason } : {} };
     case "rollback":

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { type Action, actionState, actionStates, coversEnvironment, openGate, roleMay } from "./actions";
+import {
+  type Action,
+  actionState,
+  actionStates,
+  coversEnvironment,
+  openGate,
+  pausedService,
+  roleMay,
+} from "./actions";
 import type { Release, Role, Rollout, Whoami } from "./types";
 
 const who = (role: Role, environments: string[] = []): Whoami => ({
@@ -85,6 +93,17 @@ describe("which buttons a person gets", () => {
     expect(enabled(who("deployer"), release())).toEqual(["abort", "rollback"]);
     expect(enabled(who("deployer"), release({ status: "succeeded" }))).toEqual(["rollback"]);
     expect(enabled(who("deployer"), release({ status: "aborted" }))).toEqual([]);
+  });
+
+  it("resumes the one paused rollout by name, or every paused one", () => {
+    const one = release({
+      rollouts: [rollout({ service: "db", status: "succeeded" }), rollout({ pausedSince: 5 })],
+    });
+    expect(pausedService(one)).toBe("api");
+    const two = release({
+      rollouts: [rollout({ service: "db", pausedSince: 4 }), rollout({ pausedSince: 5 })],
+    });
+    expect(pausedService(two)).toBeUndefined();
   });
 
   it("gives a viewer nothing, with the reason", () => {

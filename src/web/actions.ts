@@ -48,6 +48,12 @@ export function openGate(release: Release): { service?: string } | undefined {
   return rollout ? { service: rollout.service } : undefined;
 }
 
+/** The one paused rollout's service (resume only it), or undefined to resume every paused rollout. */
+export function pausedService(release: Release): string | undefined {
+  const paused = release.rollouts.filter((r) => r.status === "paused" || r.pausedSince !== undefined);
+  return paused.length === 1 ? paused[0]!.service : undefined;
+}
+
 /** Whether the release's state allows the action, and why not. */
 function stateAllows(release: Release, action: Action): string | undefined {
   const finished = FINISHED.has(release.status);

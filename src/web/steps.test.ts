@@ -31,13 +31,22 @@ describe("steps for people", () => {
   });
 
   it("sums up probe health", () => {
-    expect(probeHealth({}).healthy).toBeNull();
-    const ok = probeHealth({ instances: { new: { ready: 1, total: 1 }, stable: { ready: 2, total: 2 } } });
+    expect(probeHealth({ status: "running" }).healthy).toBeNull();
+    const ok = probeHealth({
+      status: "running",
+      instances: { new: { ready: 1, total: 1 }, stable: { ready: 2, total: 2 } },
+    });
     expect(ok).toEqual({ text: "new 1/1 ready, stable 2/2 ready", healthy: true });
     const bad = probeHealth({
+      status: "running",
       instances: { new: { ready: 0, total: 1 }, stable: { ready: 0, total: 0 } },
       probeFailure: { probe: "http", endpoint: "e", message: "connection refused", at: 1 },
     });
     expect(bad).toEqual({ text: "new 0/1 ready; connection refused", healthy: false });
+    const done = probeHealth({
+      status: "succeeded",
+      instances: { new: { ready: 0, total: 1 }, stable: { ready: 1, total: 1 } },
+    });
+    expect(done.healthy).toBeNull();
   });
 });

@@ -31,7 +31,7 @@ export function stepProgress(rollout: Pick<Rollout, "steps" | "stepIndex" | "sta
 }
 
 /** Probe health of a rollout's instances: `new 2/2 ready`, or what the last probe failure said. */
-export function probeHealth(rollout: Pick<Rollout, "instances" | "probeFailure">): {
+export function probeHealth(rollout: Pick<Rollout, "instances" | "probeFailure" | "status">): {
   text: string;
   healthy: boolean | null;
 } {
@@ -39,7 +39,11 @@ export function probeHealth(rollout: Pick<Rollout, "instances" | "probeFailure">
   if (!counts) return { text: "no instances yet", healthy: null };
   const parts = [`new ${counts.new.ready}/${counts.new.total} ready`];
   if (counts.stable.total > 0) parts.push(`stable ${counts.stable.ready}/${counts.stable.total} ready`);
-  const healthy = counts.new.ready === counts.new.total && counts.stable.ready === counts.stable.total;
-  const failure = rollout.probeFailure && !healthy ? `; ${rollout.probeFailure.message}` : "";
+  // A finished rollout's counts are its last pass's: shown, but no longer judged.
+  const finished = ["succeeded", "failed", "rolled_back", "aborted"].includes(rollout.status);
+  const healthy = finished
+    ? null
+    : counts.new.ready === counts.new.total && counts.stable.ready === counts.stable.total;
+  const failure = rollout.probeFailure && healthy === false ? `; ${rollout.probeFailure.message}` : "";
   return { text: parts.join(", ") + failure, healthy };
 }

@@ -38,7 +38,12 @@ describe("the dashboard's static routes", () => {
   });
 
   it("answers 404 for a missing asset and for a path that tries to leave the assets folder", async () => {
-    for (const url of ["/assets/nope.js", "/assets/..%2Findex.html", "/assets/../../seed.db", "/assets/x/y.js"]) {
+    for (const url of [
+      "/assets/nope.js",
+      "/assets/..%2Findex.html",
+      "/assets/../../seed.db",
+      "/assets/x/y.js",
+    ]) {
       const response = await f.app.inject({ url });
       expect(response.statusCode, url).toBe(404);
       expect(response.json().error.code, url).toBe("TANDEM_ERR_NOT_FOUND");

@@ -118,7 +118,10 @@ export async function createSeed(): Promise<Seed> {
   await store.close();
   const webRoot = join(dir, "web");
   mkdirSync(join(webRoot, "assets"), { recursive: true });
-  writeFileSync(join(webRoot, "index.html"), '<!doctype html><script type="module" src="/assets/app.js"></script>');
+  writeFileSync(
+    join(webRoot, "index.html"),
+    '<!doctype html><script type="module" src="/assets/app.js"></script>',
+  );
   writeFileSync(join(webRoot, "assets", "app.js"), 'document.title = "Tandem";\n');
   return { dir, file, tokens, s1, s2, s3, p1, clockStart, webRoot };
 }

@@ -168,6 +168,7 @@ describe("the web dashboard in a real browser", () => {
     await viewer.page.goto(`${base}/#/releases/${id}`);
     await viewer.page.reload();
     await waitForText(viewer.page.getByTestId("step-api"), new RegExp(`^step \\d+/${total} approval$`));
+    await waitForText(viewer.page.getByTestId("gate-api"), /^approval waiting \(0\/1\)$/);
     const viewerApprove = viewer.page.locator('button[data-action="approve"]');
     expect(await viewerApprove.isDisabled()).toBe(true);
     expect(await viewerApprove.getAttribute("title")).toBe("role viewer may not approve");

@@ -1,4 +1,4 @@
-import { layoutDag } from "./dag";
+import { layoutDag, NODE } from "./dag";
 import { probeHealth, stepProgress } from "./steps";
 import type { Rollout } from "./types";
 import { StatusBadge } from "./ui";
@@ -35,7 +35,12 @@ export function ReleaseDag({ rollouts }: { rollouts: Rollout[] }) {
             key={node.service}
             class="dag-node"
             data-service={node.service}
-            style={{ left: `${node.x}px`, top: `${node.y}px` }}
+            style={{
+              left: `${node.x}px`,
+              top: `${node.y}px`,
+              width: `${NODE.width}px`,
+              height: `${NODE.height}px`,
+            }}
             aria-label={`service ${node.service}`}
           >
             <header>
@@ -59,6 +64,14 @@ export function ReleaseDag({ rollouts }: { rollouts: Rollout[] }) {
             >
               {health.text}
             </div>
+            {rollout.gate ? (
+              <div class="gate small" data-testid={`gate-${node.service}`}>
+                approval {rollout.gate.outcome ?? "waiting"} (
+                {rollout.gate.decisions.filter((d) => d.decision === "approve").length}/
+                {rollout.gate.spec.required})
+                {rollout.gate.decisions.map((d) => ` · ${d.decision} by ${d.actor}`).join("")}
+              </div>
+            ) : null}
             {rollout.needs?.length ? (
               <div class="muted small">after {rollout.needs.map((n) => n.service).join(", ")}</div>
             ) : null}

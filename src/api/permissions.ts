@@ -4,7 +4,7 @@ import type { TokenRecord, TokenRole } from "../store/types.js";
 /**
  * What each route needs. Every route the API serves is listed here (the server refuses to start with
  * one that is not, and the role-matrix test walks this table):
- * - `public`: no token (health check, the OpenAPI document);
+ * - `public`: no token (health check, the OpenAPI document, the dashboard's page and assets);
  * - `read`: any valid token;
  * - `deploy`: deployer or admin; `approve`: approver or admin; `admin`: admin only.
  * `environment` says where the environment a `deploy`/`approve` token must cover comes from:
@@ -18,12 +18,22 @@ export interface RoutePermission {
   permission: Permission;
   environment?: "release" | "body" | "none";
   summary: string;
+  /** Not an API route: left out of the OpenAPI document (health check, the dashboard's files). */
+  hidden?: true;
 }
 
 export const API_PREFIX = "/api/v1";
 
 export const ROUTES: readonly RoutePermission[] = [
-  { method: "GET", url: "/healthz", permission: "public", summary: "liveness" },
+  { method: "GET", url: "/healthz", permission: "public", summary: "liveness", hidden: true },
+  { method: "GET", url: "/", permission: "public", summary: "the web dashboard's page", hidden: true },
+  {
+    method: "GET",
+    url: "/assets/*",
+    permission: "public",
+    summary: "the web dashboard's scripts and styles",
+    hidden: true,
+  },
   {
     method: "GET",
     url: `${API_PREFIX}/openapi.json`,

@@ -29,6 +29,8 @@ const release = (env: Env) => (s: Seed) => (env === "staging" ? s.s2 : s.p1);
 /** One request per route (two for a route limited by environment) that succeeds for a role allowed to make it. */
 const CASES: Case[] = [
   { route: "GET /healthz", request: get("/healthz") },
+  { route: "GET /", request: get("/") },
+  { route: "GET /assets/*", request: get("/assets/app.js") },
   { route: `GET ${V}/openapi.json`, request: get(`${V}/openapi.json`) },
   { route: "GET /metrics", request: get("/metrics") },
   { route: `GET ${V}/whoami`, request: get(`${V}/whoami`) },
@@ -163,7 +165,7 @@ describe("the role matrix", () => {
           Object.keys(methods).map((m) => `${m.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ":$1")}`),
         )
         .sort();
-      const table = ROUTES.filter((r) => r.url !== "/healthz")
+      const table = ROUTES.filter((r) => !r.hidden)
         .map((r) => routeKey(r.method, r.url))
         .sort();
       expect(served).toEqual(table);

@@ -5,6 +5,7 @@ import type { Clock } from "../core/clock.js";
 import { TandemError } from "../core/errors.js";
 import type { Orchestrator } from "../orchestrator.js";
 import type { Store, TokenRecord } from "../store/types.js";
+import { registerDashboardRoutes } from "./dashboard-files.js";
 import { sendError } from "./errors.js";
 import { registerMetricsRoute } from "./metrics.js";
 import { API_PREFIX, checkEnvironment, checkRole, routePermission } from "./permissions.js";
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   logger?: boolean | { level?: string; stream?: { write(line: string): void } };
   /** Server-Sent Events tuning. */
   stream?: StreamOptions;
+  /** The built dashboard (index.html and assets/). Default: dist/web of this package. */
+  webRoot?: string;
 }
 
 /** What route handlers use. */
@@ -149,6 +152,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerOperationRoutes(app, context);
   registerEventStream(app, context, options.stream);
   registerMetricsRoute(app, context);
+  registerDashboardRoutes(app, options.webRoot);
   return app;
 }
 

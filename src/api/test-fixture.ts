@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -56,6 +56,8 @@ export interface Seed {
   /** api@2.0.0 in staging, waiting for approval. */
   s2: string;
   clockStart: number;
+  /** A stand-in for the built dashboard: index.html and assets/app.js. */
+  webRoot: string;
 }
 
 async function drive(o: Orchestrator, clock: ManualClock, id: string): Promise<ReleaseState> {
@@ -114,7 +116,14 @@ export async function createSeed(): Promise<Seed> {
   }
   await o.close();
   await store.close();
-  return { dir, file, tokens, s1, s2, s3, p1, clockStart };
+  const webRoot = join(dir, "web");
+  mkdirSync(join(webRoot, "assets"), { recursive: true });
+  writeFileSync(
+    join(webRoot, "index.html"),
+    '<!doctype html><script type="module" src="/assets/app.js"></script>',
+  );
+  writeFileSync(join(webRoot, "assets", "app.js"), 'document.title = "Tandem";\n');
+  return { dir, file, tokens, s1, s2, s3, p1, clockStart, webRoot };
 }
 
 export interface ApiFixture {
@@ -142,6 +151,7 @@ export async function openFixture(seed: Seed, options: { stream?: StreamOptions 
     orchestrator,
     logger: { level: "info", stream: { write: (line: string) => void lines.push(line) } },
     stream: options.stream,
+    webRoot: seed.webRoot,
   });
   await app.ready();
   return {

@@ -31,7 +31,7 @@ export interface DagLayout {
   height: number;
 }
 
-export const NODE = { width: 250, height: 136, gapX: 56, gapY: 20, margin: 8 };
+export const NODE = { width: 250, height: 164, gapX: 56, gapY: 20, margin: 8 };
 
 export function layoutDag(items: readonly DagInput[]): DagLayout {
   const byName = new Map(items.map((item) => [item.service, item]));

@@ -137,6 +137,34 @@ describe("tandem serve", () => {
     const report = await run(["report", "--format", "json", "--environment", "staging"], viewerOf);
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.stringify(JSON.parse(report.stdout))).toContain("staging");
+    // The registry, a plan, the notifications and `down`, through the server.
+    const asDeployer = { ...remote, TANDEM_TOKEN: deployer };
+    const published = await run(
+      ["registry", "publish", "api", "2.0.0", "--provides", "orders:2.0.0"],
+      asDeployer,
+    );
+    expect(published.code, published.stderr).toBe(0);
+    const versions = await run(["--json", "registry", "versions", "api"], viewerOf);
+    expect((JSON.parse(versions.stdout) as Array<{ version: string; publishedBy: string }>)[0]).toMatchObject(
+      {
+        version: "2.0.0",
+        publishedBy: "ci",
+      },
+    );
+    const registry = await run(["--json", "registry", "--env", "staging"], viewerOf);
+    expect(registry.stdout).toContain('"1.0.0"');
+    const plan = await run(["--json", "plan", "api@2.0.0", "--env", "staging"], viewerOf);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect((JSON.parse(plan.stdout) as { services: Array<{ service: string }> }).services[0]?.service).toBe(
+      "api",
+    );
+    const notifications = await run(["--json", "notifications"], viewerOf);
+    expect(JSON.parse(notifications.stdout)).toEqual([]);
+    const admin = await token("root", "admin");
+    const down = await run(["--json", "down", "--env", "staging"], { ...remote, TANDEM_TOKEN: admin });
+    expect(down.code, down.stderr).toBe(0);
+    expect(JSON.parse(down.stdout)).toMatchObject({ instances: 1 });
+
     const tokenList = await run(["token", "list"], { ...remote, TANDEM_TOKEN: deployer });
     expect(tokenList.code).toBe(2);
     expect(tokenList.stderr).toContain("TANDEM_ERR_FORBIDDEN");
@@ -164,7 +192,9 @@ describe("tandem serve", () => {
       reason?: string;
     }>;
     const seen = entries.map((e) => `${e.action} ${e.actor} ${e.origin}`);
-    expect(seen.filter((e) => e.startsWith("token.created"))).toHaveLength(2);
+    expect(seen.filter((e) => e.startsWith("token.created"))).toHaveLength(3);
+    expect(seen).toContain("registry.version_published ci api");
+    expect(seen).toContain("project.down root api");
     expect(seen.filter((e) => e.startsWith("token.created")).every((e) => e.endsWith(" cli"))).toBe(true);
     expect(seen.filter((e) => e === "release.created ci api")).toHaveLength(4);
     expect(entries.find((e) => e.action === "release.approve")).toMatchObject({
@@ -180,13 +210,17 @@ describe("tandem serve", () => {
   it("refuses a command that cannot go through a server before it touches anything", async () => {
     dir = mkdtempSync(join(tmpdir(), "tandem-serve-"));
     writeFileSync(join(dir, "tandem.yaml"), CONFIG);
-    const refused = await run(["plan", "api@1.0.0"], {
+    const refused = await run(["engine"], {
       TANDEM_SERVER: "http://127.0.0.1:9",
       TANDEM_TOKEN: "tdm_x",
     });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("`tandem plan` is not supported with --server yet");
+    expect(refused.stderr).toContain("`tandem engine` is not supported with --server yet");
     expect(refused.stderr).toContain("audit verify");
     expect(existsSync(join(dir, ".tandem")), "no local store was opened").toBe(false);
+    // A command that reads only the local configuration runs here as without a server.
+    const validate = await run(["validate"], { TANDEM_SERVER: "http://127.0.0.1:9" });
+    expect(validate.code, validate.stderr).toBe(0);
+    expect(validate.stdout).toContain("valid");
   });
 });

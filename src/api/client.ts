@@ -2,7 +2,10 @@ import type { DeliveryReport } from "../analytics/types.js";
 import type { AuditEntry } from "../audit/types.js";
 import type { AuditVerdict } from "../audit/verify.js";
 import { type ErrorCode, TandemError } from "../core/errors.js";
-import type { ReleaseCommand, ReleaseState, TandemEvent } from "../core/types.js";
+import type { ReleaseCommand, ReleaseState, TandemEvent, VersionMetadata } from "../core/types.js";
+import type { ReleasePlan } from "../engine/plan-view.js";
+import type { RegistryView } from "../registry/view.js";
+import type { OutboxDelivery } from "../store/types.js";
 import type { TokenView } from "./tokens.js";
 
 const KNOWN = new Set<string>([
@@ -158,6 +161,43 @@ export class ApiClient {
 
   revokeToken(idOrName: string) {
     return this.request<{ revoked: string }>("DELETE", `/api/v1/tokens/${encodeURIComponent(idOrName)}`);
+  }
+
+  plan(body: { services: string[]; environment?: string }) {
+    return this.request<ReleasePlan>("POST", "/api/v1/plan", clean(body));
+  }
+
+  registry(environment?: string) {
+    return this.request<RegistryView>("GET", `/api/v1/registry${queryString({ environment })}`);
+  }
+
+  versions(service: string) {
+    return this.request<VersionMetadata[]>("GET", `/api/v1/versions${queryString({ service })}`);
+  }
+
+  publishVersion(body: {
+    service: string;
+    version: string;
+    provides: Record<string, string>;
+    requires: Record<string, string>;
+  }) {
+    return this.request<VersionMetadata>("POST", "/api/v1/versions", body);
+  }
+
+  notifications(query: { channel?: string; all?: boolean }) {
+    const all = query.all ? "true" : undefined;
+    return this.request<OutboxDelivery[]>(
+      "GET",
+      `/api/v1/notifications${queryString({ channel: query.channel, all })}`,
+    );
+  }
+
+  retryNotifications(body: { ids?: string[]; allDead?: true }) {
+    return this.request<{ revived: number }>("POST", "/api/v1/notifications/retry", clean(body));
+  }
+
+  down(body: { environment?: string; force?: boolean }) {
+    return this.request<{ routers: number; instances: number }>("POST", "/api/v1/down", clean(body));
   }
 
   where(environment?: string) {

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
+import { ApiClient } from "../api/client.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { TandemError } from "../core/errors.js";
 import type { OutboxDelivery, OutboxStatus } from "../store/types.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
+import { withOrchestratorOrServer } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -28,13 +30,16 @@ export function registerNotificationCommands(program: Command, globals: Globals)
     .argument("[ids...]", "delivery ids (a digest's id revives its whole batch)")
     .option("--all-dead", "every dead delivery")
     .action(async (ids: string[], options: { allDead?: boolean }) =>
-      withOrchestrator(globals(), async (o) => {
+      withOrchestratorOrServer(globals(), async (o) => {
         if (ids.length === 0 && !options.allDead) {
           throw new TandemError("TANDEM_ERR_INVALID_REQUEST", "name the deliveries to retry", {
             hint: "`tandem notifications` lists them; or pass --all-dead",
           });
         }
-        const revived = await o.reviveNotifications(options.allDead ? undefined : ids, { origin: "cli" });
+        const revived =
+          o instanceof ApiClient
+            ? (await o.retryNotifications(options.allDead ? { allDead: true } : { ids })).revived
+            : await o.reviveNotifications(options.allDead ? undefined : ids, { origin: "cli" });
         if (globals().json) return printJson({ revived });
         console.log(
           `${revived} deliver${revived === 1 ? "y" : "ies"} pending again; the next engine or \`tandem notifications deliver\` sends them`,
@@ -73,12 +78,15 @@ interface ListOptions {
 }
 
 async function list(globals: Globals, options: ListOptions): Promise<void> {
-  await withOrchestrator(globals(), async (o) => {
+  await withOrchestratorOrServer(globals(), async (o) => {
     const statuses: OutboxStatus[] = options.all ? [] : ["pending", "dead"];
-    const rows = await o.store.listOutbox({ statuses, channel: options.channel });
+    const rows =
+      o instanceof ApiClient
+        ? await o.notifications(options)
+        : await o.store.listOutbox({ statuses, channel: options.channel });
     if (globals().json) return printJson(rows.map(view));
     if (rows.length === 0) return console.log("no notification waiting");
-    const now = o.clock.now();
+    const now = Date.now();
     for (const row of rows) {
       const next =
         row.status !== "pending"

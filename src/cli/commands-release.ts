@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { ApiClient } from "../api/client.js";
+import { ApiClient } from "../api/client.js";
 import { formatDuration } from "../core/duration.js";
 import { TandemError } from "../core/errors.js";
 import { isTerminal } from "../core/types.js";
@@ -28,8 +28,9 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .argument("<services...>", "SERVICE@VERSION ...")
     .option("-e, --env <environment>", "environment")
     .action(async (services: string[], options: { env?: string }) =>
-      withOrchestrator(globals(), async (o) => {
-        const plan = await o.plan({ services, environment: options.env });
+      withOrchestratorOrServer(globals(), async (o) => {
+        const request = { services, environment: options.env };
+        const plan = o instanceof ApiClient ? await o.plan(request) : await o.plan(request);
         if (globals().json) return printJson(plan);
         console.log(formatPlan(plan));
       }),

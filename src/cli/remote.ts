@@ -25,7 +25,21 @@ export const REMOTE_COMMANDS = new Set([
   "token create",
   "token list",
   "token revoke",
+  "plan",
+  "registry",
+  "registry publish",
+  "registry versions",
+  "notifications",
+  "notifications list",
+  "notifications retry",
+  "down",
 ]);
+
+/**
+ * Commands that read only local files (the configuration, its schema) and never a store: with a
+ * server they run here as without one.
+ */
+export const LOCAL_COMMANDS = new Set(["init", "validate", "schema", "simulate"]);
 
 /** The server of `--server` or TANDEM_SERVER, if any. */
 export function remoteServer(options: GlobalOptions): string | undefined {
@@ -44,7 +58,7 @@ export function checkRemoteSupport(program: Command): void {
     if (!remoteServer(options)) return;
     const path: string[] = [];
     for (let c: Command | null = action; c && c !== program; c = c.parent) path.unshift(c.name());
-    if (!REMOTE_COMMANDS.has(path.join(" "))) {
+    if (!REMOTE_COMMANDS.has(path.join(" ")) && !LOCAL_COMMANDS.has(path.join(" "))) {
       throw new TandemError(
         "TANDEM_ERR_INVALID_REQUEST",
         `\`tandem ${path.join(" ")}\` is not supported with --server yet`,

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrometheusProvider } from "../src/analysis/providers/prometheus.js";
 import { measureContext, startServer, type TestServer } from "../src/analysis/providers/test-helpers.js";
-import { REPO_ROOT } from "./helpers/paths.js";
+import { ensureDebianProgram } from "../src/testing/debian-program.js";
 import { freePort } from "./helpers/ports.js";
 import { waitFor } from "./helpers/wait.js";
 
@@ -14,9 +14,6 @@ import { waitFor } from "./helpers/wait.js";
  * The prometheus provider against a real Prometheus server (Debian's package, installed by
  * test/support/ensure-prometheus.sh when missing), scraping counters this test serves once a second.
  */
-
-const ENSURE_SCRIPT = join(REPO_ROOT, "test/support/ensure-prometheus.sh");
-const INSTALL_TIMEOUT_MS = 10 * 60_000;
 
 /** Per scrape, each version serves this many more requests and errors: the error ratio is exact. */
 const PER_SCRAPE = {
@@ -31,27 +28,6 @@ let metrics: TestServer;
 let scrapes = 0;
 /** Each version's total requests as served at each scrape. */
 const servedTotals: Record<string, number[]> = { "2.0.0": [], "1.0.0": [] };
-
-function ensurePrometheus(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "sh",
-      [ENSURE_SCRIPT],
-      { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const binary = stdout.trim().split("\n").at(-1)?.trim();
-        if (!error && binary) return resolve(binary);
-        const why = stderr.trim().split("\n").slice(-15).join("\n") || String(error?.message);
-        reject(
-          new Error(
-            `this test needs a Prometheus server and ${ENSURE_SCRIPT} could not provide one ` +
-              `(it installs Debian's package prometheus as root with apt-get):\n${why}`,
-          ),
-        );
-      },
-    );
-  });
-}
 
 function exposition(): string {
   scrapes += 1;
@@ -72,7 +48,7 @@ async function queryNumber(query: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  const binary = await ensurePrometheus();
+  const binary = await ensureDebianProgram("prometheus");
   dir = mkdtempSync(join(tmpdir(), "tandem-prometheus-"));
   metrics = await startServer((request, response) => {
     if (request.url !== "/metrics") {
@@ -126,7 +102,7 @@ beforeAll(async () => {
   } catch (error) {
     throw new Error(`${(error as Error).message}\nprometheus log:\n${readLog()}`);
   }
-}, INSTALL_TIMEOUT_MS + 90_000);
+}, 12 * 60_000);
 
 afterAll(async () => {
   if (prometheus && prometheus.exitCode === null && prometheus.signalCode === null) {

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { runSimulation } from "../analysis/simulate/run-simulation.js";
+import { runSimulation, simulationSummary } from "../analysis/simulate/run-simulation.js";
 import {
   duration,
   positive,
@@ -93,14 +93,7 @@ export function registerOperationRoutes(app: FastifyInstance, ctx: ApiContext): 
         seed,
         horizonMs,
       });
-      return {
-        decision: result.finished ? result.release.status : "undecided",
-        reason: result.release.reason,
-        durationMs: result.durationMs,
-        traffic: result.traffic,
-        seed,
-        events: result.events,
-      };
+      return simulationSummary(result, seed);
     },
   );
 

@@ -1,5 +1,9 @@
 import type { Command } from "commander";
-import { runSimulation, type SimulationResult } from "../analysis/simulate/run-simulation.js";
+import {
+  runSimulation,
+  type SimulationResult,
+  simulationSummary,
+} from "../analysis/simulate/run-simulation.js";
 import {
   duration,
   positive,
@@ -8,8 +12,7 @@ import {
 } from "../analysis/simulate/traffic-options.js";
 import type { TrafficSpec } from "../analysis/simulation/traffic.js";
 import { loadConfig } from "../config/index.js";
-import { formatDuration, parseDuration } from "../core/duration.js";
-import { TandemError } from "../core/errors.js";
+import { formatDuration } from "../core/duration.js";
 import { configPath, type GlobalOptions, printJson } from "./context.js";
 
 type Globals = () => GlobalOptions;
@@ -75,14 +78,7 @@ export function registerSimulateCommand(program: Command, globals: Globals): voi
         horizonMs: duration(options.horizon, "--horizon"),
       });
       if (globals().json) {
-        return printJson({
-          decision: result.finished ? result.release.status : "undecided",
-          reason: result.release.reason,
-          durationMs: result.durationMs,
-          traffic: result.traffic,
-          seed,
-          events: result.events,
-        });
+        return printJson(simulationSummary(result, seed));
       }
       console.log(report(result, traffic, seed));
     });

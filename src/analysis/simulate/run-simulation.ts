@@ -180,3 +180,15 @@ function simulatedConfig(config: TandemConfig, environment: string, service: Ser
     services: { ...config.services, [service.name]: service },
   };
 }
+
+/** What `tandem simulate --json` and `POST /api/v1/simulate` answer. */
+export function simulationSummary(result: SimulationResult, seed: number) {
+  return {
+    decision: result.finished ? result.release.status : "undecided",
+    reason: result.release.reason,
+    durationMs: result.durationMs,
+    traffic: result.traffic,
+    seed,
+    events: result.events,
+  };
+}

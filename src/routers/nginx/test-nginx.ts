@@ -1,29 +1,8 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { ensureDebianProgram } from "../../testing/debian-program.js";
 import type { NginxConfigSettings } from "./config-text.js";
 
-const ENSURE_SCRIPT = fileURLToPath(new URL("../../../test/support/ensure-nginx.sh", import.meta.url));
-const INSTALL_TIMEOUT_MS = 10 * 60_000;
-
-/**
- * The path of a real nginx binary for tests: test/support/ensure-nginx.sh installs Debian's package
- * when it is missing (as root with apt-get) and prints the path on its last line.
- */
-export function ensureNginx(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "sh",
-      [ENSURE_SCRIPT],
-      { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const binary = stdout.trim().split("\n").at(-1)?.trim();
-        if (!error && binary) return resolve(binary);
-        const why = stderr.trim().split("\n").slice(-15).join("\n") || String(error?.message);
-        reject(new Error(`this test needs nginx and ${ENSURE_SCRIPT} could not provide it:\n${why}`));
-      },
-    );
-  });
-}
+/** A real nginx binary for tests (Debian's package, installed when missing). */
+export const ensureNginx = (): Promise<string> => ensureDebianProgram("nginx");
 
 /** Settings for rendering configurations in tests. */
 export const SETTINGS: NginxConfigSettings = {

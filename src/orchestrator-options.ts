@@ -1,5 +1,7 @@
+import { userInfo } from "node:os";
 import type { AuditOrigin } from "./audit/types.js";
 import type { Clock } from "./core/clock.js";
+import { TandemError } from "./core/errors.js";
 import type { Logger } from "./core/types.js";
 import type { ServiceVersion } from "./engine/create-release.js";
 import type { Plugins } from "./engine/engine.js";
@@ -44,4 +46,19 @@ export interface CommandOptions {
   origin?: AuditOrigin;
   reason?: string;
   service?: string;
+}
+
+/** The person or job acting: TANDEM_USER, else the OS user. */
+export function currentActor(env: NodeJS.ProcessEnv = process.env): string {
+  return env.TANDEM_USER || userInfo().username || "unknown";
+}
+
+export function parseServiceVersion(text: string): ServiceVersion {
+  const at = text.lastIndexOf("@");
+  if (at <= 0 || at === text.length - 1) {
+    throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `"${text}" is not SERVICE@VERSION`, {
+      hint: "write it like api@2.4.0",
+    });
+  }
+  return { service: text.slice(0, at), version: text.slice(at + 1) };
 }

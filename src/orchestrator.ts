@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { userInfo } from "node:os";
 import { deliveryReport } from "./analytics/store-reader.js";
 import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
 import { commandEntry, downEntry, notificationRetryEntry, releaseCreatedEntry } from "./audit/entries.js";
@@ -16,7 +15,7 @@ import {
   silentLogger,
   type TandemEvent,
 } from "./core/types.js";
-import { createRelease, type ServiceVersion } from "./engine/create-release.js";
+import { createRelease } from "./engine/create-release.js";
 import { checkDecision, promotionRequest } from "./engine/decisions.js";
 import { Engine, type Plugins } from "./engine/engine.js";
 import { holderIsDead } from "./engine/lease.js";
@@ -26,28 +25,21 @@ import { versionDirectory } from "./engine/release-checks.js";
 import { createNotifier } from "./notify/index.js";
 import { Notifications } from "./notify/notifications.js";
 import { outboxRouting } from "./notify/routing.js";
-import type { CommandOptions, OrchestratorOptions, ReleaseRequest } from "./orchestrator-options.js";
+import {
+  type CommandOptions,
+  currentActor,
+  type OrchestratorOptions,
+  parseServiceVersion,
+  type ReleaseRequest,
+} from "./orchestrator-options.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
 import { openStore, openStoreLazily } from "./store/index.js";
 import type { Store } from "./store/types.js";
 
-/** The person or job acting: TANDEM_USER, else the OS user. */
-export function currentActor(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TANDEM_USER || userInfo().username || "unknown";
-}
+export { currentActor, parseServiceVersion } from "./orchestrator-options.js";
 
-export function parseServiceVersion(text: string): ServiceVersion {
-  const at = text.lastIndexOf("@");
-  if (at <= 0 || at === text.length - 1) {
-    throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `"${text}" is not SERVICE@VERSION`, {
-      hint: "write it like api@2.4.0",
-    });
-  }
-  return { service: text.slice(0, at), version: text.slice(at + 1) };
-}
-
-/** Tandem as a library: what the CLI (and later the API and dashboard) use. */
+/** Tandem as a library: what the CLI, the API and through it the dashboard use. */
 export class Orchestrator {
   readonly config: TandemConfig;
   readonly store: Store;

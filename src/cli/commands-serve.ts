@@ -4,6 +4,7 @@ import { createApiServer } from "../api/server.js";
 import { TandemError } from "../core/errors.js";
 import { Orchestrator } from "../orchestrator.js";
 import { configPath, type GlobalOptions } from "./context.js";
+import { listenForInterrupt } from "./interrupt.js";
 import { stderrLogger } from "./logger.js";
 
 type Globals = () => GlobalOptions;
@@ -40,15 +41,8 @@ export function registerServeCommand(program: Command, globals: Globals): void {
       const address = app.server.address();
       const actual = typeof address === "object" && address ? address.port : port;
       process.stdout.write(`tandem API listening on http://${options.host}:${actual}\n`);
-      await new Promise<void>((resolve) => {
-        const stop = () => {
-          process.off("SIGINT", stop);
-          process.off("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
+      // A second signal while it stops is ignored (see listenForInterrupt).
+      await new Promise<void>((resolve) => listenForInterrupt(resolve));
       process.stdout.write("stopping: no new requests; letting engine passes finish\n");
       await app.close();
       await driver.stop();

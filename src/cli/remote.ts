@@ -6,6 +6,7 @@ import { isTerminal, type ReleaseState } from "../core/types.js";
 import type { Orchestrator, WhereEntry } from "../orchestrator.js";
 import { EXIT, type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary } from "./format.js";
+import { listenForInterrupt } from "./interrupt.js";
 import { reportToCi } from "./step-summary.js";
 
 /** Commands that work with `--server` (the others say so and stop). */
@@ -74,9 +75,7 @@ export function checkRemoteSupport(program: Command): void {
 export async function followRemote(client: ApiClient, id: string, json: boolean): Promise<number> {
   const out = json ? process.stderr : process.stdout;
   const controller = new AbortController();
-  const interrupt = () => controller.abort(new Error("interrupted"));
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+  const interrupt = listenForInterrupt(() => controller.abort(new Error("interrupted")));
   try {
     let after = 0;
     let release: ReleaseState;
@@ -100,8 +99,7 @@ export async function followRemote(client: ApiClient, id: string, json: boolean)
     reportToCi([release], { now: Date.now(), annotate: true, out });
     return release.status === "succeeded" ? EXIT.ok : EXIT.releaseFailed;
   } finally {
-    process.off("SIGINT", interrupt);
-    process.off("SIGTERM", interrupt);
+    interrupt.dispose();
   }
 }
 

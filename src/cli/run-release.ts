@@ -4,6 +4,7 @@ import { DEFAULT_NOTIFY_GRACE_MS } from "../notify/notifications.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { EXIT, printJson } from "./context.js";
 import { releaseSummary } from "./format.js";
+import { listenForInterrupt } from "./interrupt.js";
 import { ProgressView } from "./progress.js";
 import { reportToCi } from "./step-summary.js";
 
@@ -34,9 +35,7 @@ export async function driveWithProgress(
   }
   const unsubscribe = orchestrator.subscribe((event) => view.event(event));
   const controller = new AbortController();
-  const interrupt = () => controller.abort(new Error("interrupted"));
-  process.once("SIGINT", interrupt);
-  process.once("SIGTERM", interrupt);
+  const interrupt = listenForInterrupt(() => controller.abort(new Error("interrupted")));
   const latest = new Map<string, ReleaseState>();
   const redraw = setInterval(async () => {
     for (const id of releaseIds) {
@@ -77,8 +76,7 @@ export async function driveWithProgress(
   } finally {
     clearInterval(redraw);
     unsubscribe();
-    process.off("SIGINT", interrupt);
-    process.off("SIGTERM", interrupt);
+    interrupt.dispose();
   }
 }
 

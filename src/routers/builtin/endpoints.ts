@@ -1,14 +1,14 @@
-import type { Agent } from "node:http";
+import type { Pool } from "undici";
 import type { RouteTable } from "../types.js";
-import { PoolAgent } from "./pool-agent.js";
 import type { VersionStatsRecorder } from "./stats.js";
+import { endpointPool } from "./upstream-pool.js";
 
 /** One upstream address with its own keep-alive pool and in-flight count. */
 export class EndpointState {
   inFlight = 0;
   /** Set when a route table no longer lists this endpoint; its pool closes once inFlight reaches 0. */
   removed = false;
-  readonly agent: Agent;
+  readonly pool: Pool;
 
   constructor(
     readonly id: string,
@@ -16,9 +16,7 @@ export class EndpointState {
     readonly port: number,
     maxSockets: number,
   ) {
-    // Free sockets expire before Node's default server keepAliveTimeout (5s), narrowing the race in
-    // which the upstream closes an idle socket just as we reuse it.
-    this.agent = new PoolAgent({ keepAlive: true, maxSockets, maxFreeSockets: 64, timeout: 4000 });
+    this.pool = endpointPool(host, port, maxSockets);
   }
 }
 
@@ -138,13 +136,13 @@ export class EndpointRegistry {
     state.inFlight--;
     if (state.removed && state.inFlight === 0) {
       this.draining.delete(state);
-      state.agent.destroy();
+      destroyPool(state);
     }
   }
 
   destroyAll(): void {
-    for (const state of this.live.values()) state.agent.destroy();
-    for (const state of this.draining) state.agent.destroy();
+    for (const state of this.live.values()) destroyPool(state);
+    for (const state of this.draining) destroyPool(state);
     this.live.clear();
     this.draining.clear();
   }
@@ -164,7 +162,12 @@ export class EndpointRegistry {
 
   private retire(state: EndpointState): void {
     state.removed = true;
-    if (state.inFlight === 0) state.agent.destroy();
+    if (state.inFlight === 0) destroyPool(state);
     else this.draining.add(state);
   }
+}
+
+function destroyPool(state: EndpointState): void {
+  // Requests still on it (only at close, after the grace period) fail; nothing waits for the promise.
+  state.pool.destroy().catch(() => {});
 }

@@ -1,7 +1,7 @@
 // The per-request state of the builtin router's proxy, and what its retry decision reads.
-import type { ClientRequest, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CompiledBackend, EndpointState } from "./endpoints.js";
-import type { RouterProxy } from "./proxy.js";
+import type { RouterProxy, UpstreamAttempt } from "./proxy.js";
 
 /** The state of one client request while the router handles it. */
 export interface Exchange {
@@ -9,17 +9,16 @@ export interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
   startedAt: number;
-  /** Flat [name, value, ...] list for the upstream request. */
+  /** Flat [name, value, ...] list for the upstream request (without Host, undici names the upstream). */
   headers: string[];
-  /** False when the client sent no Host: each attempt then names its upstream, as `http.request` would. */
-  hasHost: boolean;
   /** null: no body; Buffer: fully read, replayable; undefined: streamed from req, not replayable. */
   body: Buffer | null | undefined;
   /** True once bytes of a streamed body went to an upstream: from then on no retry. */
   bodyStarted: boolean;
   backend: CompiledBackend | undefined;
   endpoint: EndpointState | undefined;
-  upstream: ClientRequest | undefined;
+  /** The current try on an upstream (earlier ones failed). */
+  attempt: UpstreamAttempt | undefined;
   attempts: number;
   tried: EndpointState[] | undefined;
   /** Why the last attempt failed, for the 502 body. */
@@ -29,27 +28,14 @@ export interface Exchange {
 }
 
 /**
- * The hot path's listeners are shared by every request (no closure per request): each finds its state on
- * the emitter it listens to, under these keys.
+ * The response's close listener is shared by every request (no closure per request): it finds its state on
+ * the response, under this key.
  */
 export const EXCHANGE = Symbol("exchange");
-export const ATTEMPT = Symbol("attempt");
-
-/** One try of an exchange on one endpoint; kept on its ClientRequest under ATTEMPT. */
-export interface Attempt {
-  exchange: Exchange;
-  backend: CompiledBackend;
-  endpoint: EndpointState;
-  /** True once the endpoint's and the version's in-flight counts were released. */
-  settled: boolean;
-  /** True once the upstream's response head arrived: from then on no retry. */
-  responded: boolean;
-}
 
 export type TaggedResponse = ServerResponse & { [EXCHANGE]?: Exchange };
-export type TaggedRequest = ClientRequest & { [ATTEMPT]?: Attempt };
-export type TaggedIncoming = IncomingMessage & { [EXCHANGE]?: Exchange };
 
+/** Connect failures: the request surely did not reach the upstream (UND_ERR_CONNECT_TIMEOUT: undici's 10 s). */
 export const RETRY_ON_CONNECT = new Set([
   "ECONNREFUSED",
   "EHOSTUNREACH",
@@ -57,6 +43,9 @@ export const RETRY_ON_CONNECT = new Set([
   "EADDRNOTAVAIL",
   "ENOTFOUND",
   "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
 ]);
-export const RETRY_ON_RESET = new Set(["ECONNRESET", "EPIPE"]);
+/** The connection broke before any response byte; UND_ERR_SOCKET is undici's "other side closed". */
+/** The connection broke before any response byte (UND_ERR_SOCKET: undici's "other side closed"). */
+export const RETRY_ON_RESET = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 export const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"]);

@@ -1,12 +1,6 @@
-import {
-  type ClientRequest,
-  createServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { Dispatcher } from "undici";
 import type { RouteTable, VersionStats } from "../types.js";
 import {
   type CompiledBackend,
@@ -18,19 +12,16 @@ import {
   pickEndpoint,
 } from "./endpoints.js";
 import {
-  ATTEMPT,
-  type Attempt,
   EXCHANGE,
   type Exchange,
   IDEMPOTENT,
   RETRY_ON_CONNECT,
   RETRY_ON_RESET,
-  type TaggedIncoming,
-  type TaggedRequest,
   type TaggedResponse,
 } from "./exchange.js";
-import { endToEndHeaders, hostHeader, upstreamRequestHeaders } from "./headers.js";
+import { endToEndHeaders, upstreamRequestHeaders } from "./headers.js";
 import { VersionStatsRecorder } from "./stats.js";
+import type { EndpointClient } from "./upstream-pool.js";
 
 export interface ProxyOptions {
   /** How long a request waits for an endpoint when the table has none. */
@@ -145,12 +136,11 @@ export class RouterProxy {
       res,
       startedAt: performance.now(),
       headers: forwarded.headers,
-      hasHost: forwarded.hasHost,
       body: undefined,
       bodyStarted: false,
       backend: undefined,
       endpoint: undefined,
-      upstream: undefined,
+      attempt: undefined,
       attempts: 0,
       tried: undefined,
       lastFailure: undefined,
@@ -221,57 +211,37 @@ export class RouterProxy {
     exchange.endpoint = endpoint;
     endpoint.inFlight++;
     backend.stats.inFlight++;
-    const headers = exchange.hasHost
-      ? exchange.headers
-      : [...exchange.headers, "Host", hostHeader(endpoint.host, endpoint.port)];
-    const upstream = httpRequest({
-      host: endpoint.host,
-      port: endpoint.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: endpoint.agent,
-    }) as TaggedRequest;
-    upstream[ATTEMPT] = { exchange, backend, endpoint, settled: false, responded: false };
-    exchange.upstream = upstream;
-    upstream.on("close", onUpstreamClose);
-    upstream.on("response", onUpstreamResponse);
-    upstream.on("error", onUpstreamError);
-
-    if (exchange.body === null) upstream.end();
-    else if (exchange.body !== undefined) upstream.end(exchange.body);
-    else this.streamBodyOnceConnected(exchange, upstream);
+    const attempt = new UpstreamAttempt(exchange, backend, endpoint);
+    exchange.attempt = attempt;
+    // Without a Host from the client, undici sends the upstream's, as `http.request` did.
+    endpoint.pool.dispatch(
+      {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: exchange.headers,
+        body: exchange.body === undefined ? req : exchange.body,
+      },
+      attempt,
+    );
   }
 
   /** Ends an attempt's claim on its endpoint, once. */
   /** @internal */
-  settle(attempt: Attempt): void {
+  settle(attempt: UpstreamAttempt): void {
     if (attempt.settled) return;
     attempt.settled = true;
     attempt.backend.stats.inFlight--;
     this.endpoints.released(attempt.endpoint);
   }
 
-  /** Pipes the body only after the socket connects, so a refused connection can still be retried. */
-  private streamBodyOnceConnected(exchange: Exchange, upstream: ClientRequest): void {
-    upstream.once("socket", (socket) => {
-      const start = () => {
-        exchange.bodyStarted = true;
-        exchange.req.pipe(upstream);
-      };
-      if (socket.connecting) socket.once("connect", start);
-      else start();
-    });
-  }
-
   /** @internal */
-  mayRetry(exchange: Exchange, upstream: ClientRequest, error: NodeJS.ErrnoException): boolean {
+  mayRetry(exchange: Exchange, attempt: UpstreamAttempt, error: NodeJS.ErrnoException): boolean {
     if (exchange.attempts >= this.maxAttempts || exchange.bodyStarted) return false;
     const code = error.code ?? "";
     if (RETRY_ON_CONNECT.has(code)) return true;
     if (!RETRY_ON_RESET.has(code) || exchange.body === undefined) return false;
     // A reset before any response byte on a reused keep-alive socket means the upstream closed it idle.
-    return upstream.reusedSocket || IDEMPOTENT.has(exchange.req.method ?? "");
+    return attempt.reused || IDEMPOTENT.has(exchange.req.method ?? "");
   }
 
   private hold(exchange: Exchange): void {
@@ -326,71 +296,107 @@ export class RouterProxy {
     const { res } = exchange;
     // A client that went away mid-request: stop the upstream request too (499 is not an error).
     const status = res.writableFinished ? res.statusCode : res.headersSent ? 502 : 499;
-    if (!res.writableFinished) exchange.upstream?.destroy();
+    if (!res.writableFinished) exchange.attempt?.cancel();
     exchange.backend?.stats.record(status, performance.now() - exchange.startedAt);
   }
 }
 
-// The hot path's listeners are shared by every request: each finds its state on the emitter it listens to
-// (`this`), so a request allocates no closures. Each of these events fires at most once per emitter.
+// The response's close listener is shared by every request: it finds its state on the response (`this`),
+// so a request allocates no closure for it.
 
 function onResponseClose(this: TaggedResponse): void {
   const exchange = this[EXCHANGE]!;
   exchange.proxy.finish(exchange);
 }
 
-function onUpstreamClose(this: TaggedRequest): void {
-  const attempt = this[ATTEMPT]!;
-  attempt.exchange.proxy.settle(attempt);
-}
+/**
+ * One try of an exchange on one endpoint: undici's dispatch handler (its callbacks run in this order:
+ * onConnect when the request is written on a connected socket, onHeaders, onData..., then onComplete or
+ * onError once).
+ */
+export class UpstreamAttempt implements Dispatcher.DispatchHandler {
+  /** The pool's client the request went to (set by EndpointClient.dispatch). */
+  client: EndpointClient | undefined = undefined;
+  /** True once the endpoint's and the version's in-flight counts were released. */
+  settled = false;
+  /** True once the upstream's response head arrived: from then on no retry. */
+  responded = false;
+  /** True when the request went out on a keep-alive socket that had served a response before. */
+  reused = false;
+  private abort: ((error?: Error) => void) | undefined = undefined;
+  private resume: (() => void) | undefined = undefined;
+  private onDrain: (() => void) | undefined = undefined;
 
-function onUpstreamResponse(this: TaggedRequest, upstreamRes: IncomingMessage): void {
-  const attempt = this[ATTEMPT]!;
-  attempt.responded = true;
-  const { exchange } = attempt;
-  if (exchange.finished) return void upstreamRes.destroy();
-  const headers = endToEndHeaders(upstreamRes.rawHeaders);
-  if (exchange.proxy.isClosing) headers.push("connection", "close");
-  exchange.res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, headers);
-  (upstreamRes as TaggedIncoming)[EXCHANGE] = exchange;
-  upstreamRes.on("data", onUpstreamData);
-  upstreamRes.on("end", onUpstreamEnd);
-  upstreamRes.on("close", onUpstreamResponseClose);
-}
+  constructor(
+    readonly exchange: Exchange,
+    readonly backend: CompiledBackend,
+    readonly endpoint: EndpointState,
+  ) {}
 
-/** Forwards the upstream's body (what `pipe` does, with fewer listeners); pauses while the client is slow. */
-function onUpstreamData(this: IncomingMessage, chunk: Buffer): void {
-  const exchange = (this as TaggedIncoming)[EXCHANGE]!;
-  if (exchange.finished) return;
-  if (!exchange.res.write(chunk)) {
-    this.pause();
-    exchange.res.once("drain", () => this.resume());
+  /** Stops the upstream request (the client went away); one still queued in the pool stops in onConnect. */
+  cancel(): void {
+    this.abort?.();
   }
-}
 
-function onUpstreamEnd(this: IncomingMessage): void {
-  const exchange = (this as TaggedIncoming)[EXCHANGE]!;
-  if (!exchange.finished) exchange.res.end();
-}
+  onConnect(abort: (error?: Error) => void): void {
+    this.abort = abort;
+    const exchange = this.exchange;
+    if (exchange.finished || exchange.attempt !== this) return void abort();
+    this.reused = this.client !== undefined && this.client.served > 0;
+    // A streamed body is read from now on: the request can no longer be retried.
+    if (exchange.body === undefined) exchange.bodyStarted = true;
+  }
 
-function onUpstreamResponseClose(this: IncomingMessage): void {
-  if (!this.complete) (this as TaggedIncoming)[EXCHANGE]!.res.destroy();
-}
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx informational: node:http ignored them too
+    this.responded = true;
+    const exchange = this.exchange;
+    if (exchange.finished) {
+      this.abort?.();
+      return false;
+    }
+    const raw = new Array<string>(rawHeaders.length);
+    for (let i = 0; i < rawHeaders.length; i++) raw[i] = rawHeaders[i]!.toString("latin1");
+    const headers = endToEndHeaders(raw);
+    if (exchange.proxy.isClosing) headers.push("connection", "close");
+    exchange.res.writeHead(statusCode, statusText, headers);
+    this.resume = resume;
+    return true;
+  }
 
-function onUpstreamError(this: TaggedRequest, error: NodeJS.ErrnoException): void {
-  const attempt = this[ATTEMPT]!;
-  const { exchange, endpoint } = attempt;
-  const proxy = exchange.proxy;
-  proxy.settle(attempt);
-  if (exchange.finished || exchange.upstream !== this) return;
-  if (attempt.responded) {
-    exchange.res.destroy();
-  } else if (proxy.mayRetry(exchange, this, error)) {
-    exchange.lastFailure = `upstream ${endpoint.id} failed: ${error.code ?? error.message}`;
-    exchange.tried ??= [];
-    exchange.tried.push(endpoint);
-    proxy.dispatch(exchange);
-  } else {
-    proxy.respondError(exchange, 502, `upstream ${endpoint.id} failed: ${error.code ?? error.message}\n`);
+  /** Forwards the upstream's body; pauses the upstream socket while the client is slow. */
+  onData(chunk: Buffer): boolean {
+    const exchange = this.exchange;
+    if (exchange.finished) return true;
+    if (exchange.res.write(chunk)) return true;
+    this.onDrain ??= () => this.resume!();
+    exchange.res.once("drain", this.onDrain);
+    return false;
+  }
+
+  onComplete(): void {
+    if (this.client !== undefined) this.client.served++;
+    const exchange = this.exchange;
+    exchange.proxy.settle(this);
+    if (!exchange.finished) exchange.res.end();
+  }
+
+  onError(error: Error): void {
+    const exchange = this.exchange;
+    const proxy = exchange.proxy;
+    proxy.settle(this);
+    if (exchange.finished || exchange.attempt !== this) return;
+    const { endpoint } = this;
+    const code = (error as NodeJS.ErrnoException).code ?? error.message;
+    if (this.responded) {
+      exchange.res.destroy();
+    } else if (proxy.mayRetry(exchange, this, error as NodeJS.ErrnoException)) {
+      exchange.lastFailure = `upstream ${endpoint.id} failed: ${code}`;
+      exchange.tried ??= [];
+      exchange.tried.push(endpoint);
+      proxy.dispatch(exchange);
+    } else {
+      proxy.respondError(exchange, 502, `upstream ${endpoint.id} failed: ${code}\n`);
+    }
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Header rewriting on the hot path, on Node's flat `rawHeaders` lists ([name, value, name, value, ...]):
  * no headers object is built on either side (Node builds `req.headers` lazily, only when read), and the flat
- * result goes to `http.request` / `res.writeHead` as is, which store it without a per-header `setHeader`.
+ * result goes to undici's `dispatch` / `res.writeHead` as is, which take it without a per-header `setHeader`.
  */
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus `expect`, answered here. */
@@ -86,13 +86,13 @@ function withoutListed(headers: string[], connection: string): string[] {
 
 /** What the proxy needs to know about a client request, read in the same pass as its headers. */
 export interface ForwardedRequest {
-  /** Flat list for `http.request`'s `headers`. */
+  /** Flat list for the upstream request's `headers` (undici's `dispatch`). */
   headers: string[];
   /** The first Content-Length value, if any. */
   contentLength: string | undefined;
   /** True when the request has a Transfer-Encoding (its body is chunked). */
   chunked: boolean;
-  /** False when `headers` has no Host: add `hostHeader(upstream)` per attempt, as `http.request` would. */
+  /** False when `headers` has no Host (undici then sends `hostHeader(upstream)`, as `http.request` did). */
   hasHost: boolean;
 }
 
@@ -154,7 +154,7 @@ function hasField(headers: readonly string[], lowerCaseName: string): boolean {
   return false;
 }
 
-/** The Host header `http.request` would send: IPv6 in brackets, port unless 80. */
+/** The Host header `http.request` (and undici, from a pool's origin) sends: IPv6 in brackets, port unless 80. */
 export function hostHeader(host: string, port: number): string {
   const name = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   return port === 80 ? name : `${name}:${port}`;

@@ -1,23 +1,13 @@
-import { rmSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ApiFixture, createSeed, openFixture, type Seed } from "./test-fixture.js";
+import { describe, expect, it } from "vitest";
+import { useApiFixture } from "./test-fixture.js";
 
-let seed: Seed;
-let f: ApiFixture;
-beforeAll(async () => {
-  seed = await createSeed();
-}, 60_000);
-afterAll(() => rmSync(seed.dir, { recursive: true, force: true }));
-beforeEach(async () => {
-  f = await openFixture(seed);
-});
-afterEach(() => f.close());
+const api = useApiFixture();
 
-const auth = (name: string) => ({ authorization: `Bearer ${seed.tokens[name]}` });
+const auth = api.auth;
 
 describe("the audit trail through the API", () => {
   it("records API changes with the token's actor and origin api, lists them filtered, and verifies the chain", async () => {
-    const created = await f.app.inject({
+    const created = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/releases",
       headers: auth("deployer"),
@@ -25,28 +15,28 @@ describe("the audit trail through the API", () => {
     });
     expect(created.statusCode).toBe(201);
     const id = created.json().id as string;
-    const approved = await f.app.inject({
+    const approved = await api.fixture.app.inject({
       method: "POST",
       url: `/api/v1/releases/${id}/approve`,
       headers: auth("approver"),
       payload: { comment: "ship it" },
     });
     expect(approved.statusCode).toBe(200);
-    const token = await f.app.inject({
+    const token = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/tokens",
       headers: auth("admin"),
       payload: { name: "ci-audit", role: "deployer" },
     });
     expect(token.statusCode).toBe(201);
-    const revoked = await f.app.inject({
+    const revoked = await api.fixture.app.inject({
       method: "DELETE",
       url: "/api/v1/tokens/ci-audit",
       headers: auth("admin"),
     });
     expect(revoked.statusCode).toBe(200);
 
-    const listed = await f.app.inject({ url: "/api/v1/audit?origin=api", headers: auth("viewer") });
+    const listed = await api.fixture.app.inject({ url: "/api/v1/audit?origin=api", headers: auth("viewer") });
     expect(listed.statusCode).toBe(200);
     const entries = listed.json() as Array<{
       actor: string;
@@ -66,19 +56,25 @@ describe("the audit trail through the API", () => {
     // The token itself is in the create response only, never in the trail.
     expect(listed.body).not.toContain(token.json().token);
 
-    const byActor = await f.app.inject({ url: "/api/v1/audit?actor=approver", headers: auth("viewer") });
+    const byActor = await api.fixture.app.inject({
+      url: "/api/v1/audit?actor=approver",
+      headers: auth("viewer"),
+    });
     expect((byActor.json() as unknown[]).length).toBe(1);
 
-    const verified = await f.app.inject({ url: "/api/v1/audit/verify", headers: auth("viewer") });
+    const verified = await api.fixture.app.inject({ url: "/api/v1/audit/verify", headers: auth("viewer") });
     expect(verified.json()).toMatchObject({ ok: true });
     expect(verified.json().count).toBeGreaterThanOrEqual(entries.length);
   });
 
   it("answers a bad filter with 400 and says which", async () => {
-    const bad = await f.app.inject({ url: "/api/v1/audit?origin=mail", headers: auth("viewer") });
+    const bad = await api.fixture.app.inject({ url: "/api/v1/audit?origin=mail", headers: auth("viewer") });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().error.message).toMatch(/origin/);
-    const since = await f.app.inject({ url: "/api/v1/audit?since=yesterdayish", headers: auth("viewer") });
+    const since = await api.fixture.app.inject({
+      url: "/api/v1/audit?since=yesterdayish",
+      headers: auth("viewer"),
+    });
     expect(since.statusCode).toBe(400);
     expect(since.json().error.message).toMatch(/--since|since/);
   });

@@ -1,23 +1,13 @@
-import { rmSync } from "node:fs";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ApiFixture, createSeed, openFixture, type Seed } from "./test-fixture.js";
+import { describe, expect, it } from "vitest";
+import { useApiFixture } from "./test-fixture.js";
 
-let seed: Seed;
-let f: ApiFixture;
-beforeAll(async () => {
-  seed = await createSeed();
-}, 60_000);
-afterAll(() => rmSync(seed.dir, { recursive: true, force: true }));
-beforeEach(async () => {
-  f = await openFixture(seed);
-});
-afterEach(() => f.close());
+const api = useApiFixture();
 
-const auth = (name: string) => ({ authorization: `Bearer ${seed.tokens[name]}` });
+const auth = api.auth;
 
 describe("operations through the API", () => {
   it("simulates a service's policy in virtual time, and refuses a horizon beyond 24h", async () => {
-    const simulated = await f.app.inject({
+    const simulated = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/simulate",
       headers: auth("viewer"),
@@ -30,7 +20,7 @@ describe("operations through the API", () => {
     expect(body.seed).toBe(3);
     expect(body.events.some((e) => /50%/.test(e.message))).toBe(true);
 
-    const tooLong = await f.app.inject({
+    const tooLong = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/simulate",
       headers: auth("viewer"),
@@ -38,7 +28,7 @@ describe("operations through the API", () => {
     });
     expect(tooLong.statusCode).toBe(400);
     expect(tooLong.json().error.message).toMatch(/at most 24h/);
-    const badRate = await f.app.inject({
+    const badRate = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/simulate",
       headers: auth("viewer"),
@@ -49,14 +39,14 @@ describe("operations through the API", () => {
   });
 
   it("stops an environment with POST /down as admin, audited; a deployer may not", async () => {
-    const refused = await f.app.inject({
+    const refused = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/down",
       headers: auth("deployer"),
       payload: { environment: "staging", force: true },
     });
     expect(refused.statusCode).toBe(403);
-    const down = await f.app.inject({
+    const down = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/down",
       headers: auth("admin"),
@@ -64,14 +54,14 @@ describe("operations through the API", () => {
     });
     expect(down.statusCode, down.body).toBe(200);
     expect(down.json()).toHaveProperty("instances");
-    const entries = (await f.store.listAudit({ action: "project.down" })).map((e) => [
+    const entries = (await api.fixture.store.listAudit({ action: "project.down" })).map((e) => [
       e.actor,
       e.origin,
       e.subject,
       e.reason,
     ]);
     expect(entries).toEqual([["admin", "api", "staging", "maintenance"]]);
-    const unknown = await f.app.inject({
+    const unknown = await api.fixture.app.inject({
       method: "POST",
       url: "/api/v1/down",
       headers: auth("admin"),
@@ -81,7 +71,7 @@ describe("operations through the API", () => {
   });
 
   it("serves the JSON Schema of tandem.yaml", async () => {
-    const schema = await f.app.inject({ url: "/api/v1/schema", headers: auth("viewer") });
+    const schema = await api.fixture.app.inject({ url: "/api/v1/schema", headers: auth("viewer") });
     expect(schema.statusCode).toBe(200);
     expect(Object.keys(schema.json().properties ?? schema.json().definitions ?? {})).not.toHaveLength(0);
     expect(schema.body).toContain("services");

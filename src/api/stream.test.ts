@@ -1,19 +1,9 @@
-import { rmSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TandemEvent } from "../core/types.js";
-import { type ApiFixture, createSeed, openFixture, type Seed } from "./test-fixture.js";
+import { useApiFixture } from "./test-fixture.js";
 
-let seed: Seed;
-let f: ApiFixture;
-beforeAll(async () => {
-  seed = await createSeed();
-}, 60_000);
-afterAll(() => rmSync(seed.dir, { recursive: true, force: true }));
-beforeEach(async () => {
-  f = await openFixture(seed, { stream: { pollMs: 20, heartbeatMs: 50 } });
-});
-afterEach(() => f.close());
+const api = useApiFixture({ stream: { pollMs: 20, heartbeatMs: 50 } });
 
 /** Reads SSE messages until `count` events arrived (bounded by a deadline); returns them and the raw text. */
 async function readEvents(url: string, headers: Record<string, string>, count: number) {
@@ -43,15 +33,15 @@ async function readEvents(url: string, headers: Record<string, string>, count: n
 
 describe("the event stream", () => {
   it("sends a release's events in order with their seq as id, and resumes after Last-Event-ID", async () => {
-    await f.app.listen({ port: 0, host: "127.0.0.1" });
-    const { port } = f.app.server.address() as AddressInfo;
-    const auth = { authorization: `Bearer ${seed.tokens.viewer}` };
-    const stored = await f.store.listEvents({ releaseId: seed.s1 });
+    await api.fixture.app.listen({ port: 0, host: "127.0.0.1" });
+    const { port } = api.fixture.app.server.address() as AddressInfo;
+    const auth = { authorization: `Bearer ${api.seed.tokens.viewer}` };
+    const stored = await api.fixture.store.listEvents({ releaseId: api.seed.s1 });
     expect(stored.length).toBeGreaterThan(5);
-    const url = `http://127.0.0.1:${port}/api/v1/events/stream?release=${seed.s1}`;
+    const url = `http://127.0.0.1:${port}/api/v1/events/stream?release=${api.seed.s1}`;
     const first = await readEvents(url, auth, stored.length);
     expect(first.events.map((e) => e.id)).toEqual(stored.map((e) => e.seq));
-    expect(first.events.every((e) => e.event.releaseId === seed.s1)).toBe(true);
+    expect(first.events.every((e) => e.event.releaseId === api.seed.s1)).toBe(true);
 
     const middle = stored[2]!.seq!;
     const resumed = await readEvents(url, { ...auth, "last-event-id": String(middle) }, stored.length - 3);
@@ -59,21 +49,21 @@ describe("the event stream", () => {
 
     // Live: events written after the stream opened arrive too (token in the query, as EventSource sends it).
     const live = readEvents(
-      `http://127.0.0.1:${port}/api/v1/events/stream?release=${seed.s2}&access_token=${seed.tokens.viewer}`,
+      `http://127.0.0.1:${port}/api/v1/events/stream?release=${api.seed.s2}&access_token=${api.seed.tokens.viewer}`,
       {},
-      (await f.store.listEvents({ releaseId: seed.s2 })).length + 1,
+      (await api.fixture.store.listEvents({ releaseId: api.seed.s2 })).length + 1,
     );
-    const abort = await f.app.inject({
+    const abort = await api.fixture.app.inject({
       method: "POST",
-      url: `/api/v1/releases/${seed.s2}/abort`,
-      headers: { authorization: `Bearer ${seed.tokens.deployer}` },
+      url: `/api/v1/releases/${api.seed.s2}/abort`,
+      headers: { authorization: `Bearer ${api.seed.tokens.deployer}` },
       payload: { reason: "stop" },
     });
     expect(abort.statusCode).toBe(200);
-    await f.orchestrator.engine.reconcileOnce(seed.s2);
+    await api.fixture.orchestrator.engine.reconcileOnce(api.seed.s2);
     const got = await live;
     const last = got.events.at(-1)!.event;
-    expect(last.releaseId).toBe(seed.s2);
+    expect(last.releaseId).toBe(api.seed.s2);
     expect(
       got.events.some((e) => e.event.type.startsWith("release.") && e.id > (stored.at(-1)?.seq ?? 0)),
     ).toBe(true);
@@ -83,9 +73,9 @@ describe("the event stream", () => {
 
 describe("/metrics", () => {
   it("is valid exposition text with the numbers of the seeded state", async () => {
-    const response = await f.app.inject({
+    const response = await api.fixture.app.inject({
       url: "/metrics",
-      headers: { authorization: `Bearer ${seed.tokens.viewer}` },
+      headers: { authorization: `Bearer ${api.seed.tokens.viewer}` },
     });
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toContain("text/plain");

@@ -2,6 +2,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest";
 import { parseConfigWithRaw } from "../config/index.js";
 import { ManualClock } from "../core/clock.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
@@ -166,5 +167,38 @@ export async function openFixture(seed: Seed, options: { stream?: StreamOptions 
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Registers the usual hooks of an API test file: one seed for the file, a fresh fixture (a copy of the
+ * seed's store and a server) for each test. Read `seed` and `fixture` inside tests, not at load time.
+ */
+export function useApiFixture(options: { stream?: StreamOptions } = {}): {
+  readonly seed: Seed;
+  readonly fixture: ApiFixture;
+  /** `Authorization: Bearer` with the seed's token of that name. */
+  auth(name: string): { authorization: string };
+} {
+  let seed: Seed | undefined;
+  let fixture: ApiFixture | undefined;
+  beforeAll(async () => {
+    seed = await createSeed();
+  }, 60_000);
+  afterAll(() => {
+    if (seed) rmSync(seed.dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    fixture = await openFixture(seed!, options);
+  });
+  afterEach(() => fixture?.close());
+  return {
+    get seed() {
+      return seed!;
+    },
+    get fixture() {
+      return fixture!;
+    },
+    auth: (name: string) => ({ authorization: `Bearer ${seed!.tokens[name]}` }),
   };
 }

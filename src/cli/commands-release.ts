@@ -1,8 +1,6 @@
 import type { Command } from "commander";
 import { ApiClient } from "../api/client.js";
 import { formatDuration } from "../core/duration.js";
-import { TandemError } from "../core/errors.js";
-import { isTerminal } from "../core/types.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
@@ -12,6 +10,7 @@ import {
   remoteClient,
   remoteOnlyActive,
   remoteStatus,
+  theOnlyUnfinished,
   withOrchestratorOrServer,
 } from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
@@ -243,17 +242,5 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
 }
 
 export async function onlyActive(o: Orchestrator): Promise<string> {
-  const active = (await o.history({ active: true })).filter((r) => !isTerminal(r.status));
-  if (active.length !== 1) {
-    throw new TandemError(
-      "TANDEM_ERR_INVALID_REQUEST",
-      active.length === 0 ? "no unfinished release" : `${active.length} unfinished releases`,
-      {
-        hint: active.length
-          ? `name one: ${active.map((r) => r.id).join(", ")}`
-          : "`tandem history` lists releases",
-      },
-    );
-  }
-  return active[0]!.id;
+  return theOnlyUnfinished(await o.history({ active: true }));
 }

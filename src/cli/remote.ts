@@ -129,7 +129,12 @@ export async function remoteStatus(
 
 /** The only unfinished release, through the API. */
 export async function remoteOnlyActive(client: ApiClient): Promise<string> {
-  const active = await client.releases({ active: true });
+  return theOnlyUnfinished(await client.releases({ active: true }));
+}
+
+/** The id of the one unfinished release among `releases`; none or several is an error naming them. */
+export function theOnlyUnfinished(releases: ReleaseState[]): string {
+  const active = releases.filter((r) => !isTerminal(r.status));
   if (active.length !== 1) {
     throw new TandemError(
       "TANDEM_ERR_INVALID_REQUEST",

@@ -1,11 +1,13 @@
 import { userInfo } from "node:os";
 import type { AuditOrigin } from "./audit/types.js";
 import type { Clock } from "./core/clock.js";
+import type { TandemConfig } from "./core/config.js";
 import { TandemError } from "./core/errors.js";
 import type { Logger } from "./core/types.js";
 import type { ServiceVersion } from "./engine/create-release.js";
 import type { Plugins } from "./engine/engine.js";
 import type { DispatcherTuning } from "./notify/notifications.js";
+import { outboxRouting } from "./notify/routing.js";
 import type { NotifierFactory } from "./notify/types.js";
 import type { Store } from "./store/types.js";
 
@@ -61,4 +63,9 @@ export function parseServiceVersion(text: string): ServiceVersion {
     });
   }
   return { service: text.slice(0, at), version: text.slice(at + 1) };
+}
+
+/** Store options: the configured store fills the notification outbox for the configured channels. */
+export function storeOptions(config: TandemConfig) {
+  return { outbox: outboxRouting(config.notifications) };
 }

@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { deliveryReport } from "./analytics/store-reader.js";
 import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
-import { commandEntry, downEntry, notificationRetryEntry, releaseCreatedEntry } from "./audit/entries.js";
+import {
+  type AuditSource,
+  commandEntry,
+  downEntry,
+  notificationRetryEntry,
+  releaseCreatedEntry,
+} from "./audit/entries.js";
 import type { AuditOrigin } from "./audit/types.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { type Clock, systemClock } from "./core/clock.js";
@@ -24,16 +30,17 @@ import { defaultPlugins } from "./engine/plugins.js";
 import { versionDirectory } from "./engine/release-checks.js";
 import { createNotifier } from "./notify/index.js";
 import { Notifications } from "./notify/notifications.js";
-import { outboxRouting } from "./notify/routing.js";
 import {
   type CommandOptions,
   currentActor,
   type OrchestratorOptions,
   parseServiceVersion,
   type ReleaseRequest,
+  storeOptions,
 } from "./orchestrator-options.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
+import { previousVersion } from "./registry/view.js";
 import { openStore, openStoreLazily } from "./store/index.js";
 import type { Store } from "./store/types.js";
 
@@ -109,8 +116,7 @@ export class Orchestrator {
 
   async createRelease(request: ReleaseRequest): Promise<ReleaseState> {
     const environment = request.environment ?? this.defaultEnvironment();
-    const actor = request.actor ?? currentActor(this.options.env);
-    const origin = request.origin ?? "library";
+    const { actor, origin } = this.source(request);
     const kind = request.promotedFrom ? "promote" : request.fast ? "rollback" : "deploy";
     return createRelease(
       {
@@ -219,20 +225,8 @@ export class Orchestrator {
       await this.command(active[0].id, "rollback", { ...options, service });
       return { kind: "command", releaseId: active[0].id };
     }
-    const history = (await this.store.registryHistory(this.config.project, environment, service)).filter(
-      (entry) => entry.version !== "",
-    );
-    const current = history[0]?.version;
-    const target = options.to ?? history.find((entry) => entry.version !== current)?.version;
-    if (!target) {
-      throw new TandemError(
-        "TANDEM_ERR_INVALID_REQUEST",
-        `no earlier version of ${service} in ${environment}`,
-        {
-          hint: "name one with --to VERSION",
-        },
-      );
-    }
+    const target =
+      options.to ?? (await previousVersion(this.store, this.config.project, environment, service));
     const release = await this.createRelease({
       environment,
       services: [{ service, version: target }],
@@ -259,11 +253,7 @@ export class Orchestrator {
     options: CommandOptions & { environment?: string; force?: boolean } = {},
   ): Promise<{ routers: number; instances: number }> {
     const stopped = await stopEverything(this.infra(), options);
-    const source = {
-      actor: options.actor ?? currentActor(this.options.env),
-      origin: options.origin ?? "library",
-    };
-    await this.store.appendAudit([downEntry(options, source, stopped, this.clock.now())]);
+    await this.store.appendAudit([downEntry(options, this.source(options), stopped, this.clock.now())]);
     return stopped;
   }
 
@@ -310,11 +300,8 @@ export class Orchestrator {
    */
   reviveNotifications(ids: string[] | undefined, options: CommandOptions = {}): Promise<number> {
     const now = this.clock.now();
-    const source = {
-      actor: options.actor ?? currentActor(this.options.env),
-      origin: options.origin ?? "library",
-    };
-    return this.store.reviveOutbox(ids, now, [notificationRetryEntry(ids, source, now, options.reason)]);
+    const entry = notificationRetryEntry(ids, this.source(options), now, options.reason);
+    return this.store.reviveOutbox(ids, now, [entry]);
   }
 
   async close(): Promise<void> {
@@ -335,9 +322,14 @@ export class Orchestrator {
     options: CommandOptions & { comment?: string },
   ) {
     const release = await this.getStatus(releaseId);
-    const actor = options.actor ?? currentActor(this.options.env);
+    const { actor } = this.source(options);
     checkDecision(release, type, actor, options.service);
     return this.command(releaseId, type, { ...options, actor, reason: options.comment ?? options.reason });
+  }
+
+  /** Who acts and through which door: as given, else TANDEM_USER or the OS user, through "library". */
+  private source(options: { actor?: string; origin?: AuditOrigin }): AuditSource {
+    return { actor: options.actor ?? currentActor(this.options.env), origin: options.origin ?? "library" };
   }
 
   private infra(): InfraContext {
@@ -366,16 +358,17 @@ export class Orchestrator {
     if (options.service && !release.rollouts.some((r) => r.service === options.service)) {
       throw new NotFoundError(`service ${options.service} in release ${releaseId}`);
     }
+    const source = this.source(options);
     const command = {
       id: randomUUID(),
       releaseId,
       service: options.service,
       type,
-      actor: options.actor ?? currentActor(this.options.env),
+      actor: source.actor,
       reason: options.reason,
       createdAt: this.clock.now(),
     };
-    await this.store.addCommand(command, [commandEntry(command, options.origin ?? "library")]);
+    await this.store.addCommand(command, [commandEntry(command, source.origin)]);
     return command;
   }
 
@@ -402,8 +395,3 @@ export class Orchestrator {
 
 export type { CommandOptions, OrchestratorOptions, ReleaseRequest } from "./orchestrator-options.js";
 export type { ReleasePlan, WhereEntry };
-
-/** The configured store fills the notification outbox for the configured channels. */
-function storeOptions(config: TandemConfig) {
-  return { outbox: outboxRouting(config.notifications) };
-}

@@ -195,3 +195,27 @@ export async function serviceVersions(
   assertService(config, service);
   return store.listVersions(config.project, service);
 }
+
+/** The version that was stable before the current one, for a rollback; none is an error saying what to do. */
+export async function previousVersion(
+  store: Store,
+  project: string,
+  environment: string,
+  service: string,
+): Promise<string> {
+  const history = (await store.registryHistory(project, environment, service)).filter(
+    (entry) => entry.version !== "",
+  );
+  const current = history[0]?.version;
+  const previous = history.find((entry) => entry.version !== current)?.version;
+  if (!previous) {
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      `no earlier version of ${service} in ${environment}`,
+      {
+        hint: "name one with --to VERSION",
+      },
+    );
+  }
+  return previous;
+}

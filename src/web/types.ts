@@ -1,6 +1,7 @@
 /**
- * The API's answers as the dashboard reads them (a subset of src/core/types.ts and the report's
- * types, kept here so the browser bundle does not depend on server code).
+ * The API's answers as the dashboard reads them. The delivery report's types are the server's own
+ * (src/analytics/types.ts has no imports, so the web typecheck can read it; type-only, erased from the
+ * bundle); the rest is the subset of src/core/types.ts the pages read (that module reaches Node code).
  */
 
 export type Role = "viewer" | "deployer" | "approver" | "admin";
@@ -149,52 +150,5 @@ export interface RegistryView {
   }[];
 }
 
-export interface Spread {
-  count: number;
-  median: number | null;
-  p90: number | null;
-}
-
-export type Band = "elite" | "high" | "medium" | "low";
-
-export interface Metrics {
-  releases: { total: number; succeeded: number; failed: number; rolledBack: number; aborted: number };
-  successRate: number | null;
-  deploymentFrequency: { deployments: number; perDay: number; perWeek: number };
-  leadTime: Spread;
-  changeFailureRate: { failures: number; deployments: number; rate: number | null };
-  timeToRestore: Spread & { open: { service: string; releaseId: string; openFor: number }[] };
-  bands: {
-    overall: Band | null;
-    deploymentFrequency: Band | null;
-    leadTime: Band | null;
-    changeFailureRate: Band | null;
-    timeToRestore: Band | null;
-  };
-}
-
-export interface WeekBucket {
-  start: number;
-  end: number;
-  deployments: number;
-  failures: number;
-  changeFailureRate: number | null;
-  leadTimeMedian: number | null;
-  timeToRestoreMedian: number | null;
-}
-
-export interface Trend {
-  weeks: WeekBucket[];
-}
-
-export interface DeliveryReport {
-  project: string;
-  generatedAt: number;
-  window: { since: number; until: number; days: number };
-  environments: {
-    environment: string;
-    metrics: Metrics;
-    trend: Trend;
-    services: { service: string; metrics: Metrics; trend: Trend }[];
-  }[];
-}
+// The delivery report is the server's own type (type-only: nothing of the server reaches the bundle).
+export type { Band, DeliveryReport, Metrics, Spread, Trend, WeekBucket } from "../analytics/types.js";

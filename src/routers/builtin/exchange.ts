@@ -1,7 +1,8 @@
 // The per-request state of the builtin router's proxy, and what its retry decision reads.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { CompiledBackend, EndpointState } from "./endpoints.js";
-import type { RouterProxy, UpstreamAttempt } from "./proxy.js";
+import type { RouterProxy } from "./proxy.js";
+import type { UpstreamAttempt } from "./upstream-attempt.js";
 
 /** The state of one client request while the router handles it. */
 export interface Exchange {

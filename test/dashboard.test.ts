@@ -225,7 +225,10 @@ describe("the web dashboard in a real browser", () => {
       await waitForText(cell, new RegExp(`^${entry.stable!.version.replace(/\./g, "\\.")}`));
     }
     expect(where.map((e) => e.stable?.version)).toEqual(["1.1.0", "1.1.0"]);
-    expect(await viewer.page.locator('table.where tr[data-service="api"] .mono').count()).toBeGreaterThan(0);
+    // Instances come from /registry/where, a second request from the versions': wait for them to render.
+    const instances = viewer.page.locator('table.where tr[data-service="api"] .mono');
+    await instances.first().waitFor({ timeout: 10_000 });
+    expect(await instances.count()).toBeGreaterThan(0);
     await screenshot(viewer.page, "07-registry");
 
     // The delivery figures, as the report computes them.

@@ -189,12 +189,21 @@ export class Orchestrator {
   }
 
   /** The newest releases first. */
-  history(filter: { environment?: string; service?: string; limit?: number; active?: boolean } = {}) {
+  history(
+    filter: {
+      environment?: string;
+      service?: string;
+      limit?: number;
+      active?: boolean;
+      before?: string;
+    } = {},
+  ) {
     return this.store.listReleases({ project: this.config.project, ...filter, limit: filter.limit ?? 20 });
   }
 
-  events(releaseId: string, afterSeq?: number): Promise<TandemEvent[]> {
-    return this.store.listEvents({ releaseId, afterSeq });
+  /** A release's events, oldest first: after `afterSeq`, at most `limit` (default all). */
+  events(releaseId: string, afterSeq?: number, limit?: number): Promise<TandemEvent[]> {
+    return this.store.listEvents({ releaseId, afterSeq, limit });
   }
 
   abort(releaseId: string, options: CommandOptions = {}) {

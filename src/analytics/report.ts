@@ -1,7 +1,8 @@
 import { TandemError } from "../core/errors.js";
+import { checkRange } from "../core/limits.js";
 import { type AnalyticsInput, buildHistory, publishTimes, type ReleaseRecord } from "./history.js";
 import { computeMetrics, type Scope, type Window } from "./metrics.js";
-import { computeTrend } from "./trends.js";
+import { computeTrend, WEEK_MS } from "./trends.js";
 import {
   type DeliveryReport,
   type EnvironmentReport,
@@ -12,7 +13,10 @@ import {
 
 export const DEFAULT_WINDOW_MS = 30 * 86_400_000;
 
-/** The window of `options`: until defaults to now, since to 30 days before until. */
+/**
+ * The window of `options`: until defaults to now, since to 30 days before until. Checked against the
+ * range limits (core/limits.ts) here, where the API and the CLI both pass before any work starts.
+ */
 export function reportWindow(options: ReportOptions): Window {
   const until = options.until ?? options.now;
   const since = options.since ?? until - DEFAULT_WINDOW_MS;
@@ -23,6 +27,7 @@ export function reportWindow(options: ReportOptions): Window {
       { hint: "give --since an earlier time, e.g. --since 30d" },
     );
   }
+  checkRange(since, until, WEEK_MS);
   return { since, until };
 }
 

@@ -2,7 +2,7 @@ import type { TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { Store } from "../store/types.js";
 import type { AnalyticsInput } from "./history.js";
-import { computeReport } from "./report.js";
+import { computeReport, reportWindow } from "./report.js";
 import type { DeliveryReport, ReportOptions } from "./types.js";
 
 /**
@@ -44,6 +44,7 @@ export async function deliveryReport(
   config: Pick<TandemConfig, "project" | "environments" | "services">,
   options: ReportOptions,
 ): Promise<DeliveryReport> {
+  reportWindow(options); // the range limits, before the store is read
   const input = await readAnalyticsInput(store, config, options);
   return computeReport(input, options);
 }

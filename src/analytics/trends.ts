@@ -1,7 +1,8 @@
 import { computeMetrics, headline, type Scope, type Window } from "./metrics.js";
 import type { Change, Direction, Headline, Trend, WeekBucket } from "./types.js";
 
-const WEEK = 7 * 86_400_000;
+export const WEEK_MS = 7 * 86_400_000;
+const WEEK = WEEK_MS;
 
 /** Higher is better for these; lower is better for the others. */
 const HIGHER_IS_BETTER: Record<keyof Headline, boolean> = {

@@ -1,3 +1,4 @@
+import { AbortFanout } from "../core/abort.js";
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/types.js";
 import type { Orchestrator } from "../orchestrator.js";
@@ -10,6 +11,8 @@ import type { Orchestrator } from "../orchestrator.js";
  */
 export class ReleaseDriver {
   private readonly controller = new AbortController();
+  /** Each release runs on its own signal: one listener on the driver's, not one per release. */
+  private readonly fanout = new AbortFanout(this.controller.signal);
   private readonly runs = new Map<string, Promise<unknown>>();
   private loop?: Promise<void>;
 
@@ -34,15 +37,19 @@ export class ReleaseDriver {
     for (const release of active) {
       if (this.runs.has(release.id) || this.controller.signal.aborted) continue;
       if (await this.orchestrator.isDriven(release.id)) continue;
+      const child = this.fanout.child();
       const run = this.orchestrator
-        .run(release.id, this.controller.signal)
+        .run(release.id, child.signal)
         .then((final) => this.options.log.info(`release ${final.id} ${final.status}`))
         .catch((error) =>
           this.options.log.error(`driving release ${release.id} failed`, {
             error: error instanceof Error ? error.message : String(error),
           }),
         )
-        .finally(() => this.runs.delete(release.id));
+        .finally(() => {
+          child.done();
+          this.runs.delete(release.id);
+        });
       this.runs.set(release.id, run);
     }
   }
@@ -63,5 +70,11 @@ export class ReleaseDriver {
     this.controller.abort(new Error("the server is stopping"));
     await this.loop;
     await Promise.allSettled([...this.runs.values()]);
+    this.fanout.dispose();
+  }
+
+  /** The signal every run hangs from (it holds one listener, however many releases run). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
   }
 }

@@ -10,6 +10,8 @@ export interface ErrorBody {
 const STATUS: Partial<Record<ErrorCode, number>> = {
   TANDEM_ERR_NOT_FOUND: 404,
   TANDEM_ERR_INVALID_REQUEST: 400,
+  TANDEM_ERR_LIMIT: 400,
+  TANDEM_ERR_BUSY: 429,
   TANDEM_ERR_CONFIG: 422,
   TANDEM_ERR_UNKNOWN_TYPE: 422,
   TANDEM_ERR_CAS_CONFLICT: 409,
@@ -38,6 +40,7 @@ export function sendError(error: unknown, request: FastifyRequest, reply: Fastif
     const status = statusOf(error.code);
     if (status >= 500)
       request.log.error({ code: error.code, err: redactSecrets(error.message) }, "request failed");
+    if (error.retryAfterSeconds !== undefined) reply.header("retry-after", String(error.retryAfterSeconds));
     return reply.code(status).send({
       error: {
         code: error.code,

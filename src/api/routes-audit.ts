@@ -2,7 +2,9 @@ import type { FastifyInstance } from "fastify";
 import { auditFilter } from "../audit/filter.js";
 import { verifyStoredAudit } from "../audit/store-verify.js";
 import { AUDIT_ORIGINS } from "../audit/types.js";
-import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, responses, strictObject, TEXT } from "./schemas.js";
+import { LIMITS } from "../core/limits.js";
+import { withNextCursor } from "./paging.js";
+import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, responses, SEQ, strictObject, TEXT } from "./schemas.js";
 import type { ApiContext } from "./server.js";
 
 const PREFIX = "/api/v1";
@@ -14,6 +16,7 @@ interface AuditQuery {
   since?: string;
   origin?: string;
   limit?: string;
+  before?: string;
 }
 
 /** The audit trail (`tandem audit`, `tandem audit verify`) over the API. */
@@ -22,7 +25,7 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: ApiContext): void
     `${PREFIX}/audit`,
     {
       schema: {
-        summary: "the audit trail, oldest first (the newest `limit`, default 100), filtered",
+        summary: `the audit trail, oldest first (the newest \`limit\`, default 100, at most ${LIMITS.maxAuditPage}; before: the next-page cursor), filtered`,
         querystring: strictObject({
           actor: TEXT,
           action: NAME,
@@ -30,11 +33,16 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: ApiContext): void
           since: { type: "string", minLength: 1, maxLength: 40 },
           origin: { enum: [...AUDIT_ORIGINS] },
           limit: COUNT,
+          before: SEQ,
         }),
         response: responses(ANY_ARRAY),
       },
     },
-    async (request) => ctx.store.listAudit(auditFilter(request.query, ctx.clock.now(), "")),
+    async (request, reply) => {
+      const filter = auditFilter(request.query, ctx.clock.now(), "");
+      const entries = await ctx.store.listAudit(filter);
+      return withNextCursor(reply, entries, filter.limit ?? 100, (page) => page[0]?.seq);
+    },
   );
 
   app.get<{ Querystring: { expectHead?: string } }>(

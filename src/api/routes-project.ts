@@ -1,7 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { TandemError } from "../core/errors.js";
+import { LIMITS } from "../core/limits.js";
 import { assertEnvironment, publishVersion, registryView, serviceVersions } from "../registry/view.js";
 import type { OutboxStatus } from "../store/types.js";
+import { offsetPage, pageSize } from "./paging.js";
 import { RELEASE_REQUEST } from "./routes-releases.js";
 import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, RELEASE, responses, strictObject } from "./schemas.js";
 import type { ApiContext } from "./server.js";
@@ -12,6 +14,8 @@ const PAIRS = {
   maxProperties: 50,
   additionalProperties: { type: "string", minLength: 1, maxLength: 100 },
 } as const;
+/** The cursor of a list paged by offset. */
+const OFFSET = { type: "string", pattern: "^[0-9]{1,9}$" } as const;
 const DATE = {
   type: "string",
   maxLength: 40,
@@ -111,32 +115,35 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
     `${PREFIX}/registry/history`,
     {
       schema: {
-        summary: "the registry's history in an environment, newest first",
+        summary: `the registry's history in an environment, newest first (limit: default 50, at most ${LIMITS.maxPage})`,
         querystring: strictObject({ environment: NAME, service: NAME, limit: COUNT }),
         response: responses(ANY_ARRAY),
       },
     },
     async (request) => {
+      const limit = pageSize(request.query.limit, 50, LIMITS.maxPage);
       const environment = request.query.environment ?? o.defaultEnvironment();
       assertEnvironment(o.config, environment);
-      const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
       return o.store.registryHistory(o.config.project, environment, request.query.service, limit);
     },
   );
 
-  app.get<{ Querystring: { service?: string } }>(
+  app.get<{ Querystring: { service?: string; limit?: string; after?: string } }>(
     `${PREFIX}/versions`,
     {
       schema: {
-        summary: "published versions (of one service), newest first",
-        querystring: strictObject({ service: NAME }),
+        summary: `published versions (of one service), newest first (limit: at most ${LIMITS.maxPage}; after: the next-page cursor)`,
+        querystring: strictObject({ service: NAME, limit: COUNT, after: OFFSET }),
         response: responses(ANY_ARRAY),
       },
     },
-    async (request) =>
-      request.query.service
-        ? serviceVersions(o.store, o.config, request.query.service)
-        : o.store.listVersions(o.config.project),
+    async (request, reply) => {
+      const limit = pageSize(request.query.limit, LIMITS.maxPage, LIMITS.maxPage);
+      const versions = request.query.service
+        ? await serviceVersions(o.store, o.config, request.query.service)
+        : await o.store.listVersions(o.config.project);
+      return offsetPage(reply, versions, request.query.after, limit);
+    },
   );
 
   app.post<{
@@ -171,18 +178,25 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
   );
 
-  app.get<{ Querystring: { channel?: string; all?: string } }>(
+  app.get<{ Querystring: { channel?: string; all?: string; limit?: string; after?: string } }>(
     `${PREFIX}/notifications`,
     {
       schema: {
-        summary: "notification deliveries: pending and dead (all=true: delivered too)",
-        querystring: strictObject({ channel: NAME, all: { enum: ["true", "false"] } }),
+        summary: `notification deliveries: pending and dead (all=true: delivered too; limit: at most ${LIMITS.maxPage}; after: the next-page cursor)`,
+        querystring: strictObject({
+          channel: NAME,
+          all: { enum: ["true", "false"] },
+          limit: COUNT,
+          after: OFFSET,
+        }),
         response: responses(ANY_ARRAY),
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const limit = pageSize(request.query.limit, LIMITS.maxPage, LIMITS.maxPage);
       const statuses: OutboxStatus[] = request.query.all === "true" ? [] : ["pending", "dead"];
-      return o.store.listOutbox({ statuses, channel: request.query.channel });
+      const deliveries = await o.store.listOutbox({ statuses, channel: request.query.channel });
+      return offsetPage(reply, deliveries, request.query.after, limit);
     },
   );
 
@@ -220,7 +234,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
     `${PREFIX}/report`,
     {
       schema: {
-        summary: "delivery analytics (DORA metrics) as JSON; default the last 30 days",
+        summary: `delivery analytics (DORA metrics) as JSON; default the last 30 days, at most ${LIMITS.maxRangeMs / 86_400_000} days`,
         querystring: strictObject({ since: DATE, until: DATE, environment: NAME, service: NAME }),
         response: responses(ANY_OBJECT),
       },

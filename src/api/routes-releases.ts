@@ -1,5 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { LIMITS } from "../core/limits.js";
 import { promotionRequest } from "../engine/decisions.js";
+import { pageSize, withNextCursor } from "./paging.js";
 import {
   ANY_OBJECT,
   COMMAND,
@@ -39,28 +41,34 @@ interface Id {
 export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const o = ctx.orchestrator;
 
-  app.get<{ Querystring: { environment?: string; service?: string; active?: string; limit?: string } }>(
+  app.get<{
+    Querystring: { environment?: string; service?: string; active?: string; limit?: string; before?: string };
+  }>(
     `${PREFIX}/releases`,
     {
       schema: {
-        summary: "list releases, newest first",
+        summary: `list releases, newest first (limit: default 20, at most ${LIMITS.maxPage}; before: the next-page cursor)`,
         querystring: strictObject({
           environment: NAME,
           service: NAME,
           active: { enum: ["true", "false"] },
           limit: COUNT,
+          before: ID_PARAMS.properties.id,
         }),
         response: responses({ type: "array", items: RELEASE }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
-      return o.history({
+      const limit = pageSize(q.limit, 20, LIMITS.maxPage);
+      const releases = await o.history({
         environment: q.environment,
         service: q.service,
         active: q.active === undefined ? undefined : q.active === "true",
-        limit: q.limit === undefined ? 20 : Math.max(1, Number(q.limit)),
+        limit,
+        before: q.before,
       });
+      return withNextCursor(reply, releases, limit, (page) => page.at(-1)?.id);
     },
   );
 
@@ -97,22 +105,25 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (request) => o.getStatus(request.params.id),
   );
 
-  app.get<{ Params: Id; Querystring: { after?: string } }>(
+  app.get<{ Params: Id; Querystring: { after?: string; limit?: string } }>(
     `${PREFIX}/releases/:id/events`,
     {
       schema: {
-        summary: "a release's events, oldest first (after: only those with a greater seq)",
+        summary: `a release's events, oldest first (after: only those with a greater seq, the next-page cursor; limit: at most ${LIMITS.maxEventPage})`,
         params: ID_PARAMS,
-        querystring: strictObject({ after: SEQ }),
+        querystring: strictObject({ after: SEQ, limit: COUNT }),
         response: responses({ type: "array", items: EVENT }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
+      const limit = pageSize(request.query.limit, LIMITS.maxEventPage, LIMITS.maxEventPage);
       await o.getStatus(request.params.id);
-      return o.events(
+      const events = await o.events(
         request.params.id,
         request.query.after === undefined ? undefined : Number(request.query.after),
+        limit,
       );
+      return withNextCursor(reply, events, limit, (page) => page.at(-1)?.seq);
     },
   );
 

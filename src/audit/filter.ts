@@ -1,4 +1,5 @@
 import { TandemError } from "../core/errors.js";
+import { checkInstant, checkPageSize, LIMITS } from "../core/limits.js";
 import { parseWhen } from "../core/when.js";
 import { AUDIT_ORIGINS, type AuditFilter, type AuditOrigin } from "./types.js";
 
@@ -12,6 +13,8 @@ export interface AuditFilterText {
   since?: string;
   origin?: string;
   limit?: string;
+  /** The cursor of an older page: entries with a seq below this. */
+  before?: string;
 }
 
 /**
@@ -36,13 +39,23 @@ export function auditFilter(text: AuditFilterText, now: number, prefix = "--"): 
       `e.g. ${name("limit")} 50`,
     );
   }
+  checkPageSize(name("limit"), limit, 100, LIMITS.maxAuditPage);
+  const before = text.before === undefined ? undefined : Number(text.before);
+  if (before !== undefined && (!Number.isSafeInteger(before) || before < 1)) {
+    throw invalid(`${name("before")} "${text.before}" is not an entry's seq`, "use the cursor of a page");
+  }
+  const since =
+    text.since === undefined
+      ? undefined
+      : checkInstant(name("since"), parseWhen(name("since"), text.since, now));
   return {
     actor: text.actor,
     action: text.action,
     subject: text.release ?? text.subject,
     origin: text.origin as AuditOrigin | undefined,
-    since: text.since === undefined ? undefined : parseWhen(name("since"), text.since, now),
+    since,
     limit,
+    ...(before === undefined ? {} : { beforeSeq: before }),
   };
 }
 

@@ -37,6 +37,8 @@ export interface AuditFilter {
   since?: number;
   /** Entries with seq greater than this. */
   afterSeq?: number;
+  /** Entries with seq less than this (the cursor of the next, older page). */
+  beforeSeq?: number;
   /** The newest `limit` entries (still listed oldest first). */
   limit?: number;
 }

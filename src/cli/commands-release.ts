@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { ApiClient } from "../api/client.js";
 import { formatDuration } from "../core/duration.js";
+import { checkPageSize, LIMITS } from "../core/limits.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
@@ -133,7 +134,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("-n, --limit <n>", "how many", "20")
     .action(async (options: { env?: string; service?: string; limit: string }) =>
       withOrchestratorOrServer(globals(), async (o) => {
-        const filter = { environment: options.env, service: options.service, limit: Number(options.limit) };
+        const limit = checkPageSize("--limit", Number(options.limit), 20, LIMITS.maxPage);
+        const filter = { environment: options.env, service: options.service, limit };
         const releases = "releases" in o ? await o.releases(filter) : await o.history(filter);
         if (globals().json) return printJson(releases);
         for (const r of releases) {

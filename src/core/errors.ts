@@ -20,18 +20,27 @@ export type ErrorCode =
   | "TANDEM_ERR_NOTIFY_FAILED"
   | "TANDEM_ERR_WEBHOOK_VERIFY"
   | "TANDEM_ERR_UNAUTHENTICATED"
-  | "TANDEM_ERR_FORBIDDEN";
+  | "TANDEM_ERR_FORBIDDEN"
+  | "TANDEM_ERR_LIMIT"
+  | "TANDEM_ERR_BUSY";
 
 export class TandemError extends Error {
   readonly code: ErrorCode;
   /** A short instruction for the person reading the error: what to do next. */
   readonly hint?: string;
+  /** For TANDEM_ERR_BUSY: seconds after which trying again may succeed (HTTP `Retry-After`). */
+  readonly retryAfterSeconds?: number;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; hint?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; hint?: string; retryAfterSeconds?: number } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
     this.hint = options.hint;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

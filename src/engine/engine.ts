@@ -1,4 +1,5 @@
 import { engineEntries } from "../audit/entries.js";
+import { AbortFanout } from "../core/abort.js";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
@@ -123,7 +124,22 @@ export class Engine {
       project: this.options.config.project,
       active: true,
     });
-    return Promise.all(active.map((r) => this.run(r.id, signal)));
+    // One child signal per release: their sleeps between passes do not pile up on `signal`.
+    const fanout = new AbortFanout(signal);
+    try {
+      return await Promise.all(
+        active.map(async (r) => {
+          const child = fanout.child();
+          try {
+            return await this.run(r.id, child.signal);
+          } finally {
+            child.done();
+          }
+        }),
+      );
+    } finally {
+      fanout.dispose();
+    }
   }
 
   close(): void {

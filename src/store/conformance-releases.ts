@@ -63,6 +63,22 @@ export function releaseConformance(store: () => Store): void {
       expect(listed.map((r) => r.id)).toEqual(["c", "b", "a"]);
     });
 
+    it("pages releases with a cursor (before: the last id of the previous page), same instants included", async () => {
+      for (const [id, at] of [
+        ["a", 1_000],
+        ["b", 2_000],
+        ["c", 2_000],
+        ["d", 3_000],
+      ] as const)
+        await store().createRelease(release(id, { createdAt: at }), []);
+      const page = async (before?: string) =>
+        (await store().listReleases({ project: PROJECT, limit: 2, before })).map((r) => r.id);
+      expect(await page()).toEqual(["d", "c"]);
+      expect(await page("c")).toEqual(["b", "a"]);
+      expect(await page("a")).toEqual([]);
+      expect(await page("unknown")).toEqual([]);
+    });
+
     it("filters releases by environment, service, status, activity and limit", async () => {
       const make = (
         id: string,

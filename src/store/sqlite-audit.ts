@@ -85,6 +85,10 @@ export function listAudit(sql: SqliteConnection, filter: AuditFilter = {}): Audi
     conditions.push("(action = ? OR action LIKE ? ESCAPE '\\')");
     params.push(filter.action, `${filter.action.replace(/[\\%_]/g, (c) => `\\${c}`)}.%`);
   }
+  if (filter.beforeSeq !== undefined) {
+    conditions.push("seq < ?");
+    params.push(filter.beforeSeq);
+  }
   if (filter.since !== undefined) {
     conditions.push("at >= ?");
     params.push(filter.since);

@@ -91,6 +91,12 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
     conditions.push(`r.status IN (${placeholders(filter.statuses.length)})`);
     params.push(...filter.statuses);
   }
+  if (filter.before !== undefined) {
+    conditions.push(
+      "(r.created_at, r.rowid) < (SELECT b.created_at, b.rowid FROM releases b WHERE b.id = ?)",
+    );
+    params.push(filter.before);
+  }
   params.push(filter.limit ?? -1);
   const rows = sql
     .statement(

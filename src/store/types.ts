@@ -38,6 +38,8 @@ export interface ReleaseFilter {
   /** Only releases that are not terminal. */
   active?: boolean;
   statuses?: Status[];
+  /** Only releases listed after this one (newest first): the cursor of the next page. */
+  before?: string;
   limit?: number;
 }
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { describe, expect, it } from "vitest";
-import { withTimeout } from "./abort.js";
+import { AbortFanout, withTimeout } from "./abort.js";
 
 describe("withTimeout", () => {
   it("leaves no listener on the parent signal however many calls it serves", async () => {
@@ -25,5 +25,21 @@ describe("withTimeout", () => {
         new Promise<unknown>((resolve) => signal.addEventListener("abort", () => resolve(signal.reason))),
     );
     expect((timedOut as DOMException).name).toBe("TimeoutError");
+  });
+});
+
+describe("AbortFanout", () => {
+  it("holds one listener on the parent however many children run, and aborts them all with it", async () => {
+    const parent = new AbortController();
+    const fanout = new AbortFanout(parent.signal);
+    const children = Array.from({ length: 50 }, () => fanout.child());
+    expect(getEventListeners(parent.signal, "abort")).toHaveLength(1);
+    for (const child of children.slice(0, 10)) child.done();
+    expect(fanout.size).toBe(40);
+    parent.abort("stop");
+    expect(children.slice(10).every((c) => c.signal.aborted && c.signal.reason === "stop")).toBe(true);
+    expect(children.slice(0, 10).some((c) => c.signal.aborted)).toBe(false);
+    fanout.dispose();
+    expect(getEventListeners(parent.signal, "abort")).toHaveLength(0);
   });
 });

@@ -92,4 +92,28 @@ describe("every request does bounded work (issue 12, finding 1)", () => {
     ).response.json();
     expect((next as Array<{ seq: number }>).map((e) => e.seq)).toEqual(all.slice(2, 4).map((e) => e.seq));
   });
+
+  it("rate-limits simulations per token (429 with Retry-After, the limit named), by the injected clock", async () => {
+    const simulate = (token: string) =>
+      api.fixture.app.inject({
+        method: "POST",
+        url: "/api/v1/simulate",
+        headers: api.auth(token),
+        payload: { service: "web", horizon: "1m", rate: "10" },
+      });
+    for (let i = 0; i < LIMITS.simulationsPerTokenPerMinute; i++) {
+      const ok = await simulate("viewer");
+      expect(ok.statusCode, ok.body).toBe(200);
+    }
+    const refused = await simulate("viewer");
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.code).toBe("TANDEM_ERR_BUSY");
+    expect(refused.json().error.message).toContain(
+      `${LIMITS.simulationsPerTokenPerMinute} per token per 60s`,
+    );
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
+    expect((await simulate("admin")).statusCode).toBe(200);
+    await api.fixture.clock.advance(60_001);
+    expect((await simulate("viewer")).statusCode).toBe(200);
+  });
 });

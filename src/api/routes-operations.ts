@@ -8,7 +8,9 @@ import {
 } from "../analysis/simulate/traffic-options.js";
 import { configJsonSchema } from "../config/index.js";
 import { TandemError } from "../core/errors.js";
+import { LIMITS } from "../core/limits.js";
 import { assertEnvironment } from "../registry/view.js";
+import { Admission } from "./rate.js";
 import { ANY_OBJECT, NAME, responses, strictObject, TEXT } from "./schemas.js";
 import type { ApiContext } from "./server.js";
 
@@ -24,6 +26,11 @@ type SimulateBody = { service: string; environment?: string } & Partial<Simulati
 /** `tandem down`, `tandem simulate` and `tandem schema` over the API. */
 export function registerOperationRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const o = ctx.orchestrator;
+  const simulations = new Admission("simulations", ctx.clock, {
+    perWindow: LIMITS.simulationsPerTokenPerMinute,
+    windowMs: 60_000,
+    running: LIMITS.simulationsRunning,
+  });
 
   app.post<{ Body: { environment?: string; force?: boolean; reason?: string } }>(
     `${PREFIX}/down`,
@@ -86,14 +93,16 @@ export function registerOperationRoutes(app: FastifyInstance, ctx: ApiContext): 
         );
       }
       const seed = Math.trunc(positive(options.seed, "seed"));
-      const result = await runSimulation(o.config, {
-        service: body.service,
-        environment: body.environment ?? o.defaultEnvironment(),
-        traffic,
-        seed,
-        horizonMs,
+      return simulations.run(ctx.token(request).id, async () => {
+        const result = await runSimulation(o.config, {
+          service: body.service,
+          environment: body.environment ?? o.defaultEnvironment(),
+          traffic,
+          seed,
+          horizonMs,
+        });
+        return simulationSummary(result, seed);
       });
-      return simulationSummary(result, seed);
     },
   );
 

@@ -237,11 +237,6 @@ describe("load and abuse", () => {
       for (const x of list) out[x] = (out[x] ?? 0) + 1;
       return out;
     };
-    const count = (list: Iterable<string>) => {
-      const out: Record<string, number> = {};
-      for (const x of list) out[x] = (out[x] ?? 0) + 1;
-      return out;
-    };
     // Every kind of refusal was exercised: bad request, token, scope, route, body size, path length.
     expect([400, 401, 403, 404, 413, 414].filter((status) => !statuses.has(status))).toEqual([]);
     expect(count(streamStatuses)).toEqual({ "200": SSE_CONNECTIONS / 2, dropped: SSE_CONNECTIONS / 2 });

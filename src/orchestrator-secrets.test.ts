@@ -134,4 +134,41 @@ describe("secrets in hooks", () => {
       await tandem.close();
     }
   });
+
+  it("refuses to start a hook whose command line holds a credential's value (reused via ${env:})", async () => {
+    const url = "https://hooks.slack.com/services/T1/B2/reused-credential";
+    const file = join(dir, "tandem.yaml");
+    writeFileSync(
+      file,
+      `project: shop
+hooks:
+  pre:
+    - { name: announce, command: [announce, "\${env:SLACK_URL}"] }
+services:
+  api:
+    target: { type: sim }
+notifications:
+  - { type: slack, url: "\${env:SLACK_URL}", on: [release.failed] }
+`,
+    );
+    const clock = new ManualClock();
+    const hooks = new FakeHookRunner(clock);
+    const tandem = new Orchestrator(file, {
+      clock,
+      env: { TANDEM_USER: "ci", SLACK_URL: url },
+      plugins: { createHookRunner: () => hooks },
+    });
+    try {
+      const { id } = await tandem.createRelease({ services: ["api@1.0.0"] });
+      const state = await tandem.engine.reconcileOnce(id);
+      expect(state.status).toBe("failed");
+      expect(state.reason).toMatch(/hook announce cannot start: a secret value is part of its command line/);
+      expect(hooks.starts).toEqual([]);
+      const stored = JSON.stringify([await tandem.getStatus(id), await tandem.events(id)]);
+      expect(stored).not.toContain(url);
+      expect(stored).toContain("${env:SLACK_URL}");
+    } finally {
+      await tandem.close();
+    }
+  });
 });

@@ -4,8 +4,9 @@ import { TandemError } from "../core/errors.js";
 import { AUDIT_ORIGINS, type AuditDraft } from "./types.js";
 
 /**
- * What is stored of a draft: secrets taken from the environment become `${env:NAME}` (or `***`), data
- * goes through JSON once (so what is hashed is what is read back), empty reason/data are left out.
+ * What is stored of a draft: secrets become their placeholder (`${secret:NAME}`, or the `${env:NAME}` a
+ * credential was read from) or `***`, data goes through JSON once (so what is hashed is what is read
+ * back), empty reason/data are left out.
  */
 export function sanitizeDraft(draft: AuditDraft): AuditDraft {
   if (!AUDIT_ORIGINS.includes(draft.origin)) {

@@ -13,12 +13,13 @@ import { isPlainObject, mergeServiceDefaults } from "./merge.js";
 import { redactSecrets } from "./redact.js";
 import { type FileConfig, fileSchema, serviceSchema } from "./schema.js";
 import { nameChannels } from "./schema-notifications.js";
+import { secretPlacementProblems } from "./secret-placement.js";
 
 export const DEFAULT_CONFIG_FILE = "tandem.yaml";
 export const INLINE_FILE = "<inline>";
 
 export interface LoadOptions {
-  /** Where `${env:NAME}` values come from. Default `process.env`. */
+  /** Where `${env:NAME}` and `${secret:NAME}` values come from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Directory relative paths resolve against. Default the file's directory. */
   baseDir?: string;
@@ -68,6 +69,7 @@ export function parseConfigWithRaw(text: string, file: string, options: LoadOpti
   const result = fileSchema.safeParse(merged, { error: describeIssue });
   const pending: PendingIssue[] = [
     ...interpolated.problems.map((problem) => ({ ...problem, primary: true })),
+    ...secretPlacementProblems(interpolated.secretPaths).map((problem) => ({ ...problem, primary: true })),
     ...documentProblems(merged),
     ...(result.success ? [] : fromZodIssues(result.error.issues)),
   ];

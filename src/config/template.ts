@@ -42,7 +42,7 @@ services:
       replicas: 2
       env:
         NODE_ENV: production
-        # API_TOKEN: \${env:API_TOKEN}   # read from the environment, never stored
+        # API_TOKEN: \${secret:API_TOKEN}   # read from the environment, masked, never stored
     # Tandem's own proxy: clients connect to 8080 (9080 in production), it splits traffic between versions.
     router:
       type: builtin

@@ -161,7 +161,7 @@ export async function createRelease(
     status: gate ? "awaiting_approval" : "pending",
     rollbackPolicy: config.rollbackPolicy,
     ...(gate ? { approval: gate } : {}),
-    // Stored with `${env:X}` where a hook or step holds a secret; interpolated again when it runs.
+    // Stored with `${secret:X}` where a hook or step holds a secret; interpolated again when it runs.
     ...(pre.length + post.length > 0 && !request.fast
       ? { hooks: { pre: restoreEnvPlaceholders(pre), post: restoreEnvPlaceholders(post), done: [] } }
       : {}),

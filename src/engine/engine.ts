@@ -28,7 +28,7 @@ export interface EngineOptions {
   serviceConfig(release: ReleaseState, service: string): ServiceConfig;
   clock?: Clock;
   log?: Logger;
-  /** Where `${env:X}` placeholders in stored hook specs are read. Default: process.env. */
+  /** Where `${env:X}` / `${secret:X}` placeholders in stored hook specs are read. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   /** Time between passes of `run`. Default 200ms. */
   passIntervalMs?: number;

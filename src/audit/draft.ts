@@ -1,10 +1,11 @@
 import { mapStrings } from "../config/merge.js";
 import { redactSecrets, restoreEnvPlaceholders } from "../config/redact.js";
+import { normalizeActor } from "../core/actor.js";
 import { TandemError } from "../core/errors.js";
 import { AUDIT_ORIGINS, type AuditDraft } from "./types.js";
 
 /**
- * What is stored of a draft: secrets taken from the environment become `${env:NAME}` (or `***`), data
+ * What is stored of a draft: the actor normalised (`normalizeActor`), secrets taken from the environment become `${env:NAME}` (or `***`), data
  * goes through JSON once (so what is hashed is what is read back), empty reason/data are left out.
  */
 export function sanitizeDraft(draft: AuditDraft): AuditDraft {
@@ -24,7 +25,7 @@ export function sanitizeDraft(draft: AuditDraft): AuditDraft {
       : (JSON.parse(JSON.stringify(mapStrings(draft.data, scrub))) as Record<string, unknown>);
   return {
     at: Math.trunc(draft.at),
-    actor: scrub(draft.actor),
+    actor: normalizeActor(scrub(draft.actor)),
     origin: draft.origin,
     action: draft.action,
     subject: scrub(draft.subject),

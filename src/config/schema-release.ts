@@ -1,5 +1,6 @@
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { normalizeActor } from "../core/actor.js";
 import type { ApprovalConfig, FreezeWindow, HookConfig } from "../core/config.js";
 import { MISSING_FIELD } from "./issues.js";
 import {
@@ -71,7 +72,11 @@ export const hooksSchema = strictObject(
   "hooks field",
 ).prefault({});
 
-const person = z.string().min(1, { error: "must not be empty" });
+/** A person, in the one normalised form actors are compared in (`Alice` is `alice`). */
+const person = z
+  .string()
+  .transform(normalizeActor)
+  .pipe(z.string().min(1, { error: "must not be empty" }));
 
 export const approvalSchema = strictObject(
   {

@@ -94,11 +94,13 @@ export const approvalSchema = strictObject(
   "approval field",
 )
   .superRefine((approval, ctx) => {
-    if (approval.approvers.length > 0 && approval.required > approval.approvers.length) {
+    // Distinct people: `Alice` and `alice` are one approver.
+    const people = new Set(approval.approvers).size;
+    if (people > 0 && approval.required > people) {
       ctx.addIssue({
         code: "custom",
         path: ["required"],
-        message: `${approval.required} approvals required but only ${approval.approvers.length} approver(s) listed; the gate could never open`,
+        message: `${approval.required} approvals required but only ${people} approver(s) listed; the gate could never open`,
       });
     }
     if (approval.onTimeout === "escalate" && approval.escalateTo.length === 0) {

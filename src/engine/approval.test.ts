@@ -69,6 +69,23 @@ services:
     expect(approval.approvers).toEqual(["alice", "bob"]);
     expect(approval.escalateTo).toEqual(["carol"]);
   });
+
+  it("counts the approvers list in people: `Alice` and `alice` cannot give two approvals", () => {
+    const yaml = `
+project: shop
+environments:
+  production:
+    approval: { required: 2, approvers: [Alice, alice] }
+services:
+  api:
+    target: { type: sim }
+    router: { type: none }
+    strategy: { recreate: {} }
+`;
+    expect(() => parseConfigWithRaw(yaml, "/tmp/tandem.yaml")).toThrow(
+      /2 approvals required but only 1 approver\(s\) listed/,
+    );
+  });
 });
 
 describe("the engine applies decisions in the normalised form", () => {

@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROUTES, routeKey } from "./permissions.js";
 import { type ApiFixture, createSeed, openFixture, type Seed } from "./test-fixture.js";
+import { createToken } from "./tokens.js";
 
 /**
  * Scopes are a ceiling: every route × every role × {all environments, staging only, production only},
@@ -317,4 +318,26 @@ describe("scopes are a ceiling: every route × role × scope", () => {
       expect(mismatches).toEqual([]);
     });
   }
+
+  it("a token for both staging and production may promote from one into the other", async () => {
+    const f = await openFixture(seed);
+    try {
+      const { token } = await createToken(
+        f.store,
+        f.clock,
+        { name: "both", role: "deployer", environments: ["staging", "production"] },
+        { actor: "root", origin: "cli" },
+      );
+      const response = await f.app.inject({
+        method: "POST",
+        url: `${V}/releases/${seed.s1}/promote`,
+        headers: { authorization: `Bearer ${token}` },
+        payload: { to: "production" },
+      });
+      expect(response.statusCode, response.body).toBe(201);
+      expect(response.json().environment).toBe("production");
+    } finally {
+      await f.close();
+    }
+  });
 });

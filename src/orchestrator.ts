@@ -10,6 +10,7 @@ import {
 } from "./audit/entries.js";
 import type { AuditOrigin } from "./audit/types.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
+import { normalizeActor } from "./core/actor.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { type ServiceConfig, serviceIn, type TandemConfig } from "./core/config.js";
 import { NotFoundError, TandemError } from "./core/errors.js";
@@ -327,9 +328,13 @@ export class Orchestrator {
     return this.command(releaseId, type, { ...options, actor, reason: options.comment ?? options.reason });
   }
 
-  /** Who acts and through which door: as given, else TANDEM_USER or the OS user, through "library". */
+  /**
+   * Who acts and through which door: as given, else TANDEM_USER or the OS user, through "library";
+   * the actor in its normalised form, so it is recorded and compared as one person everywhere.
+   */
   private source(options: { actor?: string; origin?: AuditOrigin }): AuditSource {
-    return { actor: options.actor ?? currentActor(this.options.env), origin: options.origin ?? "library" };
+    const given = options.actor === undefined ? "" : normalizeActor(options.actor);
+    return { actor: given || currentActor(this.options.env), origin: options.origin ?? "library" };
   }
 
   private infra(): InfraContext {
@@ -367,6 +372,7 @@ export class Orchestrator {
       actor: source.actor,
       reason: options.reason,
       createdAt: this.clock.now(),
+      ...(options.token ? { token: { id: options.token.id, name: options.token.name } } : {}),
     };
     await this.store.addCommand(command, [commandEntry(command, source.origin)]);
     return command;

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from "fastify";
-import { promotionRequest } from "../engine/decisions.js";
 import {
   ANY_OBJECT,
   COMMAND,
@@ -75,7 +74,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request, reply) => {
       const environment = request.body.environment ?? o.defaultEnvironment();
-      ctx.allowEnvironment(request, environment);
       const release = await o.createRelease({
         ...request.body,
         environment,
@@ -129,7 +127,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
       async (request) => {
         const release = await o.getStatus(request.params.id);
-        ctx.allowEnvironment(request, release.environment);
         return o[decision](release.id, { ...request.body, ...ctx.source(request) });
       },
     );
@@ -149,7 +146,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
       async (request) => {
         const release = await o.getStatus(request.params.id);
-        ctx.allowEnvironment(request, release.environment);
         const source = ctx.source(request);
         const { force, ...rest } = request.body;
         return control === "abort"
@@ -171,8 +167,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request, reply) => {
       const source = await o.getStatus(request.params.id);
-      const { environment } = promotionRequest(o.config, source, request.body.to);
-      ctx.allowEnvironment(request, environment);
       const release = await o.promote(source.id, { ...request.body, ...ctx.source(request) });
       return reply.code(201).send(release);
     },
@@ -196,7 +190,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request) => {
       const environment = request.body.environment ?? o.defaultEnvironment();
-      ctx.allowEnvironment(request, environment);
       const result = await o.rollback(request.body.service, {
         ...request.body,
         environment,

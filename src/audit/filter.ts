@@ -1,3 +1,4 @@
+import { normalizeActor } from "../core/actor.js";
 import { TandemError } from "../core/errors.js";
 import { parseWhen } from "../core/when.js";
 import { AUDIT_ORIGINS, type AuditFilter, type AuditOrigin } from "./types.js";
@@ -37,7 +38,7 @@ export function auditFilter(text: AuditFilterText, now: number, prefix = "--"): 
     );
   }
   return {
-    actor: text.actor,
+    actor: text.actor === undefined ? undefined : normalizeActor(text.actor),
     action: text.action,
     subject: text.release ?? text.subject,
     origin: text.origin as AuditOrigin | undefined,

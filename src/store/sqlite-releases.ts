@@ -177,8 +177,9 @@ export function addCommand(sql: SqliteConnection, command: ReleaseCommand, audit
     }
     sql
       .statement(
-        `INSERT INTO commands (id, release_id, service, type, actor, reason, created_at, consumed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO commands (id, release_id, service, type, actor, reason, created_at, consumed_at,
+           token_id, token_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         command.id,
@@ -189,6 +190,8 @@ export function addCommand(sql: SqliteConnection, command: ReleaseCommand, audit
         command.reason ?? null,
         command.createdAt,
         command.consumedAt ?? null,
+        command.token?.id ?? null,
+        command.token?.name ?? null,
       );
     insertAudit(sql, audit);
   });

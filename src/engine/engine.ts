@@ -64,7 +64,12 @@ export class Engine {
    * (`Store.createRelease`): the release then never exists without the engine that will drive it.
    */
   leaseFor(releaseId: string): LeaseClaim {
-    return { name: leaseNameOf(releaseId), holder: this.holder, ttlMs: this.leaseTtlMs, now: this.clock.now() };
+    return {
+      name: leaseNameOf(releaseId),
+      holder: this.holder,
+      ttlMs: this.leaseTtlMs,
+      now: this.clock.now(),
+    };
   }
 
   subscribe(listener: EventListener): () => void {

@@ -1,7 +1,9 @@
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
 import Database from "better-sqlite3";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
+import { BUSY_TIMEOUT_MS } from "./sqlite-connection.js";
 import { checkPages } from "./sqlite-faults.js";
+import { closeDatabase, openDatabase } from "./sqlite-open.js";
 
 /** One finding of `tandem store check`. */
 export interface StoreCheckItem {
@@ -50,7 +52,8 @@ export function checkStoreFile(file: string, options: { full?: boolean } = {}): 
   }
   checks.push({ check: "file", ok: true, detail: "a SQLite database" });
 
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  const opened = openDatabase(file, { readonly: true, timeout: BUSY_TIMEOUT_MS });
+  const { db } = opened;
   try {
     const problems = checkPages(db, options.full ? "full" : "quick", 50);
     const how = options.full ? "integrity_check" : "quick_check";
@@ -64,7 +67,7 @@ export function checkStoreFile(file: string, options: { full?: boolean } = {}): 
     checks.push(schema);
     return report(schema.ok);
   } finally {
-    db.close();
+    closeDatabase(opened);
   }
 }
 

@@ -1,8 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { StoreError, TandemError } from "../core/errors.js";
 import { assertSound, checkPages, faultOf, writable } from "./sqlite-faults.js";
+import { closeDatabase, type OpenedDatabase, openDatabase } from "./sqlite-open.js";
 
 /** How long a writer waits for another process's write lock before failing. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -17,13 +18,15 @@ export interface ConnectionOptions {
 /**
  * One better-sqlite3 connection, set up for several processes sharing the file (engine, CLI,
  * router clients): WAL, busy_timeout, foreign keys, synchronous=NORMAL. Caches prepared statements.
- * A file (or directory) this user cannot write is opened read-only, so reads still work; a damaged
+ * A file (or directory) this user cannot write is opened read-only, so reads still work (from a copy
+ * when SQLite cannot read it in place, sqlite-open.ts); a damaged
  * file is refused at open (quick_check), before anything reads or writes it.
  */
 export class SqliteConnection {
   readonly db: Database.Database;
   readonly readonly: boolean;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly opened: OpenedDatabase;
 
   constructor(
     readonly file: string,
@@ -32,7 +35,8 @@ export class SqliteConnection {
     const memory = file === ":memory:";
     if (!memory && !options.readonly) mkdirSync(dirname(file), { recursive: true });
     this.readonly = !memory && (options.readonly === true || !writable(file));
-    this.db = new Database(file, { timeout: BUSY_TIMEOUT_MS, readonly: this.readonly });
+    this.opened = openDatabase(file, { readonly: this.readonly, timeout: BUSY_TIMEOUT_MS });
+    this.db = this.opened.db;
     try {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       if (!this.readonly) {
@@ -42,7 +46,7 @@ export class SqliteConnection {
       this.db.pragma("foreign_keys = ON");
       if (!memory && options.check !== false) assertSound(file, checkPages(this.db, "quick"));
     } catch (error) {
-      this.db.close();
+      closeDatabase(this.opened);
       throw error;
     }
   }
@@ -65,7 +69,7 @@ export class SqliteConnection {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    closeDatabase(this.opened);
     this.statements.clear();
   }
 }

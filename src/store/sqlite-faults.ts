@@ -107,6 +107,8 @@ export function checkPages(db: Database.Database, mode: "quick" | "full", limit 
     const problems = rows.map((row) => Object.values(row)[0] ?? "").filter((line) => line !== "ok");
     return problems;
   } catch (error) {
+    const code = String((error as { code?: unknown }).code ?? "");
+    if (!CORRUPT.has(family(code))) throw error;
     return [error instanceof Error ? error.message : String(error)];
   }
 }

@@ -24,7 +24,10 @@ export interface ConnectionOptions {
  */
 export class SqliteConnection {
   readonly db: Database.Database;
+  /** Writes fail: asked for, or the file or its directory is not writable, or the disk is full. */
   readonly readonly: boolean;
+  /** Opened from a copy because the disk is full: a write fails as TANDEM_ERR_STORE_FULL. */
+  readonly full: boolean;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly opened: OpenedDatabase;
 
@@ -37,6 +40,8 @@ export class SqliteConnection {
     this.readonly = !memory && (options.readonly === true || !writable(file));
     this.opened = openDatabase(file, { readonly: this.readonly, timeout: BUSY_TIMEOUT_MS });
     this.db = this.opened.db;
+    this.full = this.opened.reason === "full";
+    if (this.full) this.readonly = true;
     try {
       this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       if (!this.readonly) {
@@ -91,7 +96,7 @@ export function guard<T>(
     return work();
   } catch (error) {
     if (error instanceof TandemError) throw error;
-    const fault = faultOf(error, where.file, operation);
+    const fault = faultOf(error, where.file, operation, { full: where.connection?.full });
     if (fault) throw fault;
     const code = String((error as { code?: unknown }).code ?? "");
     const db = where.connection?.db;

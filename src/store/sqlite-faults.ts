@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync } from "node:fs";
 import { dirname } from "node:path";
 import type Database from "better-sqlite3";
 import { type ErrorCode, TandemError } from "../core/errors.js";
+import { diskFull } from "./sqlite-open.js";
 
 /**
  * What can go wrong with the store FILE itself, as opposed to a request: it is damaged, its disk is
@@ -66,10 +67,19 @@ function family(code: string): string {
  * The fault behind a driver error (SQLITE_CORRUPT*, SQLITE_NOTADB, SQLITE_FULL, SQLITE_READONLY*, and
  * the file system's ENOSPC, EACCES, EROFS…), or undefined for anything else (busy, constraint, a bug).
  */
-export function faultOf(error: unknown, file: string, operation: string): StoreFaultError | undefined {
+export function faultOf(
+  error: unknown,
+  file: string,
+  operation: string,
+  context: { full?: boolean } = {},
+): StoreFaultError | undefined {
   const code = (error as { code?: unknown } | undefined)?.code;
   if (typeof code !== "string") return undefined;
-  const kind = family(code);
+  let kind = family(code);
+  // A full disk shows as an I/O error where SQLite cannot create its -shm or extend its -wal; a store
+  // opened from a copy because the disk was full refuses writes as read-only.
+  if (/^SQLITE_IOERR/.test(code) && existsSync(file) && diskFull(file)) kind = "SQLITE_FULL";
+  if (context.full && READONLY.has(kind)) kind = "SQLITE_FULL";
   const detail = error instanceof Error ? error.message : String(error);
   if (CORRUPT.has(kind)) {
     return new StoreFaultError("corrupt", file, `the store ${file} is corrupted (${operation}: ${detail})`, {

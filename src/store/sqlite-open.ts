@@ -1,6 +1,6 @@
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statfsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 
 /** An open database, and the temporary copy it reads when the file itself could not be read in place. */
@@ -8,6 +8,8 @@ export interface OpenedDatabase {
   db: Database.Database;
   /** The directory of the copy (removed by `closeDatabase`), when one was made. */
   snapshotDir?: string;
+  /** Why the copy is read instead of the file: a read-only location, or a full disk. */
+  reason?: "readonly" | "full";
 }
 
 /**
@@ -18,9 +20,10 @@ export interface OpenedDatabase {
 const CANNOT_READ_IN_PLACE = /^SQLITE_(READONLY_DIRECTORY|READONLY_CANTINIT|READONLY_RECOVERY|CANTOPEN)/;
 
 /**
- * Opens `file`. Read-only, a file SQLite cannot read in place (a read-only directory or mount) is copied,
- * with its `-wal`, into a temporary directory and that copy is read: a snapshot of the store as it is
- * now, which nobody can change anyway while the directory stays read-only.
+ * Opens `file`. A file SQLite cannot read in place is copied, with its `-wal`, into a temporary directory
+ * and that copy is opened read-only: a snapshot of the store as it is now. That happens read-only in a
+ * read-only directory or mount (nobody can change the file there anyway), and on a full disk, where
+ * SQLite cannot create the `-shm` it reads through (`reason: "full"`: writes fail, as they would).
  */
 export function openDatabase(file: string, options: { readonly: boolean; timeout: number }): OpenedDatabase {
   const db = new Database(file, {
@@ -28,24 +31,44 @@ export function openDatabase(file: string, options: { readonly: boolean; timeout
     timeout: options.timeout,
     fileMustExist: options.readonly,
   });
-  if (!options.readonly) return { db };
+  let reason: OpenedDatabase["reason"];
   try {
     db.prepare("SELECT count(*) FROM sqlite_master").get();
     return { db };
   } catch (error) {
     db.close();
     const code = String((error as { code?: unknown }).code ?? "");
-    if (!CANNOT_READ_IN_PLACE.test(code)) throw error;
+    if (options.readonly && CANNOT_READ_IN_PLACE.test(code)) reason = "readonly";
+    else if (/^SQLITE_(IOERR|FULL)/.test(code) && existsSync(file) && diskFull(file)) reason = "full";
+    else throw error;
+    try {
+      return { ...snapshot(file, options.timeout), reason };
+    } catch {
+      throw error;
+    }
   }
+}
+
+function snapshot(file: string, timeout: number): { db: Database.Database; snapshotDir: string } {
   const snapshotDir = mkdtempSync(join(tmpdir(), "tandem-readonly-store-"));
   try {
     const copy = join(snapshotDir, "tandem.db");
     copyFileSync(file, copy);
     if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${copy}-wal`);
-    return { db: new Database(copy, { readonly: true, timeout: options.timeout }), snapshotDir };
+    return { db: new Database(copy, { readonly: true, timeout }), snapshotDir };
   } catch (error) {
     rmSync(snapshotDir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** Whether the file system holding `file` has (almost) no space left: less than 64 KiB for this user. */
+export function diskFull(file: string): boolean {
+  try {
+    const stats = statfsSync(dirname(file));
+    return stats.bavail * stats.bsize < 64 * 1024;
+  } catch {
+    return false;
   }
 }
 

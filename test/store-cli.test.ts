@@ -1,4 +1,14 @@
-import { chmodSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
@@ -32,7 +42,8 @@ describe("a damaged or read-only store through the CLI", () => {
     const finished = project;
     project = undefined;
     if (finished) {
-      chmodSync(join(finished.dir, ".tandem"), 0o755);
+      const stateDir = join(finished.dir, ".tandem");
+      if (existsSync(stateDir)) chmodSync(stateDir, 0o755);
       await finished.cleanup();
     }
   });
@@ -136,5 +147,44 @@ describe("a damaged or read-only store through the CLI", () => {
     expect(deploy.stderr).toContain(`error TANDEM_ERR_STORE_READONLY: the store ${file} is read-only`);
     expect(deploy.stderr).toContain(`make ${file} and its directory writable`);
     expect(releaseRows(file)).toEqual([{ id: first.id, status: "succeeded" }]);
+  });
+
+  it("names a full disk (a small tmpfs, filled): deploy creates nothing, reads still work", async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip("mounting a tmpfs needs root");
+    const disk = mkdtempSync(join(tmpdir(), "tandem-full-disk-"));
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk]);
+    } catch {
+      rmSync(disk, { recursive: true, force: true });
+      return ctx.skip("tmpfs cannot be mounted here");
+    }
+    try {
+      const file = join(disk, "tandem.db");
+      const p = TestProject.withConfigText(`${CONFIG}store: { path: ${file} }\n`);
+      project = p;
+      const first = await p.cliJson<ReleaseState>(["deploy", "api@1.0.0"], 0, TIMEOUT);
+      // Fill the disk: 4 KiB blocks until ENOSPC (1 MiB at most).
+      const fd = openSync(join(disk, "filler"), "w");
+      try {
+        for (let i = 0; i < 256; i++) writeSync(fd, Buffer.alloc(4096));
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe("ENOSPC");
+      } finally {
+        closeSync(fd);
+      }
+
+      const deploy = await expectExit(p, ["deploy", "api@2.0.0"], OPERATIONAL);
+      expect(deploy.stderr).toContain(
+        `error TANDEM_ERR_STORE_FULL: the store ${file} cannot grow: the disk is full`,
+      );
+      expect(deploy.stderr).toContain(`free space on the disk that holds ${file}`);
+      expect((await expectExit(p, ["history"], 0)).stdout).toContain(first.id);
+
+      rmSync(join(disk, "filler"));
+      expect(releaseRows(file)).toEqual([{ id: first.id, status: "succeeded" }]);
+    } finally {
+      execFileSync("umount", [disk]);
+      rmSync(disk, { recursive: true, force: true });
+    }
   });
 });

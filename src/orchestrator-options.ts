@@ -41,6 +41,11 @@ export interface ReleaseRequest {
   promotedFrom?: string;
   /** Check everything, create nothing. */
   dryRun?: boolean;
+  /**
+   * This process drives the release next (`run`): its engine's lease is taken in the same transaction
+   * as the creation, so no other engine starts it and it is never stored without a driver.
+   */
+  drive?: boolean;
 }
 
 export interface CommandOptions {

@@ -146,6 +146,7 @@ export class Orchestrator {
             origin,
           ),
         audit: (release) => [releaseCreatedEntry(release, { actor, origin }, kind, request.reason)],
+        lease: request.drive ? (id) => this.engine.leaseFor(id) : undefined,
         verify: (service, version) =>
           this.plugins
             .createTarget(
@@ -213,7 +214,7 @@ export class Orchestrator {
    */
   async rollback(
     service: string,
-    options: CommandOptions & { environment?: string; to?: string } = {},
+    options: CommandOptions & { environment?: string; to?: string; drive?: boolean } = {},
   ): Promise<{ kind: "command"; releaseId: string } | { kind: "release"; release: ReleaseState }> {
     const environment = options.environment ?? this.defaultEnvironment();
     const active = await this.store.listReleases({
@@ -235,6 +236,7 @@ export class Orchestrator {
       origin: options.origin,
       reason: options.reason,
       fast: true,
+      drive: options.drive,
     });
     return { kind: "release", release };
   }
@@ -274,7 +276,14 @@ export class Orchestrator {
    */
   async promote(
     releaseId: string,
-    options: { to?: string; actor?: string; origin?: AuditOrigin; overrideFreeze?: string } = {},
+    options: {
+      to?: string;
+      actor?: string;
+      origin?: AuditOrigin;
+      overrideFreeze?: string;
+      /** This process drives the release next (see ReleaseRequest.drive). */
+      drive?: boolean;
+    } = {},
   ): Promise<ReleaseState> {
     const source = await this.getStatus(releaseId);
     const request = promotionRequest(this.config, source, options.to);
@@ -284,6 +293,7 @@ export class Orchestrator {
       origin: options.origin,
       overrideFreeze: options.overrideFreeze,
       promotedFrom: source.id,
+      drive: options.drive,
     });
   }
 

@@ -64,6 +64,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           environment: options.env,
           overrideFreeze: options.overrideFreeze,
           origin: "cli",
+          drive: options.wait,
         });
         if (!globals().json) console.log(`release ${release.id} created`);
         if (!options.wait) {
@@ -224,6 +225,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           to: options.to,
           reason: options.reason,
           origin: "cli",
+          drive: true,
         });
         if (result.kind === "command") {
           if (globals().json) return printJson(result);

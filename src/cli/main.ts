@@ -11,6 +11,7 @@ import { registerReleaseCommands } from "./commands-release.js";
 import { registerReportCommand } from "./commands-report.js";
 import { registerServeCommand } from "./commands-serve.js";
 import { registerSimulateCommand } from "./commands-simulate.js";
+import { registerStoreCommands } from "./commands-store.js";
 import { registerTokenCommands } from "./commands-token.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 import { checkRemoteSupport } from "./remote.js";
@@ -19,6 +20,8 @@ const OPERATIONAL = new Set([
   "TANDEM_ERR_TARGET",
   "TANDEM_ERR_ROUTER",
   "TANDEM_ERR_STORE",
+  "TANDEM_ERR_STORE_FULL",
+  "TANDEM_ERR_STORE_READONLY",
   "TANDEM_ERR_LEASE",
   "TANDEM_ERR_PROBE",
   "TANDEM_ERR_NOTIFY_FAILED",
@@ -44,6 +47,7 @@ export async function main(argv: string[]): Promise<number> {
   registerServeCommand(program, globals);
   registerTokenCommands(program, globals);
   registerAuditCommands(program, globals);
+  registerStoreCommands(program, globals);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
@@ -52,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     if (isTandemError(error)) {
       process.stderr.write(`error ${error.code}: ${redactSecrets(error.message)}\n`);
       if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+      if (error.code === "TANDEM_ERR_STORE_CORRUPT") return EXIT.storeCorrupt;
       return OPERATIONAL.has(error.code) ? EXIT.operational : EXIT.invalid;
     }
     process.stderr.write(

@@ -78,6 +78,7 @@ class Walker {
     };
     for (const item of node.items) {
       if (isPair(item)) {
+        this.key(item.key);
         add(this.walk(item.key, level + 1));
         if (this.merge && isMergeKey(item.key)) this.mergeSources(item.value);
         add(this.walk(item.value, level + 1));
@@ -90,6 +91,14 @@ class Walker {
     const measure = { size, depth: depth + 1 };
     this.measured.set(node, measure);
     return measure;
+  }
+
+  /** Keys are names: a mapping or a list as a key (`? [a, b]: 1`) has no place in a configuration. */
+  private key(key: unknown): void {
+    const resolved = isAlias(key) ? this.anchors.get(key.source) : key;
+    if (isMap(resolved) || isSeq(resolved)) {
+      this.report(key as Node, "a key must be a name, not a mapping or a list; write `name: value`");
+    }
   }
 
   private scalar(node: Scalar): void {

@@ -201,6 +201,8 @@ export function parseYamlInput(text: string, file: string, options: YamlInputOpt
     schema: options.schema ?? "core",
     merge,
     uniqueKeys: true,
+    // Problems are reported as issues; the library must not print to stderr.
+    logLevel: "error",
   });
   const at = (offset: number) => ({ file, ...lineColumn(lineCounter, offset), path: "" });
   if (document.errors.length > 0) {

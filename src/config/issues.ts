@@ -1,6 +1,7 @@
 import type { Document, LineCounter } from "yaml";
 import type { z } from "zod";
 import type { ConfigIssue } from "../core/errors.js";
+import { INPUT_LIMITS } from "./limits.js";
 import { type Location, locate, type PathSegment } from "./locate.js";
 import { redactSecrets } from "./redact.js";
 
@@ -133,7 +134,7 @@ export function toConfigIssues(
     seen.add(identity);
     located.push({ file, line: where.line, column: where.column, path, message });
   }
-  return located.sort((a, b) => a.line - b.line || a.column - b.column);
+  return capIssues(located.sort((a, b) => a.line - b.line || a.column - b.column));
 }
 
 const MAX_ISSUE_TEXT = 1000;
@@ -147,6 +148,16 @@ export function oneLine(text: string): string {
     return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
   });
   return escaped.length > MAX_ISSUE_TEXT ? `${escaped.slice(0, MAX_ISSUE_TEXT - 3)}...` : escaped;
+}
+
+/** The issues past the limit are summed up in one last issue, so an error stays readable. */
+export function capIssues(issues: ConfigIssue[], max: number = INPUT_LIMITS.maxIssues): ConfigIssue[] {
+  if (issues.length <= max) return issues;
+  const last = issues[max - 1]!;
+  return [
+    ...issues.slice(0, max - 1),
+    { ...last, message: `${issues.length - max + 1} more problems like these; fix the ones above first` },
+  ];
 }
 
 /** `services.api.target.replcas` -> `services.api.target`; `steps[2].setWieght` -> `steps[2]`. */

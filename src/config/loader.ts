@@ -12,6 +12,7 @@ import { isPlainObject, mergeServiceDefaults } from "./merge.js";
 import { redactSecrets } from "./redact.js";
 import { type FileConfig, fileSchema, serviceSchema } from "./schema.js";
 import { nameChannels } from "./schema-notifications.js";
+import { withSuggestionBudget } from "./suggest.js";
 import { parseYamlInput, readInputFile } from "./yaml-input.js";
 
 export const DEFAULT_CONFIG_FILE = "tandem.yaml";
@@ -39,7 +40,14 @@ export interface LoadedConfig {
   raw: RawConfig;
 }
 
+/** Edit-distance cells the suggestions of one load may compute (a few milliseconds). */
+const SUGGESTION_CELLS = 2_000_000;
+
 export function parseConfigWithRaw(text: string, file: string, options: LoadOptions = {}): LoadedConfig {
+  return withSuggestionBudget(SUGGESTION_CELLS, () => parseWithRaw(text, file, options));
+}
+
+function parseWithRaw(text: string, file: string, options: LoadOptions): LoadedConfig {
   const absoluteFile = file === INLINE_FILE ? file : resolve(file);
   const baseDir = resolve(options.baseDir ?? (file === INLINE_FILE ? process.cwd() : dirname(absoluteFile)));
   const { document, lineCounter, value: raw } = parseYamlInput(text, absoluteFile, { merge: true });

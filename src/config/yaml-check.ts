@@ -1,7 +1,8 @@
 /**
  * Checks a parsed YAML document before it is turned into data: every alias resolves, no anchor
  * contains an alias of itself, aliases do not expand the document beyond a budget ("billion
- * laughs"), nesting stays shallow, scalars stay short and merge keys (`<<`) merge mappings. Each
+ * laughs"), nesting stays shallow, scalars stay short, keys are names written once and merge keys
+ * (`<<`) merge mappings. Each
  * problem carries the offset of the node at fault. The walk is bounded: it never descends deeper
  * than the depth limit and visits every written node once (an alias's target is measured once).
  */
@@ -76,9 +77,10 @@ class Walker {
       size += measure.size;
       depth = Math.max(depth, measure.depth);
     };
+    const keys = isMap(node) ? new Set<string>() : undefined;
     for (const item of node.items) {
       if (isPair(item)) {
-        this.key(item.key);
+        this.key(item.key, keys);
         add(this.walk(item.key, level + 1));
         if (this.merge && isMergeKey(item.key)) this.mergeSources(item.value);
         add(this.walk(item.value, level + 1));
@@ -94,11 +96,24 @@ class Walker {
   }
 
   /** Keys are names: a mapping or a list as a key (`? [a, b]: 1`) has no place in a configuration. */
-  private key(key: unknown): void {
+  private key(key: unknown, keys: Set<string> | undefined): void {
     const resolved = isAlias(key) ? this.anchors.get(key.source) : key;
     if (isMap(resolved) || isSeq(resolved)) {
       this.report(key as Node, "a key must be a name, not a mapping or a list; write `name: value`");
+      return;
     }
+    // Compared as the data will hold them (`1` and "1" are one key), in one pass: the library's own
+    // `uniqueKeys` compares each key with every earlier one, slow for a mapping of thousands.
+    if (!keys || !isScalar(resolved) || isMergeKey(resolved)) return;
+    const name = String(resolved.value);
+    if (keys.has(name)) {
+      const shown = name.length > 60 ? `${name.slice(0, 57)}...` : name;
+      this.report(
+        key as Node,
+        `key ${JSON.stringify(shown)} is written twice in this mapping; keep one of them`,
+      );
+    }
+    keys.add(name);
   }
 
   private scalar(node: Scalar): void {

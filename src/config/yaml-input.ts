@@ -9,6 +9,7 @@ import { isUtf8 } from "node:buffer";
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { type Document, LineCounter, parseDocument, type YAMLError } from "yaml";
 import { ConfigError, type ConfigIssue } from "../core/errors.js";
+import { capIssues } from "./issues.js";
 import { INPUT_LIMITS, type InputLimits } from "./limits.js";
 import { lineColumn } from "./locate.js";
 import { tooDeepAt } from "./text-depth.js";
@@ -36,8 +37,8 @@ function limitsOf(options: { limits?: Partial<InputLimits> }): InputLimits {
 }
 
 function bytesText(bytes: number): string {
-  const mib = bytes / (1024 * 1024);
-  return Number.isInteger(mib) ? `${bytes} bytes (${mib} MiB)` : `${bytes} bytes`;
+  const kib = bytes / 1024;
+  return Number.isInteger(kib) ? `${bytes} bytes (${kib} KiB)` : `${bytes} bytes`;
 }
 
 function tooLarge(file: string, bytes: number | undefined, limit: number, what: string): ConfigError {
@@ -124,16 +125,6 @@ function throwIssue(issue: ConfigIssue): never {
   throw new ConfigError([issue]);
 }
 
-/** The issues past the limit are summed up in one last issue, so an error stays readable. */
-function capped(issues: ConfigIssue[], max: number): ConfigIssue[] {
-  if (issues.length <= max) return issues;
-  const last = issues[max - 1]!;
-  return [
-    ...issues.slice(0, max - 1),
-    { ...last, message: `${issues.length - max + 1} more problems like these; fix the ones above first` },
-  ];
-}
-
 /** How much deeper than `maxDepth` a text may look before the parser is spared it. */
 const PARSER_DEPTH_FACTOR = 4;
 
@@ -151,19 +142,12 @@ function lineOf(text: string, offset: number): { line: number; column: number } 
   return { line, column: offset - start + 1 };
 }
 
-function syntaxMessage(error: YAMLError, text: string, limits: InputLimits): string {
+function syntaxMessage(error: YAMLError, limits: InputLimits): string {
   const first = error.message.split("\n")[0] ?? "";
   if (/call stack/i.test(first)) {
     return `nested too deeply to read (more than ${limits.maxDepth} levels are refused); flatten this value`;
   }
   switch (error.code) {
-    case "DUPLICATE_KEY": {
-      const written = /^("[^"\n]*"|'[^'\n]*'|[^:,\n{}[\]]*)/.exec(
-        text.slice(error.pos[0], error.pos[0] + 200),
-      );
-      const key = (written?.[1] ?? "").trim().slice(0, 60);
-      return `${key ? `key ${JSON.stringify(key)}` : "this key"} is written twice in this mapping; keep one of them`;
-    }
     case "MULTIPLE_DOCS":
       return "a second YAML document starts here (`---`); the file must hold one document: remove the `---` and what follows, or merge it into the first";
     default:
@@ -200,17 +184,18 @@ export function parseYamlInput(text: string, file: string, options: YamlInputOpt
     prettyErrors: false,
     schema: options.schema ?? "core",
     merge,
-    uniqueKeys: true,
+    // Duplicate keys are found by structureProblems, in one pass (see yaml-check.ts).
+    uniqueKeys: false,
     // Problems are reported as issues; the library must not print to stderr.
     logLevel: "error",
   });
   const at = (offset: number) => ({ file, ...lineColumn(lineCounter, offset), path: "" });
   if (document.errors.length > 0) {
     throw new ConfigError(
-      capped(
+      capIssues(
         document.errors.map((error) => ({
           ...at(error.pos[0]),
-          message: syntaxMessage(error, text, limits),
+          message: syntaxMessage(error, limits),
         })),
         limits.maxIssues,
       ),

@@ -114,7 +114,7 @@ const MUTATORS: Record<string, Mutator> = {
     return all.join("\n");
   },
   hugeScalar: (text, random) => {
-    const length = pick(random, [1_000, 70_000, 1_100_000]);
+    const length = pick(random, [1_000, 5_000, 70_000, 200_000]);
     return insertLine(text, random, (indent) => `${indent}note: ${"x".repeat(length)}`);
   },
   indentation: (text, random) => {

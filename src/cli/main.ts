@@ -14,7 +14,7 @@ import { registerCompletionCommand } from "./completion.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 import { exitQuietlyOnClosedStdout, reportError } from "./error-output.js";
 import { checkRemoteSupport } from "./remote.js";
-import { VERSION } from "./version.js";
+import { VERSION } from "../core/version.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tandem")

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { VERSION } from "../core/version.js";
 import { registerAuditCommands } from "./commands-audit.js";
 import { registerGateCommands } from "./commands-gates.js";
 import { registerNotificationCommands } from "./commands-notifications.js";
@@ -14,7 +15,6 @@ import { registerCompletionCommand } from "./completion.js";
 import { EXIT, type GlobalOptions } from "./context.js";
 import { exitQuietlyOnClosedStdout, reportError } from "./error-output.js";
 import { checkRemoteSupport } from "./remote.js";
-import { VERSION } from "../core/version.js";
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tandem")

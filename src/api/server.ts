@@ -10,6 +10,7 @@ import type { Store, TokenRecord } from "../store/types.js";
 import { registerDashboardRoutes } from "./dashboard-files.js";
 import { sendError } from "./errors.js";
 import { registerMetricsRoute } from "./metrics.js";
+import { openapiTransform } from "./openapi.js";
 import { API_PREFIX, checkEnvironment, checkRole, routePermission } from "./permissions.js";
 import { registerAuditRoutes } from "./routes-audit.js";
 import { registerOperationRoutes } from "./routes-operations.js";
@@ -131,6 +132,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
+    transform: openapiTransform(API_PREFIX),
   });
 
   const context: ApiContext = {

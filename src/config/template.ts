@@ -1,6 +1,13 @@
-/** A commented starter tandem.yaml, written by `tandem init`. It parses without errors. */
+import { SCHEMA_URL } from "./json-schema.js";
+
+/**
+ * A commented starter tandem.yaml, written by `tandem init`. It parses without errors. Its first line
+ * tells yaml-language-server (VS Code's YAML extension, and other editors) which schema to complete
+ * and check it with.
+ */
 export function initTemplate(project: string): string {
-  return `# Tandem configuration. \`tandem schema\` prints every field; \`tandem validate\` checks this file.
+  return `# yaml-language-server: $schema=${SCHEMA_URL}
+# Tandem configuration. \`tandem schema\` prints every field; \`tandem validate\` checks this file.
 project: ${project}
 
 environments:

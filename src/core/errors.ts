@@ -23,7 +23,8 @@ export type ErrorCode =
   | "TANDEM_ERR_NOTIFY_FAILED"
   | "TANDEM_ERR_WEBHOOK_VERIFY"
   | "TANDEM_ERR_UNAUTHENTICATED"
-  | "TANDEM_ERR_FORBIDDEN";
+  | "TANDEM_ERR_FORBIDDEN"
+  | "TANDEM_ERR_TIMEOUT";
 
 export class TandemError extends Error {
   readonly code: ErrorCode;

@@ -1,9 +1,10 @@
 import { userInfo } from "node:os";
 import type { AuditOrigin } from "./audit/types.js";
+import { normalizeActor } from "./core/actor.js";
 import type { Clock } from "./core/clock.js";
 import type { TandemConfig } from "./core/config.js";
 import { TandemError } from "./core/errors.js";
-import type { Logger } from "./core/types.js";
+import type { Logger, TokenRef } from "./core/types.js";
 import type { ServiceVersion } from "./engine/create-release.js";
 import type { Plugins } from "./engine/engine.js";
 import type { DispatcherTuning } from "./notify/notifications.js";
@@ -40,19 +41,26 @@ export interface ReleaseRequest {
   promotedFrom?: string;
   /** Check everything, create nothing. */
   dryRun?: boolean;
+  /**
+   * This process drives the release next (`run`): its engine's lease is taken in the same transaction
+   * as the creation, so no other engine starts it and it is never stored without a driver.
+   */
+  drive?: boolean;
 }
 
 export interface CommandOptions {
   actor?: string;
+  /** The API token the command came with (set by the API; recorded with the command and approval). */
+  token?: TokenRef;
   /** Through which door the command came, for the audit trail. Default "library". */
   origin?: AuditOrigin;
   reason?: string;
   service?: string;
 }
 
-/** The person or job acting: TANDEM_USER, else the OS user. */
+/** The person or job acting: TANDEM_USER, else the OS user; normalised (`normalizeActor`). */
 export function currentActor(env: NodeJS.ProcessEnv = process.env): string {
-  return env.TANDEM_USER || userInfo().username || "unknown";
+  return normalizeActor(env.TANDEM_USER ?? "") || normalizeActor(userInfo().username ?? "") || "unknown";
 }
 
 export function parseServiceVersion(text: string): ServiceVersion {

@@ -10,6 +10,7 @@ import {
 } from "./audit/entries.js";
 import type { AuditOrigin } from "./audit/types.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
+import { normalizeActor } from "./core/actor.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import { type ServiceConfig, serviceIn, type TandemConfig } from "./core/config.js";
 import { NotFoundError, TandemError } from "./core/errors.js";
@@ -145,6 +146,7 @@ export class Orchestrator {
             origin,
           ),
         audit: (release) => [releaseCreatedEntry(release, { actor, origin }, kind, request.reason)],
+        lease: request.drive ? (id) => this.engine.leaseFor(id) : undefined,
         verify: (service, version) =>
           this.plugins
             .createTarget(
@@ -221,7 +223,7 @@ export class Orchestrator {
    */
   async rollback(
     service: string,
-    options: CommandOptions & { environment?: string; to?: string } = {},
+    options: CommandOptions & { environment?: string; to?: string; drive?: boolean } = {},
   ): Promise<{ kind: "command"; releaseId: string } | { kind: "release"; release: ReleaseState }> {
     const environment = options.environment ?? this.defaultEnvironment();
     const active = await this.store.listReleases({
@@ -243,6 +245,7 @@ export class Orchestrator {
       origin: options.origin,
       reason: options.reason,
       fast: true,
+      drive: options.drive,
     });
     return { kind: "release", release };
   }
@@ -282,7 +285,14 @@ export class Orchestrator {
    */
   async promote(
     releaseId: string,
-    options: { to?: string; actor?: string; origin?: AuditOrigin; overrideFreeze?: string } = {},
+    options: {
+      to?: string;
+      actor?: string;
+      origin?: AuditOrigin;
+      overrideFreeze?: string;
+      /** This process drives the release next (see ReleaseRequest.drive). */
+      drive?: boolean;
+    } = {},
   ): Promise<ReleaseState> {
     const source = await this.getStatus(releaseId);
     const request = promotionRequest(this.config, source, options.to);
@@ -292,6 +302,7 @@ export class Orchestrator {
       origin: options.origin,
       overrideFreeze: options.overrideFreeze,
       promotedFrom: source.id,
+      drive: options.drive,
     });
   }
 
@@ -336,9 +347,13 @@ export class Orchestrator {
     return this.command(releaseId, type, { ...options, actor, reason: options.comment ?? options.reason });
   }
 
-  /** Who acts and through which door: as given, else TANDEM_USER or the OS user, through "library". */
+  /**
+   * Who acts and through which door: as given, else TANDEM_USER or the OS user, through "library";
+   * the actor in its normalised form, so it is recorded and compared as one person everywhere.
+   */
   private source(options: { actor?: string; origin?: AuditOrigin }): AuditSource {
-    return { actor: options.actor ?? currentActor(this.options.env), origin: options.origin ?? "library" };
+    const given = options.actor === undefined ? "" : normalizeActor(options.actor);
+    return { actor: given || currentActor(this.options.env), origin: options.origin ?? "library" };
   }
 
   private infra(): InfraContext {
@@ -376,6 +391,7 @@ export class Orchestrator {
       actor: source.actor,
       reason: options.reason,
       createdAt: this.clock.now(),
+      ...(options.token ? { token: { id: options.token.id, name: options.token.name } } : {}),
     };
     await this.store.addCommand(command, [commandEntry(command, source.origin)]);
     return command;

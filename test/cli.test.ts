@@ -206,11 +206,11 @@ describe("the tandem CLI", () => {
     expect(where.router).toBeUndefined();
   });
 
-  it("a secret read from the environment reaches the instances but never the output or the store", async () => {
+  it(`a \${secret:} read from the environment reaches the instances but never the output or the store`, async () => {
     const secret = `s3cret-${randomBytes(12).toString("hex")}`;
     project = await TestProject.create({
       // biome-ignore lint/suspicious/noTemplateCurlyInString: Tandem's interpolation syntax, not JavaScript's
-      services: { web: { ...QUICK_CANARY, env: { API_TOKEN: "${env:SECRET_TOKEN}" } } },
+      services: { web: { ...QUICK_CANARY, env: { API_TOKEN: "${secret:SECRET_TOKEN}" } } },
       env: { SECRET_TOKEN: secret },
     });
     const deploy = await project.cli(["--json", "deploy", "web@1.0.0"]);

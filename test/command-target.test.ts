@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ReleaseState } from "../src/core/types.js";
@@ -49,13 +49,20 @@ services:
       rollback: [./rollback.sh, "\${version}", "\${stableVersion}"]
       teardown: [./teardown.sh, "\${version}"]
       status: [./status.sh, "\${version}"]
-      env: { REGISTRY_TOKEN: "\${env:REGISTRY_TOKEN}" }
+      env: { REGISTRY_TOKEN: "\${secret:REGISTRY_TOKEN}" }
       timeout: 10s
       deployTimeout: 30s
     strategy:
       canary:
         steps: [{ setWeight: 20 }, { pause: 500ms }, { setWeight: 50 }, { pause: 500ms }]
 `;
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((name) => join(dir, name))
+    .filter((name) => statSync(name).isFile());
+}
 
 function lines(file: string): string[] {
   try {
@@ -134,6 +141,13 @@ describe("command target: a service deployed by the user's own scripts, through 
     expect(output).toContain("error: image registry.local/api:2.0.9 not found");
     expect(output, "the secret the script printed is redacted").toContain("pull failed with token ***");
     expect(JSON.stringify(await (await p.inspect()).events(broken.id))).not.toContain(TOKEN);
+    // Nor in what Tandem writes to disk: the deploy's log (its output, masked) and state files.
+    const written = filesUnder(join(p.dir, ".tandem", "command"));
+    expect(written.some((name) => name.endsWith("2.0.9.log"))).toBe(true);
+    for (const name of written) expect(readFileSync(name, "utf8"), name).not.toContain(TOKEN);
+    expect(readFileSync(written.find((name) => name.endsWith("2.0.9.log"))!, "utf8")).toContain(
+      "pull failed with token ***",
+    );
 
     expect(lines(file("rollback.log")), "rollback.sh ran once, back to the good version").toEqual([
       "2.0.9 -> 2.0.0",

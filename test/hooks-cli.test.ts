@@ -15,7 +15,7 @@ appendFileSync("migrations.log", JSON.stringify({
   environment: process.env.TANDEM_ENVIRONMENT,
   password: process.env.DB_PASSWORD,
 }) + "\\n");
-console.log("migrated");
+console.log("migrated with password " + process.env.DB_PASSWORD);
 `;
 const CONTRACT = `const [version] = process.argv.slice(2);
 if (version.startsWith("2.")) {
@@ -33,7 +33,7 @@ hooks:
   pre:
     - name: migrate
       command: [node, migrate.mjs, --release, "\${release}"]
-      env: { DB_PASSWORD: "\${env:DB_PASSWORD}" }
+      env: { DB_PASSWORD: "\${secret:DB_PASSWORD}" }
       timeout: 30s
 services:
   api:
@@ -111,11 +111,21 @@ describe("hooks with real processes", () => {
     const where = Object.fromEntries((await p.status()).where.map((w) => [w.service, w.stable?.version]));
     expect(where).toEqual({ api: "1.0.0", web: "1.0.0" });
 
-    // The secret reached the migration, never the store or the events.
+    // The secret reached the migration, never the store, the events or the hook's files (job, log, result).
     const stateDir = join(p.dir, ".tandem");
     for (const name of readdirSync(stateDir).filter((n) => n.includes(".db"))) {
       expect(readFileSync(join(stateDir, name)).toString("latin1").includes(PASSWORD), name).toBe(false);
     }
+    const hookFiles = readdirSync(join(stateDir, "hooks"));
+    expect(hookFiles.filter((name) => name.endsWith(".job.json")).length).toBeGreaterThan(0);
+    for (const name of hookFiles) {
+      expect(readFileSync(join(stateDir, "hooks", name), "utf8"), name).not.toContain(PASSWORD);
+    }
+    const logs = hookFiles
+      .filter((name) => name.endsWith(".log"))
+      .map((name) => readFileSync(join(stateDir, "hooks", name), "utf8"));
+    expect(logs, "the migration's log, masked").toContain("migrated with password ***\n");
+    expect(JSON.stringify(firstEvents)).not.toContain(PASSWORD);
   });
 
   it("kills a hook that outlives its timeout, and the service does not move", async () => {

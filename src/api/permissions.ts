@@ -7,16 +7,23 @@ import type { TokenRecord, TokenRole } from "../store/types.js";
  * - `public`: no token (health check, the OpenAPI document, the dashboard's page and assets);
  * - `read`: any valid token;
  * - `deploy`: deployer or admin; `approve`: approver or admin; `admin`: admin only.
- * `environment` says where the environment a `deploy`/`approve` token must cover comes from:
- * the release named in the path, the request body, or nowhere (project-wide operations).
+ * `environment` says which environments a token limited to some (`--environment`) must cover
+ * (src/api/scope.ts checks it once the body is parsed); absent: none (reads):
+ * - `release`: the environment of the release named in the path;
+ * - `body`: the request's `environment` (default: the project's first);
+ * - `promote`: both the source release's environment and the one it is promoted into;
+ * - `project`: a project-wide operation: only a token for all environments may;
+ * - `body-or-project`: the request's `environment` if it names one, else project-wide.
  */
 export type Permission = "public" | "read" | "deploy" | "approve" | "admin";
+
+export type EnvironmentScope = "release" | "body" | "promote" | "project" | "body-or-project";
 
 export interface RoutePermission {
   method: "GET" | "POST" | "DELETE";
   url: string;
   permission: Permission;
-  environment?: "release" | "body" | "none";
+  environment?: EnvironmentScope;
   summary: string;
   /** Not an API route: left out of the OpenAPI document (health check, the dashboard's files). */
   hidden?: true;
@@ -104,7 +111,7 @@ export const ROUTES: readonly RoutePermission[] = [
     method: "POST",
     url: `${API_PREFIX}/releases/:id/promote`,
     permission: "deploy",
-    environment: "body",
+    environment: "promote",
     summary: "release the same versions into the next environment",
   },
   {
@@ -154,7 +161,7 @@ export const ROUTES: readonly RoutePermission[] = [
     method: "POST",
     url: `${API_PREFIX}/versions`,
     permission: "deploy",
-    environment: "none",
+    environment: "project",
     summary: "publish a version's metadata",
   },
   {
@@ -167,7 +174,7 @@ export const ROUTES: readonly RoutePermission[] = [
     method: "POST",
     url: `${API_PREFIX}/notifications/retry`,
     permission: "deploy",
-    environment: "none",
+    environment: "project",
     summary: "make dead deliveries pending again",
   },
   {
@@ -198,6 +205,7 @@ export const ROUTES: readonly RoutePermission[] = [
     method: "POST",
     url: `${API_PREFIX}/down`,
     permission: "admin",
+    environment: "body-or-project",
     summary: "stop the project's routers and instances",
   },
   {
@@ -216,18 +224,21 @@ export const ROUTES: readonly RoutePermission[] = [
     method: "GET",
     url: `${API_PREFIX}/tokens`,
     permission: "admin",
+    environment: "project",
     summary: "list API tokens (never the tokens themselves)",
   },
   {
     method: "POST",
     url: `${API_PREFIX}/tokens`,
     permission: "admin",
+    environment: "project",
     summary: "create an API token (shown once)",
   },
   {
     method: "DELETE",
     url: `${API_PREFIX}/tokens/:id`,
     permission: "admin",
+    environment: "project",
     summary: "revoke an API token (id or name)",
   },
 ];
@@ -271,4 +282,54 @@ export function checkEnvironment(token: TokenRecord, environment: string): void 
       `token "${token.name}" may not act in environment ${environment.slice(0, 64)}; it covers ${token.environments.join(", ")}`,
     );
   }
+}
+
+/** 403 unless the token is for all environments: project-wide operations (tokens, publish, down…). */
+export function checkUnscoped(token: TokenRecord, route: RoutePermission): void {
+  if (token.environments.length > 0) {
+    throw new TandemError(
+      "TANDEM_ERR_FORBIDDEN",
+      `token "${token.name}" is limited to ${token.environments.join(", ")} and may not ${route.summary}: that is project-wide`,
+      { hint: "use a token for all environments (created without --environment)" },
+    );
+  }
+}
+
+/**
+ * Roles a role includes: viewer < deployer, viewer < approver, deployer and approver < admin
+ * (deployer and approver do not include each other).
+ */
+const INCLUDES: Record<TokenRole, readonly TokenRole[]> = {
+  viewer: ["viewer"],
+  deployer: ["deployer", "viewer"],
+  approver: ["approver", "viewer"],
+  admin: ["admin", "deployer", "approver", "viewer"],
+};
+
+/** What a token may do, for comparing two tokens' power. */
+export type TokenPower = Pick<TokenRecord, "role" | "environments">;
+
+/**
+ * Whether `holder` has at least the power of `other`: its role includes the other's and its
+ * environments include the other's (no environments: all; a limited token never covers an unlimited one).
+ */
+export function covers(holder: TokenPower, other: TokenPower): boolean {
+  if (!INCLUDES[holder.role].includes(other.role)) return false;
+  if (holder.environments.length === 0) return true;
+  return other.environments.length > 0 && other.environments.every((e) => holder.environments.includes(e));
+}
+
+/** 403 unless `holder` covers `other`: a token never creates or revokes a token with more power than its own. */
+export function checkCeiling(
+  holder: TokenPower & { name: string },
+  what: "create" | "revoke",
+  other: TokenPower & { name: string },
+): void {
+  if (covers(holder, other)) return;
+  const power = (t: TokenPower) =>
+    `${t.role} in ${t.environments.length ? t.environments.join(", ") : "all environments"}`;
+  throw new TandemError(
+    "TANDEM_ERR_FORBIDDEN",
+    `token "${holder.name}" (${power(holder)}) may not ${what} token "${other.name.slice(0, 64)}" (${power(other)}): a token can only ${what} tokens within its own role and environments`,
+  );
 }

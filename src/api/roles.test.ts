@@ -1,8 +1,8 @@
 import type { AddressInfo } from "node:net";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ROUTES, roleAllows, routeKey } from "./permissions.js";
-import { type ApiFixture, createSeed, openFixture, type Seed, TOKEN_SPECS } from "./test-fixture.js";
+import { ROUTES, routeKey } from "./permissions.js";
+import { type ApiFixture, createSeed, openFixture, type Seed } from "./test-fixture.js";
 
 type Env = "staging" | "production";
 interface OpenApiDocument {
@@ -200,33 +200,7 @@ describe("the role matrix", () => {
     }
     expect(checked).toBeGreaterThan(25);
   }, 60_000);
-
-  const roles = [...TOKEN_SPECS.map((t) => t.name), "none"];
-  for (const c of CASES) {
-    it.each(roles)(`${c.route}${c.environment ? ` in ${c.environment}` : ""} as %s`, async (name) => {
-      const route = ROUTES.find((r) => routeKey(r.method, r.url) === c.route)!;
-      const spec = TOKEN_SPECS.find((t) => t.name === name);
-      const f = await openFixture(seed);
-      try {
-        const { status, body } = await send(f, c, spec ? seed.tokens[name] : undefined);
-        let expected: number;
-        if (route.permission === "public") expected = 200;
-        else if (!spec) expected = 401;
-        else {
-          const roleOk = roleAllows(spec.role as "viewer", route.permission);
-          const envOk =
-            !c.environment || !spec.environments?.length || spec.environments.includes(c.environment);
-          expected = roleOk && envOk ? 200 : 403;
-        }
-        if (expected === 200) expect(status, body).toBeGreaterThanOrEqual(200);
-        if (expected === 200) expect(status, body).toBeLessThan(300);
-        else expect(status, body).toBe(expected);
-        if (status >= 400) expect(JSON.parse(body).error.code).toMatch(/^TANDEM_ERR_/);
-      } finally {
-        await f.close();
-      }
-    });
-  }
+  // Who may call each route (role × environment scope) is src/api/scopes.test.ts.
 });
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import { LIMITS } from "../core/limits.js";
-import { promotionRequest } from "../engine/decisions.js";
 import { pageSize, withNextCursor } from "./paging.js";
 import {
   ANY_OBJECT,
@@ -83,7 +82,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request, reply) => {
       const environment = request.body.environment ?? o.defaultEnvironment();
-      ctx.allowEnvironment(request, environment);
       const release = await o.createRelease({
         ...request.body,
         environment,
@@ -140,7 +138,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
       async (request) => {
         const release = await o.getStatus(request.params.id);
-        ctx.allowEnvironment(request, release.environment);
         return o[decision](release.id, { ...request.body, ...ctx.source(request) });
       },
     );
@@ -160,7 +157,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
       },
       async (request) => {
         const release = await o.getStatus(request.params.id);
-        ctx.allowEnvironment(request, release.environment);
         const source = ctx.source(request);
         const { force, ...rest } = request.body;
         return control === "abort"
@@ -182,8 +178,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request, reply) => {
       const source = await o.getStatus(request.params.id);
-      const { environment } = promotionRequest(o.config, source, request.body.to);
-      ctx.allowEnvironment(request, environment);
       const release = await o.promote(source.id, { ...request.body, ...ctx.source(request) });
       return reply.code(201).send(release);
     },
@@ -207,7 +201,6 @@ export function registerReleaseRoutes(app: FastifyInstance, ctx: ApiContext): vo
     },
     async (request) => {
       const environment = request.body.environment ?? o.defaultEnvironment();
-      ctx.allowEnvironment(request, environment);
       const result = await o.rollback(request.body.service, {
         ...request.body,
         environment,

@@ -40,7 +40,9 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await createToken(ctx.store, ctx.clock, request.body, ctx.source(request))),
+      reply
+        .code(201)
+        .send(await createToken(ctx.store, ctx.clock, request.body, ctx.source(request), ctx.token(request))),
   );
 
   app.delete<{ Params: { id: string } }>(
@@ -53,7 +55,14 @@ export function registerTokenRoutes(app: FastifyInstance, ctx: ApiContext): void
       },
     },
     async (request) => {
-      if (!(await revokeToken(ctx.store, ctx.clock, request.params.id, ctx.source(request)))) {
+      const revoked = await revokeToken(
+        ctx.store,
+        ctx.clock,
+        request.params.id,
+        ctx.source(request),
+        ctx.token(request),
+      );
+      if (!revoked) {
         throw new NotFoundError(`active token ${request.params.id}`, "GET /api/v1/tokens lists them");
       }
       return { revoked: request.params.id };

@@ -20,7 +20,13 @@ export const COUNT = { type: "string", pattern: "^[0-9]{1,4}$" } as const;
 export const SEQ = { type: "string", pattern: "^[0-9]{1,15}$" } as const;
 
 export function strictObject(properties: Record<string, unknown>, required: string[] = []) {
-  return { type: "object", properties, required, additionalProperties: false } as const;
+  // OpenAPI 3.0 forbids an empty `required` list: it is left out when nothing is required.
+  return {
+    type: "object",
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: false,
+  } as const;
 }
 
 export const ID_PARAMS = strictObject(
@@ -40,7 +46,12 @@ export const ERROR = strictObject(
 
 /** An object whose declared fields are typed and whose other fields pass through as they are. */
 export function openObject(properties: Record<string, unknown>, required: string[] = []) {
-  return { type: "object", properties, required, additionalProperties: true } as const;
+  return {
+    type: "object",
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    additionalProperties: true,
+  } as const;
 }
 
 export const RELEASE = openObject(

@@ -1,19 +1,23 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
 import type { AuditSource } from "../audit/entries.js";
+import { normalizeActor } from "../core/actor.js";
 import type { Clock } from "../core/clock.js";
 import { TandemError } from "../core/errors.js";
+import type { TokenRef } from "../core/types.js";
 import type { Orchestrator } from "../orchestrator.js";
 import type { Store, TokenRecord } from "../store/types.js";
 import { registerDashboardRoutes } from "./dashboard-files.js";
 import { sendError } from "./errors.js";
 import { registerMetricsRoute } from "./metrics.js";
+import { openapiTransform } from "./openapi.js";
 import { API_PREFIX, checkEnvironment, checkRole, routePermission } from "./permissions.js";
 import { registerAuditRoutes } from "./routes-audit.js";
 import { registerOperationRoutes } from "./routes-operations.js";
 import { registerProjectRoutes } from "./routes-project.js";
 import { registerReleaseRoutes } from "./routes-releases.js";
 import { registerTokenRoutes } from "./routes-tokens.js";
+import { checkScope } from "./scope.js";
 import { registerEventStream, type StreamOptions } from "./sse.js";
 import { authenticate } from "./tokens.js";
 
@@ -47,8 +51,8 @@ export interface ApiContext {
   token(request: FastifyRequest): TokenRecord;
   /** 403 unless the caller's token covers `environment`. */
   allowEnvironment(request: FastifyRequest, environment: string): void;
-  /** Who acts, for commands and the audit trail: the token's actor, through the API. */
-  source(request: FastifyRequest): AuditSource;
+  /** Who acts, for commands and the audit trail: the token's actor (normalised) and the token, through the API. */
+  source(request: FastifyRequest): AuditSource & { token: TokenRef };
 }
 
 /** `?access_token=` never reaches a log line. */
@@ -104,6 +108,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     request.token = token;
   });
 
+  // Once the body is parsed and validated: the environments the request touches (src/api/scope.ts).
+  app.addHook("preHandler", async (request) => {
+    const url = request.routeOptions.url;
+    const route = url ? routePermission(request.method, url) : undefined;
+    if (route && request.token) await checkScope(route, request.token, request, orchestrator);
+  });
+
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
@@ -121,6 +132,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
       security: [{ bearer: [] }],
     },
+    transform: openapiTransform(API_PREFIX),
   });
 
   const context: ApiContext = {
@@ -135,7 +147,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       checkEnvironment(context.token(request), environment);
     },
     source(request) {
-      return { actor: context.token(request).actor, origin: "api" };
+      const token = context.token(request);
+      return { actor: normalizeActor(token.actor), origin: "api", token: { id: token.id, name: token.name } };
     },
   };
 

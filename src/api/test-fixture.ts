@@ -34,15 +34,20 @@ services:
     strategy: { canary: { steps: [{ setWeight: 50 }] } }
 `;
 
-/** The tokens of the fixture, by name: each role for all environments, and staging-only ones. */
+/**
+ * The tokens of the fixture, by name: each role for all environments (`admin`), limited to staging
+ * (`admin-staging`) and limited to production (`admin-production`).
+ */
 export const TOKEN_SPECS: ReadonlyArray<{ name: string; role: string; environments?: string[] }> = [
-  { name: "viewer", role: "viewer" },
-  { name: "deployer", role: "deployer" },
-  { name: "approver", role: "approver" },
-  { name: "admin", role: "admin" },
-  { name: "deployer-staging", role: "deployer", environments: ["staging"] },
-  { name: "approver-staging", role: "approver", environments: ["staging"] },
-];
+  "viewer",
+  "deployer",
+  "approver",
+  "admin",
+].flatMap((role) => [
+  { name: role, role },
+  { name: `${role}-staging`, role, environments: ["staging"] },
+  { name: `${role}-production`, role, environments: ["production"] },
+]);
 
 export interface Seed {
   dir: string;

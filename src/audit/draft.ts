@@ -1,11 +1,13 @@
 import { mapStrings } from "../config/merge.js";
 import { redactSecrets, restoreEnvPlaceholders } from "../config/redact.js";
+import { normalizeActor } from "../core/actor.js";
 import { TandemError } from "../core/errors.js";
 import { AUDIT_ORIGINS, type AuditDraft } from "./types.js";
 
 /**
- * What is stored of a draft: secrets taken from the environment become `${env:NAME}` (or `***`), data
- * goes through JSON once (so what is hashed is what is read back), empty reason/data are left out.
+ * What is stored of a draft: the actor normalised (`normalizeActor`), secrets become their placeholder
+ * (`${secret:NAME}`, or the `${env:NAME}` a credential was read from) or `***`, data goes through JSON
+ * once (so what is hashed is what is read back), empty reason/data are left out.
  */
 export function sanitizeDraft(draft: AuditDraft): AuditDraft {
   if (!AUDIT_ORIGINS.includes(draft.origin)) {
@@ -24,7 +26,7 @@ export function sanitizeDraft(draft: AuditDraft): AuditDraft {
       : (JSON.parse(JSON.stringify(mapStrings(draft.data, scrub))) as Record<string, unknown>);
   return {
     at: Math.trunc(draft.at),
-    actor: scrub(draft.actor),
+    actor: normalizeActor(scrub(draft.actor)),
     origin: draft.origin,
     action: draft.action,
     subject: scrub(draft.subject),

@@ -44,7 +44,11 @@ export function commandEntry(command: ReleaseCommand, origin: AuditOrigin): Audi
     action: `release.${command.type}`,
     subject: command.releaseId,
     reason: command.reason,
-    data: { command: command.id, service: command.service },
+    data: {
+      command: command.id,
+      service: command.service,
+      ...(command.token ? { token: command.token.name, tokenId: command.token.id } : {}),
+    },
   };
 }
 

@@ -1,3 +1,4 @@
+import { normalizeActor } from "../core/actor.js";
 import { TandemError } from "../core/errors.js";
 import { checkInstant, checkPageSize, LIMITS } from "../core/limits.js";
 import { parseWhen } from "../core/when.js";
@@ -49,7 +50,7 @@ export function auditFilter(text: AuditFilterText, now: number, prefix = "--"): 
       ? undefined
       : checkInstant(name("since"), parseWhen(name("since"), text.since, now));
   return {
-    actor: text.actor,
+    actor: text.actor === undefined ? undefined : normalizeActor(text.actor),
     action: text.action,
     subject: text.release ?? text.subject,
     origin: text.origin as AuditOrigin | undefined,

@@ -3,6 +3,7 @@ import { ApiClient } from "../api/client.js";
 import { type AuditFilterText, auditFilter } from "../audit/filter.js";
 import { verifyStoredAudit } from "../audit/store-verify.js";
 import { AUDIT_ORIGINS, type AuditEntry } from "../audit/types.js";
+import { assertSound } from "../store/index.js";
 import { EXIT, type GlobalOptions, printJson } from "./context.js";
 import { withOrchestratorOrServer } from "./remote.js";
 
@@ -35,11 +36,14 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
   audit
     .command("verify")
     .description(
-      `recompute the hash chain from the first entry; exit ${EXIT.auditBroken} at the first edited, deleted or inserted entry`,
+      `check the store file (integrity_check), then recompute the hash chain from the first entry; exit ${EXIT.auditBroken} at the first edited, deleted or inserted entry, ${EXIT.storeCorrupt} when the file is damaged`,
     )
     .option("--expect-head <head>", "a head exported earlier (HASH or SEQ:HASH) the chain must still contain")
     .action(async (flags: { expectHead?: string }) =>
       withOrchestratorOrServer(globals(), async (o) => {
+        const local = !(o instanceof ApiClient);
+        // The chain is only as good as the file holding it: a damaged file is never "OK".
+        if (local) assertSound(o.config.store.path, await o.store.checkIntegrity("full"));
         const verdict =
           o instanceof ApiClient
             ? await o.verifyAudit(flags.expectHead)
@@ -47,6 +51,7 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
         if (globals().json) printJson(verdict);
         if (verdict.ok) {
           if (!globals().json) {
+            if (local) console.log("store file OK (integrity_check)");
             const head = verdict.head ? `${verdict.head.seq}:${verdict.head.hash}` : "(empty log)";
             console.log(`audit trail OK: ${verdict.count} entries, head ${head}`);
           }

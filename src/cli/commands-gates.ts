@@ -77,6 +77,7 @@ export function registerGateCommands(program: Command, globals: Globals): void {
           to: options.to,
           overrideFreeze: options.overrideFreeze,
           origin: "cli",
+          drive: options.wait,
         });
         if (!globals().json) {
           console.log(

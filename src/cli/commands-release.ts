@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ApiClient } from "../api/client.js";
-import { formatDuration } from "../core/duration.js";
+import { formatDuration, parseDuration } from "../core/duration.js";
 import { checkPageSize, LIMITS } from "../core/limits.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
@@ -16,6 +16,7 @@ import {
 } from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
+import { watchRelease } from "./watch.js";
 
 type Globals = () => GlobalOptions;
 
@@ -65,6 +66,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           environment: options.env,
           overrideFreeze: options.overrideFreeze,
           origin: "cli",
+          drive: options.wait,
         });
         if (!globals().json) console.log(`release ${release.id} created`);
         if (!options.wait) {
@@ -96,35 +98,46 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .description("show a release (default: the unfinished ones) and what runs where")
     .argument("[release]", "release id")
     .option("-e, --env <environment>", "environment")
-    .action(async (releaseId: string | undefined, options: { env?: string }) => {
-      const client = remoteClient(globals());
-      if (client) return remoteStatus(client, Boolean(globals().json), releaseId, options.env);
-      return withOrchestrator(globals(), async (o) => {
-        const releases = releaseId
-          ? [await o.getStatus(releaseId)]
-          : await o.history({ active: true, environment: options.env });
-        const where = await o.where(options.env);
-        const events = releaseId ? await o.events(releaseId) : undefined;
-        reportToCi(releases, { now: o.clock.now(), annotate: false, out: process.stdout });
-        // With a release named, --json carries its events as the text output does.
-        if (globals().json) return printJson(events ? { releases, events, where } : { releases, where });
-        if (releases.length === 0) console.log("no unfinished release");
-        for (const release of releases) console.log(releaseSummary(release, o.clock.now()));
-        for (const event of events ?? []) console.log(`  ${eventLine(event)}`);
-        console.log("\nwhat runs where:");
-        for (const entry of where) {
-          const versions = [...new Set(entry.instances.map((i) => i.version))].join(", ") || "-";
-          const router = entry.router ? `${entry.router.listenHost}:${entry.router.listenPort}` : "-";
-          console.log(
-            `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)} (${versions})  router ${router}`,
-          );
-          for (const [version, t] of Object.entries(entry.traffic ?? {})) {
-            console.log(`      ${version.padEnd(14)} ${trafficLine(t)}`);
-          }
-          if (entry.routerProblem) console.log(`      router: ${entry.routerProblem}`);
+    .option(
+      "-w, --watch",
+      "follow the release (default: the only unfinished one) until it ends; exit with its code",
+    )
+    .option("--timeout <duration>", "with --watch: give up after this long (exit 3)")
+    .action(
+      async (releaseId: string | undefined, options: { env?: string; watch?: boolean; timeout?: string }) => {
+        const client = remoteClient(globals());
+        if (options.watch) {
+          process.exitCode = await watchStatus(client, globals(), releaseId, options);
+          return;
         }
-      });
-    });
+        if (client) return remoteStatus(client, Boolean(globals().json), releaseId, options.env);
+        return withOrchestrator(globals(), async (o) => {
+          const releases = releaseId
+            ? [await o.getStatus(releaseId)]
+            : await o.history({ active: true, environment: options.env });
+          const where = await o.where(options.env);
+          const events = releaseId ? await o.events(releaseId) : undefined;
+          reportToCi(releases, { now: o.clock.now(), annotate: false, out: process.stdout });
+          // With a release named, --json carries its events as the text output does.
+          if (globals().json) return printJson(events ? { releases, events, where } : { releases, where });
+          if (releases.length === 0) console.log("no unfinished release");
+          for (const release of releases) console.log(releaseSummary(release, o.clock.now()));
+          for (const event of events ?? []) console.log(`  ${eventLine(event)}`);
+          console.log("\nwhat runs where:");
+          for (const entry of where) {
+            const versions = [...new Set(entry.instances.map((i) => i.version))].join(", ") || "-";
+            const router = entry.router ? `${entry.router.listenHost}:${entry.router.listenPort}` : "-";
+            console.log(
+              `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)} (${versions})  router ${router}`,
+            );
+            for (const [version, t] of Object.entries(entry.traffic ?? {})) {
+              console.log(`      ${version.padEnd(14)} ${trafficLine(t)}`);
+            }
+            if (entry.routerProblem) console.log(`      router: ${entry.routerProblem}`);
+          }
+        });
+      },
+    );
 
   program
     .command("history")
@@ -226,6 +239,7 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
           to: options.to,
           reason: options.reason,
           origin: "cli",
+          drive: true,
         });
         if (result.kind === "command") {
           if (globals().json) return printJson(result);
@@ -241,6 +255,33 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
         });
       });
     });
+}
+
+/** `tandem status --watch`, through the server's API or on the local store. */
+async function watchStatus(
+  client: ApiClient | undefined,
+  options: GlobalOptions,
+  releaseId: string | undefined,
+  flags: { env?: string; timeout?: string },
+): Promise<number> {
+  const watch = {
+    json: Boolean(options.json),
+    timeoutMs: flags.timeout ? parseDuration(flags.timeout) : undefined,
+  };
+  if (client) {
+    const id =
+      releaseId ?? theOnlyUnfinished(await client.releases({ active: true, environment: flags.env }));
+    return watchRelease(client, id, watch);
+  }
+  return withOrchestrator(options, async (o) => {
+    const id = releaseId ?? theOnlyUnfinished(await o.history({ active: true, environment: flags.env }));
+    const source = {
+      release: (r: string) => o.getStatus(r),
+      events: (r: string, after?: number) => o.events(r, after),
+      isDriven: (r: string) => o.isDriven(r),
+    };
+    return watchRelease(source, id, { ...watch, now: () => o.clock.now() });
+  });
 }
 
 export async function onlyActive(o: Orchestrator): Promise<string> {

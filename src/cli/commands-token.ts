@@ -22,11 +22,11 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
     .requiredOption("--role <role>", `one of ${ROLES.join(", ")}`)
     .option(
       "-e, --environment <environment>",
-      "limit it to this environment (repeatable; default all)",
+      "limit it to this environment (repeatable; default all); a limited token cannot act project-wide (tokens, publish, down of all)",
       collect,
     )
     .option("--expires <duration>", "e.g. 30d or 12h (default: never)")
-    .option("--actor <actor>", "the identity it acts as (default: its name)")
+    .option("--actor <actor>", "the identity it acts as (default: its name; stored trimmed and lowercased)")
     .action(
       async (options: {
         name: string;

@@ -46,5 +46,7 @@ export const EXIT = {
   operational: 3,
   /** `tandem audit verify`: the audit trail's hash chain is broken (an entry edited, deleted or inserted). */
   auditBroken: 4,
+  /** The store file is damaged (TANDEM_ERR_STORE_CORRUPT), from any command; `tandem store check` says how. */
+  storeCorrupt: 5,
   interrupted: 130,
 } as const;

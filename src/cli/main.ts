@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from "commander";
-import { redactSecrets } from "../config/index.js";
-import { isTandemError } from "../core/errors.js";
+import { Command } from "commander";
+import { VERSION } from "../core/version.js";
 import { registerAuditCommands } from "./commands-audit.js";
 import { registerGateCommands } from "./commands-gates.js";
 import { registerNotificationCommands } from "./commands-notifications.js";
@@ -11,22 +10,17 @@ import { registerReleaseCommands } from "./commands-release.js";
 import { registerReportCommand } from "./commands-report.js";
 import { registerServeCommand } from "./commands-serve.js";
 import { registerSimulateCommand } from "./commands-simulate.js";
+import { registerStoreCommands } from "./commands-store.js";
 import { registerTokenCommands } from "./commands-token.js";
+import { registerCompletionCommand } from "./completion.js";
 import { EXIT, type GlobalOptions } from "./context.js";
+import { exitQuietlyOnClosedStdout, reportError } from "./error-output.js";
 import { checkRemoteSupport } from "./remote.js";
-
-const OPERATIONAL = new Set([
-  "TANDEM_ERR_TARGET",
-  "TANDEM_ERR_ROUTER",
-  "TANDEM_ERR_STORE",
-  "TANDEM_ERR_LEASE",
-  "TANDEM_ERR_PROBE",
-  "TANDEM_ERR_NOTIFY_FAILED",
-]);
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tandem")
     .description("Release several services together, safely.")
+    .version(VERSION, "-V, --version", "print the version of tandem")
     .option("-c, --config <file>", "configuration file (default: ./tandem.yaml or $TANDEM_CONFIG)")
     .option("--json", "print machine-readable JSON")
     .option("--server <url>", "talk to a `tandem serve` at URL (or $TANDEM_SERVER) with $TANDEM_TOKEN")
@@ -44,23 +38,17 @@ export async function main(argv: string[]): Promise<number> {
   registerServeCommand(program, globals);
   registerTokenCommands(program, globals);
   registerAuditCommands(program, globals);
+  registerStoreCommands(program, globals);
+  registerCompletionCommand(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : EXIT.ok;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
-    if (isTandemError(error)) {
-      process.stderr.write(`error ${error.code}: ${redactSecrets(error.message)}\n`);
-      if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
-      return OPERATIONAL.has(error.code) ? EXIT.operational : EXIT.invalid;
-    }
-    process.stderr.write(
-      `unexpected error: ${redactSecrets(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`,
-    );
-    return EXIT.operational;
+    return reportError(error, Boolean(program.opts<GlobalOptions>().json) || argv.includes("--json"));
   }
 }
 
+exitQuietlyOnClosedStdout();
 main(process.argv).then((code) => {
   process.exitCode = code;
 });

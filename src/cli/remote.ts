@@ -40,7 +40,7 @@ export const REMOTE_COMMANDS = new Set([
  * Commands that read only local files (the configuration, its schema) and never a store: with a
  * server they run here as without one.
  */
-export const LOCAL_COMMANDS = new Set(["init", "validate", "schema", "simulate"]);
+export const LOCAL_COMMANDS = new Set(["init", "validate", "schema", "simulate", "completion"]);
 
 /** The server of `--server` or TANDEM_SERVER, if any. */
 export function remoteServer(options: GlobalOptions): string | undefined {

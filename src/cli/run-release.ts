@@ -1,4 +1,5 @@
 import { parseDuration } from "../core/duration.js";
+import { isTandemError, TandemError } from "../core/errors.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
 import { DEFAULT_NOTIFY_GRACE_MS } from "../notify/notifications.js";
 import type { Orchestrator } from "../orchestrator.js";
@@ -45,7 +46,9 @@ export async function driveWithProgress(
     }
   }, 250);
   try {
-    const finals = await Promise.all(releaseIds.map((id) => orchestrator.run(id, controller.signal)));
+    const finals = await Promise.all(releaseIds.map((id) => orchestrator.run(id, controller.signal))).catch(
+      (error: unknown) => Promise.reject(whereTheReleasesStand(error, orchestrator, releaseIds)),
+    );
     clearInterval(redraw);
     if (controller.signal.aborted) {
       process.stderr.write(
@@ -78,6 +81,43 @@ export async function driveWithProgress(
     unsubscribe();
     interrupt.dispose();
   }
+}
+
+const STORE_CODES = new Set([
+  "TANDEM_ERR_STORE",
+  "TANDEM_ERR_STORE_FULL",
+  "TANDEM_ERR_STORE_READONLY",
+  "TANDEM_ERR_STORE_CORRUPT",
+]);
+
+/**
+ * The store failed while this process drove releases (a full disk, a read-only or damaged file): the
+ * error keeps its code and says that nothing is lost and `tandem engine` continues the releases from
+ * their last stored state once the store can be written again.
+ */
+async function whereTheReleasesStand(
+  error: unknown,
+  orchestrator: Orchestrator,
+  releaseIds: string[],
+): Promise<unknown> {
+  if (!isTandemError(error) || !STORE_CODES.has(error.code)) return error;
+  const stored = await Promise.all(
+    releaseIds.map(async (id) => {
+      const release = await orchestrator.store.getRelease(id).catch(() => undefined);
+      return `release ${id} stays ${release?.status ?? "as last stored"}`;
+    }),
+  );
+  const when =
+    error.code === "TANDEM_ERR_STORE_CORRUPT"
+      ? "once the file is restored"
+      : "once the store is writable again";
+  const hint = [
+    error.hint,
+    `${stored.join(", ")}; \`tandem engine\` continues ${releaseIds.length === 1 ? "it" : "them"} ${when} (routers and instances keep serving meanwhile)`,
+  ]
+    .filter(Boolean)
+    .join("; ");
+  return new TandemError(error.code, error.message, { cause: error, hint });
 }
 
 /**

@@ -16,7 +16,7 @@ const text = yaml`
         command: [node, server.js, --token, "\${env:API_TOKEN}"]
         cwd: releases/\${version}
         env:
-          DATABASE_URL: postgres://app:\${env:DB_PASSWORD}@db/\${env:DB_NAME:-shop}
+          DATABASE_URL: postgres://app:\${secret:DB_PASSWORD}@db/\${env:DB_NAME:-shop}
           REGION: \${env:REGION:-eu-west-1}
 `;
 const env = { API_TOKEN: "tok-123456", DB_PASSWORD: "hunter22" };
@@ -36,11 +36,17 @@ describe("env interpolation", () => {
     expect(interpolateEnv(`\${env:X}`, { X: "" }).value).toBe("");
   });
 
-  it("registers values from the environment as secrets, and redacts them", () => {
+  it(`registers \${secret:} values as secrets, and redacts them; \${env:} values stay readable`, () => {
     parseConfig(text, FILE, { env });
     expect(redactSecrets("connect with tok-123456 and hunter22 in eu-west-1")).toBe(
-      "connect with *** and *** in eu-west-1",
+      "connect with tok-123456 and *** in eu-west-1",
     );
+  });
+
+  it(`\${secret:NAME:-default} reads the environment like \${env:}, and the default is a secret too`, () => {
+    const { value } = interpolateEnv(`a=\${secret:A} b=\${secret:B:-fallback-value}`, { A: "alpha-value" });
+    expect(value).toBe("a=alpha-value b=fallback-value");
+    expect(redactSecrets(value)).toBe("a=*** b=***");
   });
 
   it("never redacts values shorter than 4 characters", () => {
@@ -56,7 +62,7 @@ describe("env interpolation", () => {
   });
 
   it("secret values do not leak into other error messages", () => {
-    const leaky = `project: shop\nservices:\n  api:\n    target: { type: sim, replicas: "\${env:N}" }\n`;
+    const leaky = `project: shop\nservices:\n  api:\n    target: { type: sim, replicas: "\${secret:N}" }\n`;
     const [issue] = problems(leaky, { N: "very-secret-value" });
     expect(issue).toContain("services.api.target.replicas");
     expect(issue).not.toContain("very-secret-value");

@@ -1,10 +1,14 @@
 import { TandemError } from "../core/errors.js";
 import type { PathSegment } from "./locate.js";
 import { mapStrings } from "./merge.js";
-import { registerSecret } from "./redact.js";
+import { noteEnvValue, registerSecret } from "./redact.js";
 
-/** `${env:NAME}` or `${env:NAME:-default}`. Other placeholders (`${version}`, `${port}`…) are left alone. */
-const ENV_PLACEHOLDER = /\$\{env:([^}]*)\}/g;
+/**
+ * `${env:NAME}` / `${secret:NAME}`, each with an optional `:-default`. Both read the environment; a
+ * `${secret:}` value is registered as a secret (masked wherever Tandem writes or shows text). Other
+ * placeholders (`${version}`, `${port}`…) are left alone.
+ */
+const PLACEHOLDER = /\$\{(env|secret):([^}]*)\}/g;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface InterpolationProblem {
@@ -12,47 +16,60 @@ export interface InterpolationProblem {
   message: string;
 }
 
+export interface Interpolated<T> {
+  value: T;
+  problems: InterpolationProblem[];
+  /** Where a `${secret:}` placeholder was written (to check it is not in a command line). */
+  secretPaths: PathSegment[][];
+}
+
 function interpolateString(
   text: string,
   env: NodeJS.ProcessEnv,
   path: PathSegment[],
-  problems: InterpolationProblem[],
+  found: { problems: InterpolationProblem[]; secretPaths: PathSegment[][] },
 ): string {
-  return text.replace(ENV_PLACEHOLDER, (placeholder, inner: string) => {
+  let secretHere = false;
+  const result = text.replace(PLACEHOLDER, (placeholder, kind: "env" | "secret", inner: string) => {
     const separator = inner.indexOf(":-");
     const name = separator === -1 ? inner : inner.slice(0, separator);
     const fallback = separator === -1 ? undefined : inner.slice(separator + 2);
     if (!ENV_NAME.test(name)) {
-      problems.push({
+      found.problems.push({
         path,
-        message: `invalid placeholder ${placeholder}; write \${env:NAME} or \${env:NAME:-default}`,
+        message: `invalid placeholder ${placeholder}; write \${${kind}:NAME} or \${${kind}:NAME:-default}`,
       });
       return placeholder;
     }
-    const value = env[name];
+    if (kind === "secret") secretHere = true;
+    const variable = env[name];
     // Like the shell's `:-`, an empty variable also takes the default.
-    if (fallback !== undefined && (value === undefined || value === "")) return fallback;
+    const value = fallback !== undefined && (variable === undefined || variable === "") ? fallback : variable;
     if (value === undefined) {
-      problems.push({ path, message: `environment variable ${name} is not set` });
+      found.problems.push({ path, message: `environment variable ${name} is not set` });
       return placeholder;
     }
-    registerSecret(value, name);
+    if (kind === "secret") registerSecret(value, placeholder);
+    else noteEnvValue(value, placeholder);
     return value;
   });
+  if (secretHere) found.secretPaths.push(path);
+  return result;
 }
 
 /**
- * Replaces `${env:NAME}` in every string value (keys are left alone) and registers each value taken from
- * the environment as a secret. Returns a new value; problems name the variable, never its value.
+ * Replaces `${env:NAME}` and `${secret:NAME}` in every string value (keys are left alone) and
+ * registers each `${secret:}` value as a secret. Returns a new value; problems name the variable,
+ * never its value.
  */
 export function interpolateEnv<T>(
   value: T,
   env: NodeJS.ProcessEnv,
   path: PathSegment[] = [],
-): { value: T; problems: InterpolationProblem[] } {
-  const problems: InterpolationProblem[] = [];
-  const interpolated = mapStrings(value, (text, at) => interpolateString(text, env, at, problems), path);
-  return { value: interpolated as T, problems };
+): Interpolated<T> {
+  const found = { problems: [] as InterpolationProblem[], secretPaths: [] as PathSegment[][] };
+  const interpolated = mapStrings(value, (text, at) => interpolateString(text, env, at, found), path);
+  return { value: interpolated as T, ...found };
 }
 
 /** Interpolates one string at run time (e.g. a stored hook URL); throws when a variable is missing. */

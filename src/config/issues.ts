@@ -1,6 +1,7 @@
 import type { Document, LineCounter } from "yaml";
 import type { z } from "zod";
 import type { ConfigIssue } from "../core/errors.js";
+import { INPUT_LIMITS } from "./limits.js";
 import { type Location, locate, type PathSegment } from "./locate.js";
 import { redactSecrets } from "./redact.js";
 
@@ -126,14 +127,37 @@ export function toConfigIssues(
     const spot = `${where.line}:${where.column}`;
     if (!issue.primary && primaryAt.has(spot)) continue;
     if (issue.primary) primaryAt.add(spot);
-    const message = redactSecrets(issue.message);
-    const path = issue.reportParent ? parentPath(where.path) : where.path;
+    const message = oneLine(redactSecrets(issue.message));
+    const path = oneLine(issue.reportParent ? parentPath(where.path) : where.path);
     const identity = `${spot}:${path}:${message}`;
     if (seen.has(identity)) continue;
     seen.add(identity);
     located.push({ file, line: where.line, column: where.column, path, message });
   }
-  return located.sort((a, b) => a.line - b.line || a.column - b.column);
+  return capIssues(located.sort((a, b) => a.line - b.line || a.column - b.column));
+}
+
+const MAX_ISSUE_TEXT = 1000;
+
+/** Issue text on one line: control characters escaped (a key may hold any), very long text cut. */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters escaped
+  const escaped = text.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (char) => {
+    if (char === "\n") return "\\n";
+    if (char === "\t") return "\\t";
+    return `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+  return escaped.length > MAX_ISSUE_TEXT ? `${escaped.slice(0, MAX_ISSUE_TEXT - 3)}...` : escaped;
+}
+
+/** The issues past the limit are summed up in one last issue, so an error stays readable. */
+export function capIssues(issues: ConfigIssue[], max: number = INPUT_LIMITS.maxIssues): ConfigIssue[] {
+  if (issues.length <= max) return issues;
+  const last = issues[max - 1]!;
+  return [
+    ...issues.slice(0, max - 1),
+    { ...last, message: `${issues.length - max + 1} more problems like these; fix the ones above first` },
+  ];
 }
 
 /** `services.api.target.replcas` -> `services.api.target`; `steps[2].setWieght` -> `steps[2]`. */

@@ -1,14 +1,18 @@
+import { Ajv } from "ajv";
 import { describe, expect, it } from "vitest";
-import { configJsonSchema } from "./json-schema.js";
+import { parse } from "yaml";
+import { VERSION } from "../core/version.js";
+import { configJsonSchema, SCHEMA_URL } from "./json-schema.js";
 import { fileSchema, serviceSchema } from "./schema.js";
+import { initTemplate } from "./template.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: walking an untyped JSON document
 type Json = Record<string, any>;
 
 const TYPES = new Set(["string", "number", "integer", "boolean", "object", "array", "null"]);
-const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs"]);
+const SCHEMA_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions"]);
 const SCHEMA_LISTS = new Set(["anyOf", "oneOf", "allOf", "prefixItems"]);
-const SUBSCHEMAS = new Set(["additionalProperties", "items", "propertyNames", "not", "contains"]);
+const SUBSCHEMAS = new Set(["additionalProperties", "additionalItems", "propertyNames", "not", "contains"]);
 const NUMBERS = new Set(["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]);
 const COUNTS = new Set(["minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"]);
 const ANNOTATIONS = new Set([
@@ -22,7 +26,7 @@ const ANNOTATIONS = new Set([
   "format",
 ]);
 
-/** Every problem that makes `node` an invalid draft 2020-12 schema (the keywords zod emits), by path. */
+/** Every problem that makes `node` an invalid draft-07 schema (the keywords zod emits), by path. */
 function schemaProblems(node: unknown, path = "#"): string[] {
   if (typeof node === "boolean") return [];
   if (typeof node !== "object" || node === null || Array.isArray(node)) return [`${path}: not a schema`];
@@ -40,7 +44,12 @@ function schemaProblems(node: unknown, path = "#"): string[] {
           problems.push(...schemaProblems(child, `${at}/${index}`));
         });
       }
-    } else if (SUBSCHEMAS.has(key)) problems.push(...schemaProblems(value, at));
+    } else if (key === "items" && Array.isArray(value)) {
+      // draft-07 tuple: one schema per position.
+      value.forEach((child, index) => {
+        problems.push(...schemaProblems(child, `${at}/${index}`));
+      });
+    } else if (key === "items" || SUBSCHEMAS.has(key)) problems.push(...schemaProblems(value, at));
     else if (NUMBERS.has(key)) {
       if (typeof value !== "number") problems.push(`${at}: expected a number`);
     } else if (COUNTS.has(key)) {
@@ -72,10 +81,44 @@ describe("configJsonSchema", () => {
   const service = schema.properties.services.additionalProperties;
   const environment = schema.properties.environments.additionalProperties.anyOf[0];
 
-  it("is a valid draft 2020-12 schema, as plain JSON", () => {
-    expect(schema.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+  it("is a valid draft-07 schema, as plain JSON, with an $id naming this version", () => {
+    expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
+    expect(schema.$id).toBe(SCHEMA_URL);
+    expect(SCHEMA_URL).toContain(`tandem-deploy@${VERSION}/`);
     expect(schemaProblems(schema)).toEqual([]);
     expect(JSON.parse(JSON.stringify(schema))).toEqual(schema);
+    // No keyword of a later draft that a draft-07 editor would ignore.
+    expect(JSON.stringify(schema)).not.toMatch(/"\$defs"|"prefixItems"|"dependentSchemas"|"unevaluated/);
+  });
+
+  it("ajv (draft-07, strict) compiles it, accepts the init template and refuses a typo, located", () => {
+    // Formats (uri, email) are annotations for editors here; ajv checks every keyword else, strictly.
+    const ajv = new Ajv({
+      strict: true,
+      allErrors: true,
+      strictTypes: false,
+      strictTuples: false,
+      validateFormats: false,
+    });
+    const validate = ajv.compile(schema);
+    const sample = parse(initTemplate("shop"));
+    expect(validate(sample), JSON.stringify(validate.errors)).toBe(true);
+    const typo = structuredClone(sample);
+    typo.services.web.target.replcas = 2;
+    expect(validate(typo)).toBe(false);
+    expect(validate.errors).toContainEqual(
+      expect.objectContaining({
+        instancePath: "/services/web/target",
+        params: expect.objectContaining({ additionalProperty: "replcas" }),
+      }),
+    );
+  });
+
+  it("carries the zod schemas' descriptions and defaults", () => {
+    expect(schema.properties.project.description).toEqual(expect.any(String));
+    expect(service.properties.strategy.description).toEqual(expect.any(String));
+    expect(JSON.stringify(schema).match(/"description":/g)?.length).toBeGreaterThan(100);
+    expect(schema.properties.rollbackPolicy.default).toBe("release");
   });
 
   it("the checker above does catch an invalid schema", () => {

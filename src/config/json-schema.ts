@@ -1,5 +1,12 @@
 import { z } from "zod";
+import { VERSION } from "../core/version.js";
 import { fileSchema } from "./schema.js";
+
+/**
+ * Where this version's schema is published: the npm package ships it as schema/tandem.schema.json
+ * (written by `npm run build`), and `tandem init` names it in tandem.yaml's yaml-language-server modeline.
+ */
+export const SCHEMA_URL = `https://unpkg.com/tandem-deploy@${VERSION}/schema/tandem.schema.json`;
 
 type JsonObject = Record<string, unknown>;
 
@@ -22,7 +29,7 @@ function asOverride(node: unknown): unknown {
 }
 
 /** Keywords whose value maps names to schemas: their keys are property names, never keywords. */
-const NAME_MAPS = new Set(["properties", "patternProperties", "$defs", "dependentSchemas"]);
+const NAME_MAPS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
 /** Keywords whose value is data (a default, a constant), left as written. */
 const DATA = new Set(["default", "const", "enum", "examples"]);
 
@@ -43,9 +50,19 @@ function rewrite(node: unknown, keyword: (key: string) => string | undefined): u
   return result;
 }
 
-/** JSON Schema (draft 2020-12) of tandem.yaml as written, for editors and `tandem schema`. */
+/**
+ * JSON Schema (draft-07, what yaml-language-server supports fully) of tandem.yaml as written, for
+ * editors and `tandem schema`: descriptions and defaults come from the zod schemas.
+ */
 export function configJsonSchema(): JsonObject {
-  const schema = z.toJSONSchema(fileSchema, { io: "input", target: "draft-2020-12" }) as JsonObject;
+  const generated = z.toJSONSchema(fileSchema, { io: "input", target: "draft-7" }) as JsonObject;
+  const { $schema, ...rest } = generated;
+  const schema: JsonObject = {
+    $schema,
+    $id: SCHEMA_URL,
+    title: "tandem.yaml",
+    ...rest,
+  };
   const properties = schema.properties as JsonObject;
   const services = properties.services as JsonObject;
   const service = withoutRequired(services.additionalProperties) as JsonObject;

@@ -1,6 +1,5 @@
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { LineCounter, parseDocument } from "yaml";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
 import { ConfigError, type ConfigIssue, TandemError } from "../core/errors.js";
 import { documentProblems, serviceProblems } from "./cross-checks.js";
@@ -13,12 +12,15 @@ import { isPlainObject, mergeServiceDefaults } from "./merge.js";
 import { redactSecrets } from "./redact.js";
 import { type FileConfig, fileSchema, serviceSchema } from "./schema.js";
 import { nameChannels } from "./schema-notifications.js";
+import { secretPlacementProblems } from "./secret-placement.js";
+import { withSuggestionBudget } from "./suggest.js";
+import { parseYamlInput, readInputFile } from "./yaml-input.js";
 
 export const DEFAULT_CONFIG_FILE = "tandem.yaml";
 export const INLINE_FILE = "<inline>";
 
 export interface LoadOptions {
-  /** Where `${env:NAME}` values come from. Default `process.env`. */
+  /** Where `${env:NAME}` and `${secret:NAME}` values come from. Default `process.env`. */
   env?: NodeJS.ProcessEnv;
   /** Directory relative paths resolve against. Default the file's directory. */
   baseDir?: string;
@@ -39,28 +41,30 @@ export interface LoadedConfig {
   raw: RawConfig;
 }
 
+/** Edit-distance cells the suggestions of one load may compute (a few milliseconds). */
+const SUGGESTION_CELLS = 2_000_000;
+
 export function parseConfigWithRaw(text: string, file: string, options: LoadOptions = {}): LoadedConfig {
+  return withSuggestionBudget(SUGGESTION_CELLS, () => parseWithRaw(text, file, options));
+}
+
+function parseWithRaw(text: string, file: string, options: LoadOptions): LoadedConfig {
   const absoluteFile = file === INLINE_FILE ? file : resolve(file);
   const baseDir = resolve(options.baseDir ?? (file === INLINE_FILE ? process.cwd() : dirname(absoluteFile)));
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((error) => ({
-        file: absoluteFile,
-        ...lineColumn(lineCounter, error.pos[0]),
-        path: "",
-        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
-      })),
-    );
-  }
-  const raw: unknown = document.toJS();
+  const { document, lineCounter, value: raw } = parseYamlInput(text, absoluteFile, { merge: true });
   if (!isPlainObject(raw)) {
     const message =
       raw === null || raw === undefined
         ? "the file is empty; start with `project: <name>` and a `services:` map (see `tandem init`)"
         : "expected a mapping of fields (project, services, ...) at the top level";
-    throw new ConfigError([{ file: absoluteFile, line: 1, column: 1, path: "", message }]);
+    throw new ConfigError([
+      {
+        file: absoluteFile,
+        ...lineColumn(lineCounter, document.contents?.range?.[0] ?? 0),
+        path: "",
+        message,
+      },
+    ]);
   }
 
   const interpolated = interpolateEnv(raw, options.env ?? process.env);
@@ -68,6 +72,7 @@ export function parseConfigWithRaw(text: string, file: string, options: LoadOpti
   const result = fileSchema.safeParse(merged, { error: describeIssue });
   const pending: PendingIssue[] = [
     ...interpolated.problems.map((problem) => ({ ...problem, primary: true })),
+    ...secretPlacementProblems(interpolated.secretPaths).map((problem) => ({ ...problem, primary: true })),
     ...documentProblems(merged),
     ...(result.success ? [] : fromZodIssues(result.error.issues)),
   ];
@@ -155,8 +160,9 @@ export function loadConfigWithRaw(path: string, options: LoadOptions = {}): Load
   const file = resolveConfigFile(path);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readInputFile(file);
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     if ((error as NodeJS.ErrnoException).code === "ENOENT") {
       throw new TandemError("TANDEM_ERR_CONFIG_NOT_FOUND", `configuration file ${file} not found`, {
         cause: error,

@@ -1,5 +1,17 @@
-import { type Document, isAlias, isMap, isNode, isScalar, isSeq, type LineCounter, type Node } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  type LineCounter,
+  type Node,
+  type Pair,
+  type YAMLMap,
+} from "yaml";
 import { isPlainObject, mergesWithDefault } from "./merge.js";
+import { isMergeKey } from "./yaml-check.js";
 
 export type PathSegment = string | number;
 
@@ -32,10 +44,26 @@ function resolve(document: Document, node: unknown): Node | null {
   return isNode(node) ? node : null;
 }
 
+/** The pair for `key` in `map`, or in the mappings it merges with `<<` (a written key wins, as in YAML). */
+function pairIn(document: Document, map: YAMLMap, key: string, depth: number): Pair | undefined {
+  const own = map.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+  if (own || depth > 8) return own;
+  for (const item of map.items) {
+    if (!isMergeKey(item.key)) continue;
+    const sources = isSeq(item.value) ? item.value.items : [item.value];
+    for (const source of sources) {
+      const merged = resolve(document, source);
+      const found = isMap(merged) ? pairIn(document, merged, key, depth + 1) : undefined;
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
 function childOf(document: Document, cursor: Cursor, segment: PathSegment): Cursor | undefined {
   const node = cursor.node;
   if (isMap(node)) {
-    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+    const pair = pairIn(document, node, String(segment), 0);
     if (!pair) return undefined;
     return { node: resolve(document, pair.value), key: pair.key as Node, path: [...cursor.path, segment] };
   }

@@ -1,32 +1,60 @@
+import { MIN_SECRET_LENGTH, maskText } from "./mask.js";
 import { mapStrings } from "./merge.js";
 
 /**
- * Values that came from the environment (tokens, webhook URLs) are registered here so logs, events and
- * error messages can be scrubbed with `redactSecrets` before they leave the process.
+ * The values this process knows to be secret, so logs, events, error messages and files of process
+ * output can be masked (`redactSecrets`) before they leave the process. A value is secret when it was
+ * declared so: read with `${secret:NAME}`, or given to a field Tandem knows is a credential (a
+ * webhook URL, a token, a password: `credential` in `schema-primitives.ts`) whatever its source.
+ * Values read with `${env:NAME}` are ordinary settings and stay readable.
  */
 
-const MIN_SECRET_LENGTH = 4;
 const secrets = new Set<string>();
-/** Each secret value and the variable it came from, to write the placeholder back before storing. */
-const variables = new Map<string, string>();
+/** Each secret value and the placeholder it was read with, to write the placeholder back before storing. */
+const placeholders = new Map<string, string>();
+/** Every `${env:NAME}` value of the configuration and its placeholder, in case a credential field holds it. */
+const envValues = new Map<string, string>();
 
-export function registerSecret(value: string, variable?: string): void {
+/** Registers a secret; `placeholder` (`${secret:NAME}`, or a bare variable name) is what stores hold instead. */
+export function registerSecret(value: string, placeholder?: string): void {
   if (value.length < MIN_SECRET_LENGTH) return;
   secrets.add(value);
-  if (variable !== undefined && !variables.has(value)) variables.set(value, variable);
+  if (placeholder === undefined || placeholders.has(value)) return;
+  placeholders.set(value, placeholder.startsWith("${") ? placeholder : `\${secret:${placeholder}}`);
+}
+
+/** Notes a value read with `${env:NAME}` (not a secret by itself; see `registerCredential`). */
+export function noteEnvValue(value: string, placeholder: string): void {
+  if (value.length >= MIN_SECRET_LENGTH && !envValues.has(value)) envValues.set(value, placeholder);
 }
 
 /**
- * Puts `${env:NAME}` back wherever a value taken from the environment stands in a string (deep), so what
- * is stored holds the placeholder, not the secret; interpolate it again when it is used.
+ * Registers the value of a credential field. Every `${env:}` value inside it is registered too, with
+ * its placeholder, so a stored copy holds `${env:SLACK_URL}` rather than the URL.
+ */
+export function registerCredential(value: string): void {
+  for (const [envValue, placeholder] of envValues) {
+    if (value.includes(envValue)) registerSecret(envValue, placeholder);
+  }
+  registerSecret(value);
+}
+
+/** The secret values known so far (to hand to a hook daemon, which masks its log). */
+export function knownSecrets(): string[] {
+  return [...secrets];
+}
+
+/**
+ * Puts the placeholder back wherever a secret stands in a string (deep), so what is stored holds
+ * `${secret:NAME}`, not the secret; interpolate it again when it is used.
  */
 export function restoreEnvPlaceholders<T>(value: T): T {
-  if (variables.size === 0) return value;
-  const ordered = [...variables].sort(([a], [b]) => b.length - a.length);
+  if (placeholders.size === 0) return value;
+  const ordered = [...placeholders].sort(([a], [b]) => b.length - a.length);
   return mapStrings(value, (text) => {
     let result = text;
-    for (const [secret, variable] of ordered) {
-      if (result.includes(secret)) result = result.split(secret).join(`\${env:${variable}}`);
+    for (const [secret, placeholder] of ordered) {
+      if (result.includes(secret)) result = result.split(secret).join(placeholder);
     }
     return result;
   }) as T;
@@ -34,17 +62,12 @@ export function restoreEnvPlaceholders<T>(value: T): T {
 
 export function redactSecrets(text: string): string {
   if (secrets.size === 0) return text;
-  // Longest first, so a secret that contains another is replaced whole.
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
-  let result = text;
-  for (const secret of ordered) {
-    if (result.includes(secret)) result = result.split(secret).join("***");
-  }
-  return result;
+  return maskText(text, [...secrets]);
 }
 
 /** For tests. */
 export function clearSecrets(): void {
   secrets.clear();
-  variables.clear();
+  placeholders.clear();
+  envValues.clear();
 }

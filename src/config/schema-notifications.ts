@@ -1,11 +1,12 @@
 import { z } from "zod";
 import { DEFAULT_NOTIFY_ON, type NotificationChannelConfig } from "../core/config.js";
 import {
+  credential,
   duration,
+  headerMap,
   nonEmptyString,
   port,
   strictObject,
-  stringMap,
   unknownTypeError,
 } from "./schema-primitives.js";
 
@@ -41,7 +42,8 @@ const routing = {
   link: z.url({ error: "expected the dashboard's base URL, e.g. https://tandem.example.com" }).optional(),
 };
 
-const url = z.url({ error: "expected a URL (http:// or https://)" });
+/** A channel's URL: Slack and Teams webhook URLs carry their token, so every channel URL is a credential. */
+const url = credential(z.url({ error: "expected a URL (http:// or https://)" }));
 
 const slack = strictObject({ type: z.literal("slack"), url, ...routing });
 const teams = strictObject({ type: z.literal("teams"), url, ...routing });
@@ -52,7 +54,7 @@ const email = strictObject({
   secure: z.boolean().default(false),
   requireTLS: z.boolean().default(false),
   insecureTLS: z.boolean().default(false),
-  auth: strictObject({ user: nonEmptyString, pass: nonEmptyString }).optional(),
+  auth: strictObject({ user: nonEmptyString, pass: credential(nonEmptyString) }).optional(),
   from: nonEmptyString,
   to: z.array(nonEmptyString).min(1, { error: "list at least one recipient" }),
   ...routing,
@@ -60,8 +62,8 @@ const email = strictObject({
 const webhook = strictObject({
   type: z.literal("webhook"),
   url,
-  secret: nonEmptyString.optional(),
-  headers: stringMap.default({}),
+  secret: credential(nonEmptyString).optional(),
+  headers: headerMap.default({}),
   ...routing,
 });
 

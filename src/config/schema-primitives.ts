@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Amount } from "../core/config.js";
 import { parseDuration } from "../core/duration.js";
+import { registerCredential } from "./redact.js";
 import { unknownNameMessage } from "./suggest.js";
 
 /**
@@ -82,6 +83,30 @@ export const stringMap = z.record(
     .union([z.string(), z.number(), z.boolean()], { error: unlessMissing("expected a string") })
     .transform(String),
 );
+
+/**
+ * Marks a field as a credential (a token, a password, a webhook URL, a signing secret): its value is
+ * registered as a secret whatever its source (`${env:X}`, `${secret:X}` or written out), so it is
+ * masked in logs, events, API responses and stored rows.
+ */
+export function credential<T extends z.ZodType<string, string>>(schema: T) {
+  return schema.transform((value: string) => {
+    registerCredential(value);
+    return value;
+  });
+}
+
+/** Header names whose value is a credential, whatever the header map they are in. */
+const CREDENTIAL_HEADER =
+  /^(authorization|proxy-authorization|cookie|x-api-key|x-auth-token|.*(token|secret|password|api-key).*)$/i;
+
+/** HTTP headers (a `stringMap`); the value of a credential header (`Authorization`, `*-Token`…) is secret. */
+export const headerMap = stringMap.transform((headers) => {
+  for (const [name, value] of Object.entries(headers)) {
+    if (CREDENTIAL_HEADER.test(name)) registerCredential(value);
+  }
+  return headers;
+});
 
 const PERCENT = /^(\d+(?:\.\d+)?)%$/;
 

@@ -3,6 +3,7 @@ import type { ProbeConfig } from "../core/config.js";
 import {
   argv,
   duration,
+  headerMap,
   nonEmptyString,
   port,
   strictObject,
@@ -64,7 +65,7 @@ const httpProbe = strictObject({
   port: port.optional(),
   status: status.prefault("200-399"),
   body: bodyPattern.optional(),
-  headers: stringMap.default({}),
+  headers: headerMap.default({}),
 });
 
 const tcpProbe = strictObject({ ...timing, type: z.literal("tcp"), port: port.optional() });

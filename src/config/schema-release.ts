@@ -1,5 +1,6 @@
 import { CronExpressionParser } from "cron-parser";
 import { z } from "zod";
+import { normalizeActor } from "../core/actor.js";
 import type { ApprovalConfig, FreezeWindow, HookConfig } from "../core/config.js";
 import { MISSING_FIELD } from "./issues.js";
 import {
@@ -71,7 +72,11 @@ export const hooksSchema = strictObject(
   "hooks field",
 ).prefault({});
 
-const person = z.string().min(1, { error: "must not be empty" });
+/** A person, in the one normalised form actors are compared in (`Alice` is `alice`). */
+const person = z
+  .string()
+  .transform(normalizeActor)
+  .pipe(z.string().min(1, { error: "must not be empty" }));
 
 export const approvalSchema = strictObject(
   {
@@ -89,11 +94,13 @@ export const approvalSchema = strictObject(
   "approval field",
 )
   .superRefine((approval, ctx) => {
-    if (approval.approvers.length > 0 && approval.required > approval.approvers.length) {
+    // Distinct people: `Alice` and `alice` are one approver.
+    const people = new Set(approval.approvers).size;
+    if (people > 0 && approval.required > people) {
       ctx.addIssue({
         code: "custom",
         path: ["required"],
-        message: `${approval.required} approvals required but only ${approval.approvers.length} approver(s) listed; the gate could never open`,
+        message: `${approval.required} approvals required but only ${people} approver(s) listed; the gate could never open`,
       });
     }
     if (approval.onTimeout === "escalate" && approval.escalateTo.length === 0) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { duration, nonEmptyString, strictObject, stringMap } from "./schema-primitives.js";
+import { credential, duration, nonEmptyString, strictObject, stringMap } from "./schema-primitives.js";
 
 const MAX_POLL_INTERVAL_MS = 30_000;
 
@@ -18,7 +18,7 @@ export const githubActionsTarget = strictObject({
   inputs: stringMap
     .default({})
     .meta({ description: `Extra workflow inputs; \${version} and \${environment} are replaced` }),
-  token: nonEmptyString.meta({
+  token: credential(nonEmptyString).meta({
     description: `A token allowed to run workflows (actions: write), e.g. \${env:GITHUB_TOKEN}`,
   }),
   baseUrl: z

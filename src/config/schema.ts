@@ -82,13 +82,23 @@ const serviceName = z.string().regex(NAME_PATTERN, {
 
 /** A service after `defaults` were merged into it; the loader adds `name`. */
 export const serviceSchema = strictObject({
-  target: targetSchema,
-  router: routerSchema.prefault({ type: "none" }),
-  health: healthSchema.default([]),
+  target: targetSchema.meta({
+    description: "Where the service's instances run: process, command, github-actions or sim (`type`)",
+  }),
+  router: routerSchema.prefault({ type: "none" }).meta({
+    description: "How traffic reaches the instances and is split between versions: builtin, nginx or none",
+  }),
+  health: healthSchema.default([]).meta({
+    description: "Probes every new instance must pass (http, tcp, exec, grpc); a failure rolls back",
+  }),
   strategy: strategySchema.prefault({ rolling: {} }),
-  dependsOn: z.array(dependencySchema).default([]),
-  hooks: hooksSchema,
-  pauseTimeout: duration.prefault("24h"),
+  dependsOn: z.array(dependencySchema).default([]).meta({
+    description: "Services of the same release that move first (a name, or { service, step })",
+  }),
+  hooks: hooksSchema.meta({ description: "Commands run before (pre) and after (post) this service moves" }),
+  pauseTimeout: duration.prefault("24h").meta({
+    description: "How long a pause waiting for a person may last before the rollout rolls back",
+  }),
 });
 
 const defaultsSchema = strictObject({
@@ -116,9 +126,15 @@ const storeSchema = strictObject({
 });
 
 export const fileSchema = strictObject({
-  project: projectName,
-  store: storeSchema.default({ type: "sqlite" }),
-  stateDir: nonEmptyString.default(".tandem"),
+  project: projectName.meta({
+    description: "The project's name: releases, tokens and the store belong to it",
+  }),
+  store: storeSchema
+    .default({ type: "sqlite" })
+    .meta({ description: "Where releases, events and the registry are kept: sqlite (default) or postgres" }),
+  stateDir: nonEmptyString
+    .default(".tandem")
+    .meta({ description: "Directory for the sqlite store, logs and process state, relative to this file" }),
   environments: z
     .record(
       z.string().regex(NAME_PATTERN, {
@@ -126,8 +142,14 @@ export const fileSchema = strictObject({
       }),
       environmentSchema,
     )
-    .prefault({ default: {} }),
-  defaults: defaultsSchema.optional(),
+    .prefault({ default: {} })
+    .meta({
+      description:
+        "Environments by name (staging, production…): promotion order, approval gate, freezes, overrides",
+    }),
+  defaults: defaultsSchema
+    .optional()
+    .meta({ description: "Fields merged into every service; a service's own win" }),
   rollbackPolicy: z
     .enum(["release", "service"], { error: 'expected "release" or "service"' })
     .default("release")
@@ -141,12 +163,15 @@ export const fileSchema = strictObject({
   analysis: analysisTemplatesSchema.meta({
     description: "Analysis templates by name, used by canary `analysis` steps and background analysis",
   }),
-  notifications: notificationsSchema,
+  notifications: notificationsSchema.meta({
+    description: "Notification channels: slack, teams, email, webhook",
+  }),
   services: z
     .record(serviceName, serviceSchema, {
       error: unlessMissing("expected a map of service names to services"),
     })
-    .refine((services) => Object.keys(services).length > 0, { error: "declare at least one service" }),
+    .refine((services) => Object.keys(services).length > 0, { error: "declare at least one service" })
+    .meta({ description: "The services released by this project, by name" }),
 }).meta({ title: "tandem.yaml", description: "Tandem configuration file" });
 
 export type FileConfig = z.output<typeof fileSchema>;

@@ -1,10 +1,15 @@
 import { describe, expect, it } from "vitest";
+import { SCHEMA_URL } from "./json-schema.js";
 import { parseConfig } from "./loader.js";
 import { initTemplate } from "./template.js";
 
 const FILE = "/project/tandem.yaml";
 
 describe("initTemplate", () => {
+  it("starts with the yaml-language-server modeline naming the published schema", () => {
+    expect(initTemplate("my-shop").split("\n")[0]).toBe(`# yaml-language-server: $schema=${SCHEMA_URL}`);
+  });
+
   it("parses without errors into a canary behind the builtin router", () => {
     const config = parseConfig(initTemplate("my-shop"), FILE, { env: {} });
     expect(config.project).toBe("my-shop");

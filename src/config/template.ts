@@ -1,6 +1,13 @@
-/** A commented starter tandem.yaml, written by `tandem init`. It parses without errors. */
+import { SCHEMA_URL } from "./json-schema.js";
+
+/**
+ * A commented starter tandem.yaml, written by `tandem init`. It parses without errors. Its first line
+ * tells yaml-language-server (VS Code's YAML extension, and other editors) which schema to complete
+ * and check it with.
+ */
 export function initTemplate(project: string): string {
-  return `# Tandem configuration. \`tandem schema\` prints every field; \`tandem validate\` checks this file.
+  return `# yaml-language-server: $schema=${SCHEMA_URL}
+# Tandem configuration. \`tandem schema\` prints every field; \`tandem validate\` checks this file.
 project: ${project}
 
 environments:
@@ -42,7 +49,7 @@ services:
       replicas: 2
       env:
         NODE_ENV: production
-        # API_TOKEN: \${env:API_TOKEN}   # read from the environment, never stored
+        # API_TOKEN: \${secret:API_TOKEN}   # read from the environment, masked, never stored
     # Tandem's own proxy: clients connect to 8080 (9080 in production), it splits traffic between versions.
     router:
       type: builtin

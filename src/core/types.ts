@@ -77,10 +77,19 @@ export interface Need {
 }
 
 export interface ApprovalDecision {
+  /** Normalised (`normalizeActor`). */
   actor: string;
   decision: "approve" | "reject";
   comment?: string;
   at: number;
+  /** The API token the decision came with (none through the CLI or the library). */
+  token?: TokenRef;
+}
+
+/** An API token as commands and approvals record it: never the secret, only which token. */
+export interface TokenRef {
+  id: string;
+  name: string;
 }
 
 /** An approval gate that is open (the environment's, or an `approval` step's). */
@@ -294,6 +303,8 @@ export interface ReleaseCommand {
   reason?: string;
   createdAt: number;
   consumedAt?: number;
+  /** The API token that gave the command, when it came through the API. */
+  token?: TokenRef;
 }
 
 /** The stable version of one service in one environment, set when a rollout succeeds. */

@@ -83,7 +83,7 @@ function providerFor(
       start: run.statsAtStart ?? {},
     });
   }
-  // The stored spec holds `${env:X}` placeholders, never secrets: the provider gets the values.
+  // The stored spec holds `${secret:X}` placeholders, never secrets: the provider gets the values.
   const { value: config, problems } = interpolateEnv(metric.provider, env);
   if (problems.length > 0) throw new Error(problems.map((p) => p.message).join("; "));
   return createProvider(config as unknown as ProviderConfig, {

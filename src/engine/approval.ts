@@ -1,3 +1,4 @@
+import { normalizeActor } from "../core/actor.js";
 import { formatDuration } from "../core/duration.js";
 import type { ApprovalDecision, ApprovalSpec, GateState } from "../core/types.js";
 
@@ -21,25 +22,34 @@ export function approvalsOf(gate: GateState): ApprovalDecision[] {
   return gate.decisions.filter((d) => d.decision === "approve");
 }
 
-/** Who may decide now: the approvers, and once the gate escalated, the escalation list too. */
+/**
+ * Who may decide now: the approvers, and once the gate escalated, the escalation list too; in the
+ * normalised form (`normalizeActor`), whatever the configuration or an older stored gate wrote.
+ */
 export function approversOf(gate: GateState): string[] {
   const { approvers, escalateTo } = gate.spec;
   if (approvers.length === 0) return [];
-  return gate.escalated ? [...new Set([...approvers, ...escalateTo])] : approvers;
+  return [...new Set((gate.escalated ? [...approvers, ...escalateTo] : approvers).map(normalizeActor))];
 }
 
-/** Why `actor` may not decide on this gate, or undefined when they may. */
-export function refusal(gate: GateState, actor: string, decision: "approve" | "reject"): string | undefined {
+/** The distinct people who approved (`Alice` and ` alice ` are one). */
+export function approverNames(gate: GateState): string[] {
+  return [...new Set(approvalsOf(gate).map((d) => normalizeActor(d.actor)))];
+}
+
+/** Why `actor` may not decide on this gate, or undefined when they may. Actors compare normalised. */
+export function refusal(gate: GateState, who: string, decision: "approve" | "reject"): string | undefined {
   if (gate.outcome) return `the approval was already ${gate.outcome}`;
   const { spec } = gate;
+  const actor = normalizeActor(who);
   const approvers = approversOf(gate);
   if (approvers.length > 0 && !approvers.includes(actor)) {
     return `${actor} is not an approver here (approvers: ${approvers.join(", ")})`;
   }
-  if (decision === "approve" && !spec.allowSelfApproval && actor === gate.requestedBy) {
+  if (decision === "approve" && !spec.allowSelfApproval && actor === normalizeActor(gate.requestedBy)) {
     return `${actor} started this release and cannot approve it (allowSelfApproval: false); another approver must`;
   }
-  if (decision === "approve" && approvalsOf(gate).some((d) => d.actor === actor)) {
+  if (decision === "approve" && approverNames(gate).includes(actor)) {
     return `${actor} already approved; ${spec.required} different approvers are needed`;
   }
   return undefined;
@@ -49,7 +59,7 @@ export function refusal(gate: GateState, actor: string, decision: "approve" | "r
 export function decide(gate: GateState, decision: ApprovalDecision): GateState {
   const decisions = [...gate.decisions, decision];
   if (decision.decision === "reject") return { ...gate, decisions, outcome: "rejected" };
-  const approvals = decisions.filter((d) => d.decision === "approve").length;
+  const approvals = approverNames({ ...gate, decisions }).length;
   return { ...gate, decisions, ...(approvals >= gate.spec.required ? { outcome: "approved" as const } : {}) };
 }
 
@@ -79,7 +89,7 @@ export function onTime(gate: GateState, now: number): TimeoutEffect {
     };
   }
   const waited = formatDuration(now - gate.requestedAt);
-  const got = approvalsOf(gate).length;
+  const got = approverNames(gate).length;
   return {
     kind: "reject",
     gate: { ...gate, outcome: "rejected" },
@@ -92,13 +102,14 @@ export function onTime(gate: GateState, now: number): TimeoutEffect {
  * the requester without allowSelfApproval); once decided, only the count.
  */
 export function describeGate(gate: GateState): string {
-  const approvals = approvalsOf(gate);
-  const by = approvals.length > 0 ? ` (${approvals.map((d) => d.actor).join(", ")})` : "";
+  const approvals = approverNames(gate);
+  const by = approvals.length > 0 ? ` (${approvals.join(", ")})` : "";
   const count = `${approvals.length} of ${gate.spec.required} approvals${by}`;
   if (gate.outcome) return count;
+  const requester = normalizeActor(gate.requestedBy);
   const left = approversOf(gate)
-    .filter((a) => !approvals.some((d) => d.actor === a))
-    .filter((a) => gate.spec.allowSelfApproval || a !== gate.requestedBy);
+    .filter((a) => !approvals.includes(a))
+    .filter((a) => gate.spec.allowSelfApproval || a !== requester);
   const until = new Date(gate.deadline).toISOString();
   if (gate.spec.approvers.length > 0 && left.length === 0) {
     return `${count}; no listed approver is left who may approve; times out at ${until}`;

@@ -4,7 +4,7 @@ import { restoreEnvPlaceholders } from "../config/redact.js";
 import { serviceIn, type TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { ReleaseState, RolloutState, TandemEvent, VersionMetadata } from "../core/types.js";
-import type { Store } from "../store/types.js";
+import type { LeaseClaim, Store } from "../store/types.js";
 import { describeGate, openGate } from "./approval.js";
 import { newRollout } from "./new-rollout.js";
 import { checkFreeze, checkPromotionOrder, type Move, planAndCheck } from "./release-checks.js";
@@ -39,6 +39,8 @@ export interface CreateReleaseDeps {
   snapshot(service: string): unknown;
   /** The audit entries of this creation, written in the same transaction as the release. */
   audit?(release: ReleaseState): AuditDraft[];
+  /** The lease of the engine that drives the release next, taken in the creation's transaction. */
+  lease?(releaseId: string): LeaseClaim;
   /** Throws when the service's target cannot start this version at all (Target.verify). */
   verify?(service: string, version: string): void;
   /** What a version provides and requires (published, or from its manifest); none when absent. */
@@ -161,7 +163,7 @@ export async function createRelease(
     status: gate ? "awaiting_approval" : "pending",
     rollbackPolicy: config.rollbackPolicy,
     ...(gate ? { approval: gate } : {}),
-    // Stored with `${env:X}` where a hook or step holds a secret; interpolated again when it runs.
+    // Stored with `${secret:X}` where a hook or step holds a secret; interpolated again when it runs.
     ...(pre.length + post.length > 0 && !request.fast
       ? { hooks: { pre: restoreEnvPlaceholders(pre), post: restoreEnvPlaceholders(post), done: [] } }
       : {}),
@@ -233,7 +235,7 @@ export async function createRelease(
     });
   }
   if (request.dryRun) return release;
-  await store.createRelease(release, events, deps.audit?.(release));
+  await store.createRelease(release, events, deps.audit?.(release), deps.lease?.(id));
   return (await store.getRelease(id)) ?? release;
 }
 

@@ -22,6 +22,11 @@ describe("engine: first release", () => {
     expect((await fixture.store.getStable("shop", "staging", "api"))?.version).toBe("1.0.0");
     expect(fixture.router.weights()).toEqual({ "1.0.0": 100 });
     expect(fixture.router.table?.backends[0]?.endpoints).toHaveLength(2);
+    // The instances as they stand when the release ended, not as the pass before last saw them.
+    expect(final.rollouts[0]!.instances).toEqual({
+      new: { ready: 2, total: 2 },
+      stable: { ready: 0, total: 0 },
+    });
   });
 });
 
@@ -64,6 +69,10 @@ describe("engine: canary", () => {
     });
     const final = await fixture.drive(engine, id);
     expect(final.status).toBe("succeeded");
+    expect(final.rollouts[0]!.instances).toEqual({
+      new: { ready: 2, total: 2 },
+      stable: { ready: 0, total: 0 },
+    });
     expect(fixture.router.weights()).toEqual({ "1.0.0": 0, "2.0.0": 100 });
     expect((await fixture.store.getStable("shop", "staging", "api"))?.version).toBe("2.0.0");
     const types = (await fixture.store.listEvents({ releaseId: id })).map((e) => e.type);
@@ -77,6 +86,10 @@ describe("engine: canary", () => {
     await fixture.deployed("1.0.0");
     const final = await fixture.drive(fixture.newEngine(), (await fixture.release("bad")).id);
     expect(final.status).toBe("rolled_back");
+    expect(final.rollouts[0]!.instances).toEqual({
+      new: { ready: 0, total: 0 },
+      stable: { ready: 2, total: 2 },
+    });
     expect(final.rollouts[0]!.reason).toMatch(/probe sim failed on sim:\d+: .*unhealthy/);
     expect(fixture.router.weights()).toEqual({ "1.0.0": 100, bad: 0 });
     expect(fixture.router.table?.backends.find((b) => b.version === "bad")?.endpoints).toHaveLength(0);

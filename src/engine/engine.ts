@@ -7,9 +7,9 @@ import { CasConflictError, NotFoundError } from "../core/errors.js";
 import { isTerminal, type Logger, type ReleaseState, silentLogger, type TandemEvent } from "../core/types.js";
 import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
-import type { Store } from "../store/types.js";
+import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
-import { newHolderId, takeLease } from "./lease.js";
+import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
 import { reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
 
@@ -29,7 +29,7 @@ export interface EngineOptions {
   serviceConfig(release: ReleaseState, service: string): ServiceConfig;
   clock?: Clock;
   log?: Logger;
-  /** Where `${env:X}` placeholders in stored hook specs are read. Default: process.env. */
+  /** Where `${env:X}` / `${secret:X}` placeholders in stored hook specs are read. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   /** Time between passes of `run`. Default 200ms. */
   passIntervalMs?: number;
@@ -56,6 +56,23 @@ export class Engine {
     this.log = options.log ?? silentLogger;
   }
 
+  private get leaseTtlMs(): number {
+    return this.options.leaseTtlMs ?? 15_000;
+  }
+
+  /**
+   * This engine's lease on a release about to be created, to take in the creation's transaction
+   * (`Store.createRelease`): the release then never exists without the engine that will drive it.
+   */
+  leaseFor(releaseId: string): LeaseClaim {
+    return {
+      name: leaseNameOf(releaseId),
+      holder: this.holder,
+      ttlMs: this.leaseTtlMs,
+      now: this.clock.now(),
+    };
+  }
+
   subscribe(listener: EventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -73,8 +90,8 @@ export class Engine {
       this.dispose(release.id);
       return release;
     }
-    const leaseName = `release:${releaseId}`;
-    await takeLease(store, leaseName, this.holder, this.options.leaseTtlMs ?? 15_000, this.clock.now());
+    const leaseName = leaseNameOf(releaseId);
+    await takeLease(store, leaseName, this.holder, this.leaseTtlMs, this.clock.now());
     const commands = await store.pendingCommands(releaseId);
     const statusBefore = release.status;
     const result = await reconcileRelease(release, {

@@ -125,10 +125,14 @@ function toEnvName(name: string): string {
   return name.replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase();
 }
 
-/** The stored spec holds `${env:X}` placeholders, never secrets: the command gets the values. */
+/**
+ * The stored spec holds `${secret:X}` placeholders, never secrets (see `restoreEnvPlaceholders`): the
+ * hook's environment gets the values. A known secret in its command line or cwd (a credential's
+ * variable reused there) is refused: argv shows in `ps` and the job file is on disk.
+ */
 function withSecrets(spec: HookSpec, env: NodeJS.ProcessEnv): HookSpec {
   const resolve = (text: string) => interpolateEnvString(text, env);
-  return {
+  const resolved: HookSpec = {
     ...spec,
     command: spec.command.map(resolve),
     ...(spec.env
@@ -136,4 +140,13 @@ function withSecrets(spec: HookSpec, env: NodeJS.ProcessEnv): HookSpec {
       : {}),
     ...(spec.cwd ? { cwd: resolve(spec.cwd) } : {}),
   };
+  const commandLine = [...resolved.command, resolved.cwd ?? ""];
+  if (commandLine.some((text) => redactSecrets(text) !== text)) {
+    throw new TandemError(
+      "TANDEM_ERR_CONFIG",
+      "a secret value is part of its command line or cwd (it would show in `ps` and on disk); pass " +
+        `it through the hook's env (env: { NAME: "\${secret:NAME}" }) and read $NAME in the program`,
+    );
+  }
+  return resolved;
 }

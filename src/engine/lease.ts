@@ -9,6 +9,11 @@ export function newHolderId(): string {
   return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
+/** The lease an engine holds while it drives a release. */
+export function leaseNameOf(releaseId: string): string {
+  return `release:${releaseId}`;
+}
+
 /** True when the holder ran on this host and its process is gone, so its lease can be taken at once. */
 export function holderIsDead(holder: string): boolean {
   const [host, pid] = holder.split(":");

@@ -17,6 +17,6 @@ export interface PassContext {
   /** The release this pass works on. */
   release: { id: string; project: string; environment: string; createdBy: string };
   hooks: HookRunner;
-  /** Where `${env:X}` placeholders kept in stored specs are read when they run. */
+  /** Where `${env:X}` / `${secret:X}` placeholders kept in stored specs are read when they run. */
   env: NodeJS.ProcessEnv;
 }

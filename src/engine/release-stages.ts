@@ -1,3 +1,4 @@
+import { normalizeActor } from "../core/actor.js";
 import type { GateState, ReleaseCommand, ReleaseState, RolloutState } from "../core/types.js";
 import { decide, describeGate, onTime, refusal } from "./approval.js";
 import { driveHook } from "./hook-step.js";
@@ -41,34 +42,37 @@ export function applyDecision(stage: Stage, command: ReleaseCommand, ctx: PassCo
     }
     target = { service: waiting[0]!.service, gate: waiting[0]!.gate! };
   }
-  const why = refusal(target.gate, command.actor, decision);
+  const actor = normalizeActor(command.actor);
+  const why = refusal(target.gate, actor, decision);
   if (why) return refuse(why);
   const gate = decide(target.gate, {
-    actor: command.actor,
+    actor,
     decision,
     ...(command.reason === undefined ? {} : { comment: command.reason }),
     at: ctx.now,
+    ...(command.token ? { token: command.token } : {}),
   });
   const where = target.service ?? `release ${ctx.release.id} into ${ctx.release.environment}`;
   const comment = command.reason ? `: ${command.reason}` : "";
   const data = {
     gate: target.service ? "step" : "environment",
-    actor: command.actor,
+    actor,
     comment: command.reason,
+    ...(command.token ? { token: command.token } : {}),
   };
   if (decision === "reject") {
     ctx.emit({
       type: "approval.rejected",
       severity: "error",
       service: target.service,
-      message: `${where}: rejected by ${command.actor}${comment}`,
+      message: `${where}: rejected by ${actor}${comment}`,
       data,
     });
   } else {
     ctx.emit({
       type: "approval.granted",
       service: target.service,
-      message: `${where}: approved by ${command.actor}${comment} (${describeGate(gate)})`,
+      message: `${where}: approved by ${actor}${comment} (${describeGate(gate)})`,
       data,
     });
     if (gate.outcome === "approved") {

@@ -32,12 +32,23 @@ export async function reconcileRollout(
   ctx: PassContext,
 ): Promise<RolloutState> {
   const next = await moveRollout(input, runtime, ctx);
-  if (isTerminal(next.status)) return next;
-  const view = await observe(next, runtime);
   const count = (endpoints: Endpoint[]) => ({
     ready: endpoints.filter((e) => runtime.monitor.health(e.id)?.state === "ready").length,
     total: endpoints.length,
   });
+  if (isTerminal(next.status)) {
+    if (isTerminal(input.status)) return next;
+    // The pass that ends the rollout records the instances as they stand at its end (the last count
+    // was taken a pass earlier, often before the new instances were ready); nothing is watched anew.
+    const stable = next.stableVersion && next.stableVersion !== next.version;
+    const [newEndpoints, stableEndpoints] = await Promise.all([
+      runtime.target.list(next.version),
+      stable ? runtime.target.list(next.stableVersion!) : Promise.resolve([]),
+    ]).catch(() => [undefined, undefined] as const);
+    if (!newEndpoints || !stableEndpoints) return { ...next, instances: undefined };
+    return { ...next, instances: { new: count(newEndpoints), stable: count(stableEndpoints) } };
+  }
+  const view = await observe(next, runtime);
   return { ...next, instances: { new: count(view.newEndpoints), stable: count(view.stableEndpoints) } };
 }
 

@@ -1,15 +1,25 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, statSync, writeSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
+import { MaskingWriter, maskText } from "../config/mask.js";
 import { isProcessGroupAlive } from "../core/process-alive.js";
-import { type HookJob, type HookResult, readJson, signalGroup, writeJsonAtomic } from "./job.js";
+import {
+  type HookJob,
+  type HookResult,
+  MASK_ENV,
+  maskFromEnv,
+  readJson,
+  signalGroup,
+  writeJsonAtomic,
+} from "./job.js";
 
 /**
  * A hook's supervisor: `node dist/hooks/hook-daemon.js <job.json>`, started detached by the runner so
  * it outlives the engine. It runs the job's argv without a shell in a process group of its own, sends
- * the output to the log file, stops the group at the job's timeout (SIGTERM, SIGKILL `killGraceMs`
- * later) or when it gets SIGTERM itself (cancel), and writes the result file once the group is gone.
- * The command inherits this process's environment (the runner set it; the job file holds none).
+ * the output to the log file with every secret masked, stops the group at the job's timeout (SIGTERM,
+ * SIGKILL `killGraceMs` later) or when it gets SIGTERM itself (cancel), and writes the result file once
+ * the group and its output are done. The command inherits this process's environment (the runner set
+ * it; the job file holds none), minus the list of values to mask (`MASK_ENV`).
  */
 
 const GROUP_POLL_MS = 50;
@@ -17,6 +27,10 @@ const GROUP_POLL_MS = 50;
 const AFTER_KILL_WAIT_MS = 5_000;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Once the command's group is gone, how long to wait for the rest of its output. */
+const OUTPUT_GRACE_MS = 1_000;
+/** An unfinished line of output is written (masked) after this much quiet. */
+const PARTIAL_LINE_MS = 250;
 
 function loadJob(): HookJob {
   const file = process.argv[2];
@@ -27,8 +41,21 @@ function loadJob(): HookJob {
 }
 
 const job = loadJob();
+const secrets = maskFromEnv(process.env);
+delete process.env[MASK_ENV];
 
 const logFd = openSync(job.logFile, "a", 0o600);
+const writeLog = (text: string) => {
+  try {
+    writeSync(logFd, text);
+  } catch {
+    // The log is best effort; the result file is what counts.
+  }
+};
+/** One per stream, so a partial line of stdout and one of stderr are never mixed. */
+const stdoutLog = new MaskingWriter(secrets, writeLog);
+const stderrLog = new MaskingWriter(secrets, writeLog);
+let outputClosed: Promise<void> = Promise.resolve();
 let child: ChildProcess | undefined;
 let group: number | undefined;
 let stopping: "timeout" | "cancel" | "leftovers" | undefined;
@@ -37,11 +64,7 @@ let killTimer: NodeJS.Timeout | undefined;
 let timeoutTimer: NodeJS.Timeout | undefined;
 
 function note(message: string): void {
-  try {
-    writeSync(logFd, `tandem: ${message}\n`);
-  } catch {
-    // The log is best effort; the result file is what counts.
-  }
+  writeLog(maskText(`tandem: ${message}\n`, secrets));
 }
 
 /** SIGTERM to the command's group now, SIGKILL after the grace period. */
@@ -74,6 +97,9 @@ async function finish(exit: {
     if (isProcessGroupAlive(group)) note(`process group ${group} is still there after SIGKILL`);
   }
   clearTimeout(killTimer);
+  await Promise.race([outputClosed, delay(OUTPUT_GRACE_MS)]);
+  stdoutLog.flush();
+  stderrLog.flush();
   const result: HookResult = {
     exitCode: exit.exitCode,
     signal: exit.signal,
@@ -152,8 +178,17 @@ if (badCwd || !program) {
     env: process.env,
     shell: false,
     detached: true,
-    stdio: ["ignore", logFd, logFd],
+    // Through this process, not straight to the file, so secrets are masked before they are written.
+    stdio: ["ignore", "pipe", "pipe"],
   });
+  const spawned = child;
+  outputClosed = new Promise((resolveClosed) => spawned.once("close", () => resolveClosed()));
+  child.stdout?.on("data", (chunk: Buffer) => stdoutLog.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => stderrLog.push(chunk));
+  setInterval(() => {
+    stdoutLog.emitPartial();
+    stderrLog.emitPartial();
+  }, PARTIAL_LINE_MS).unref();
   if (child.pid !== undefined) {
     group = child.pid;
     writeJsonAtomic(job.pidsFile, { daemon: process.pid, command: child.pid });

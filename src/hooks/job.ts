@@ -8,12 +8,30 @@ import type { HookHandle } from "../core/types.js";
  * The files a hook run leaves under `<stateDir>/hooks`, shared by the runner (in the engine) and the
  * hook daemon (detached). Everything here is plain JSON on disk so a restarted engine finds a run again.
  *
- * - `<key>.job.json`: what to run (written by the runner; claims the key). No environment: it may hold
- *   secrets, so the daemon inherits it instead.
+ * - `<key>.job.json`: what to run (written by the runner; claims the key). No environment and no secret:
+ *   the daemon inherits the hook's environment (secrets included) from the runner, never from a file,
+ *   and the configuration refuses a `${secret:}` in a command line or cwd, so argv holds none either.
  * - `<key>.pids.json`: the daemon's pid and, once spawned, the command's (leader of its own process group).
- * - `<key>.log`: the command's stdout and stderr, and `tandem:` notes from the daemon.
+ * - `<key>.log`: the command's stdout and stderr, secrets masked by the daemon as they are written, and
+ *   `tandem:` notes from the daemon.
  * - `<key>.result.json`: written once, atomically, when the command and its process group are gone.
  */
+
+/**
+ * The environment variable through which the runner hands the daemon the secret values to mask in the
+ * log (a JSON list of strings). The daemon removes it before it starts the command.
+ */
+export const MASK_ENV = "TANDEM_HOOK_MASK";
+
+/** The values the daemon masks, from its environment (an empty list when there are none). */
+export function maskFromEnv(env: NodeJS.ProcessEnv): string[] {
+  try {
+    const parsed: unknown = JSON.parse(env[MASK_ENV] ?? "[]");
+    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === "string") : [];
+  } catch {
+    return [];
+  }
+}
 
 export interface HookJob {
   name: string;

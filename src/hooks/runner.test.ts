@@ -247,3 +247,43 @@ describe("ProcessHookRunner", () => {
     expect(result.output).toBe("token=***\ndone");
   });
 });
+
+describe("ProcessHookRunner and secrets", () => {
+  const SECRET = "hunter2-hook-secret-9931";
+
+  it("keeps secrets out of the job file and every argv, and masks them in the log as it is written", async () => {
+    registerSecret(SECRET);
+    const release = join(dir, "release");
+    // Prints the secret (whole, and cut in two writes), then runs until the test lets it go.
+    const script =
+      "const fs = require('node:fs'); const t = process.env.TOKEN;" +
+      "console.log('token=' + t); process.stdout.write('half=' + t.slice(0, 9));" +
+      "setTimeout(() => console.log(t.slice(9)), 30);" +
+      "const deadline = Date.now() + 15000;" +
+      "setInterval(() => { if (fs.existsSync(process.argv[1]) || Date.now() > deadline) process.exit(0); }, 20);";
+    const handle = await start(spec([NODE, "-e", script, release], { env: { TOKEN: SECRET } }));
+    const files = { job: handle.resultFile.replace(/\.result\.json$/, ".job.json"), log: handle.logFile };
+    const command = await commandPid(handle);
+    await until(() => (readFileSync(files.log, "utf8").includes("half=***") ? true : undefined));
+
+    // While it runs: neither the daemon's nor the hook's command line holds the secret; its environment does.
+    expect(readFileSync(`/proc/${handle.pid}/cmdline`, "utf8")).toContain(files.job);
+    for (const pid of [handle.pid, command]) {
+      expect(readFileSync(`/proc/${pid}/cmdline`, "utf8"), `argv of ${pid}`).not.toContain(SECRET);
+    }
+    const environ = readFileSync(`/proc/${command}/environ`, "utf8").split("\0");
+    expect(environ).toContain(`TOKEN=${SECRET}`);
+    expect(environ.some((entry) => entry.startsWith("TANDEM_HOOK_MASK="))).toBe(false);
+    expect(readFileSync(files.job, "utf8")).not.toContain(SECRET);
+
+    writeFileSync(release, "");
+    const result = await exited(handle);
+    expect(result.exitCode).toBe(0);
+    expect(result.output).toBe("token=***\nhalf=***");
+    const log = readFileSync(files.log, "utf8");
+    expect(log).toBe("token=***\nhalf=***\n");
+    for (const file of [files.job, handle.resultFile, files.log]) {
+      expect(readFileSync(file, "utf8"), file).not.toContain("hunter2");
+    }
+  });
+});

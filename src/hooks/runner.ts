@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { redactSecrets } from "../config/redact.js";
+import { knownSecrets, redactSecrets } from "../config/redact.js";
 import { compiledEntry } from "../core/entry.js";
 import { isProcessGroupAlive } from "../core/process-alive.js";
 import type { HookHandle, HookSpec } from "../core/types.js";
@@ -23,6 +23,7 @@ import {
   type HookResult,
   hookFiles,
   isHookDaemon,
+  MASK_ENV,
   readJson,
   signalGroup,
   signalProcess,
@@ -62,6 +63,9 @@ const SHELL_VAR_PREFIX = "TANDEM_HOOK_VAR_";
  * written. With `shell: true` the placeholders in the script become references to environment variables
  * (`${TANDEM_HOOK_VAR_version}`, set for the script), so a value is never parsed as shell code; further
  * elements of `command` become the script's `$1`, `$2`...
+ *
+ * Secrets never reach a file or an argv: the hook's `env` (where `${secret:}` values go) is passed
+ * through the daemon's environment, and the daemon masks known secrets in the log as it writes it.
  */
 export class ProcessHookRunner implements HookRunner {
   private readonly hooksDir: string;
@@ -181,11 +185,14 @@ export class ProcessHookRunner implements HookRunner {
     rmSync(files.result, { force: true });
     rmSync(files.pids, { force: true });
     writeFileSync(files.log, "", { mode: 0o600 });
+    // The hook's environment, secrets included, goes to the daemon's environment and from there to the
+    // command; the job file on disk holds none of it. The daemon masks every known secret in the log.
     const env = {
       ...process.env,
       ...run.spec.env,
       ...run.env,
       ...(run.spec.shell ? shellEnv(run.vars) : {}),
+      [MASK_ENV]: JSON.stringify(knownSecrets()),
     };
     try {
       const daemon = spawn(

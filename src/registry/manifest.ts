@@ -1,12 +1,11 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import semver from "semver";
-import { LineCounter, parseDocument } from "yaml";
 import { z } from "zod";
 import { describeIssue, fromZodIssues, type PendingIssue, toConfigIssues } from "../config/issues.js";
-import { lineColumn } from "../config/locate.js";
 import { isPlainObject } from "../config/merge.js";
 import { NAME_PATTERN, strictObject } from "../config/schema-primitives.js";
+import { parseYamlInput, readInputFile } from "../config/yaml-input.js";
 import { ConfigError, TandemError } from "../core/errors.js";
 
 /** What a version offers and needs, as written in a manifest or on the command line. */
@@ -59,19 +58,14 @@ const manifestSchema = strictObject({ provides: pairs(versionProblem), requires:
  * unknown fields, names, versions that are not exact, ranges that do not parse.
  */
 export function parseManifest(text: string, file: string): VersionManifest {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, schema: "failsafe", prettyErrors: false });
-  if (document.errors.length > 0) {
-    throw new ConfigError(
-      document.errors.map((error) => ({
-        file,
-        ...lineColumn(lineCounter, error.pos[0]),
-        path: "",
-        message: `syntax error: ${error.message.split("\n")[0]}`,
-      })),
-    );
-  }
-  const raw: unknown = document.toJS();
+  const {
+    document,
+    lineCounter,
+    value: raw,
+  } = parseYamlInput(text, file, {
+    schema: "failsafe",
+    what: "a version manifest",
+  });
   if (raw === null || raw === undefined || raw === "") return { provides: {}, requires: {} };
   if (!isPlainObject(raw)) {
     throw new ConfigError([
@@ -91,8 +85,9 @@ export function readManifestFile(file: string): VersionManifest {
   const absolute = resolve(file);
   let text: string;
   try {
-    text = readFileSync(absolute, "utf8");
+    text = readInputFile(absolute, { what: "a version manifest" });
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new TandemError("TANDEM_ERR_CONFIG", `cannot read manifest ${absolute}`, {
       cause: error,
       hint: `a version manifest is a YAML or JSON file named ${MANIFEST_FILES.join(", ")}`,

@@ -1,6 +1,7 @@
 import { versionEntry } from "../audit/entries.js";
 import type { AuditOrigin } from "../audit/types.js";
 import { closestMatch } from "../config/suggest.js";
+import { normalizeActor } from "../core/actor.js";
 import type { TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { VersionMetadata } from "../core/types.js";
@@ -179,7 +180,7 @@ export async function publishVersion(
     provides: request.metadata.provides,
     requires: request.metadata.requires,
     publishedAt: request.now,
-    publishedBy: request.actor,
+    publishedBy: normalizeActor(request.actor),
     source: "publish",
   };
   await store.putVersion(metadata, [versionEntry(metadata, request.origin ?? "library")]);

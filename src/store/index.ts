@@ -6,6 +6,8 @@ import type { Store, StoreOptions } from "./types.js";
 
 export { MIGRATIONS, type Migration } from "./migrations.js";
 export { SqliteStore } from "./sqlite.js";
+export { checkStoreFile, type StoreCheckItem, type StoreFileReport } from "./sqlite-check.js";
+export { assertSound, faultHint, StoreFaultError, type StoreFaultKind } from "./sqlite-faults.js";
 export type * from "./types.js";
 
 export const STORE_TYPES = ["sqlite"] as const;
@@ -15,16 +17,19 @@ export interface OpenStoreOptions extends StoreOptions {
   baseDir?: string;
 }
 
+/** The file of the configured SQLite store, absolute (or `:memory:`). */
+export function storeFile(config: StoreConfig, baseDir = "."): string {
+  return config.path === ":memory:" || isAbsolute(config.path) ? config.path : resolve(baseDir, config.path);
+}
+
 /** Opens the configured store and applies pending migrations. An unknown `type` is an error. */
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
   const type = (config as { type: string }).type;
   switch (config.type) {
     case "sqlite": {
-      const file =
-        config.path === ":memory:" || isAbsolute(config.path)
-          ? config.path
-          : resolve(options.baseDir ?? ".", config.path);
-      const store = new SqliteStore(file, { outbox: options.outbox });
+      const file = storeFile(config, options.baseDir);
+      const { baseDir: _, ...storeOptions } = options;
+      const store = new SqliteStore(file, storeOptions);
       try {
         await store.migrate();
       } catch (error) {

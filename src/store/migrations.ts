@@ -223,6 +223,12 @@ BEGIN
 END;
 `;
 
+/** Which API token gave a command (approve, abort…), when it came through the API. */
+const commandTokens = `
+ALTER TABLE commands ADD COLUMN token_id TEXT;
+ALTER TABLE commands ADD COLUMN token_name TEXT;
+`;
+
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: initialSchema },
@@ -230,6 +236,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "notification outbox", sql: outboxTable },
   { version: 4, name: "api tokens", sql: apiTokensTable },
   { version: 5, name: "audit trail", sql: auditTable },
+  { version: 6, name: "command tokens", sql: commandTokens },
 ];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

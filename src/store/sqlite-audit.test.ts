@@ -125,7 +125,7 @@ describe("SqliteStore audit trail", () => {
     expect(await actions({ limit: 2 })).toEqual(["registry.version_published", "release.abort"]);
   });
 
-  it("stores env placeholders, never the secret, in reason and data", async () => {
+  it("stores secret placeholders, never the secret, in reason and data", async () => {
     registerSecret("s3cr3t-token-value", "SLACK_TOKEN");
     const store = await open();
     await store.appendAudit([
@@ -137,7 +137,7 @@ describe("SqliteStore audit trail", () => {
     ]);
     const text = JSON.stringify(raw().prepare("SELECT * FROM audit").all());
     expect(text).not.toContain("s3cr3t-token-value");
-    expect(text).toContain(`$${"{"}env:SLACK_TOKEN}`);
+    expect(text).toContain(`$${"{"}secret:SLACK_TOKEN}`);
     expect(await verifyStoredAudit(store)).toMatchObject({ ok: true, count: 1 });
   });
 

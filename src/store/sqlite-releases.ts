@@ -10,6 +10,7 @@ import {
 import { insertAudit } from "./sqlite-audit.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { insertOutboxRows } from "./sqlite-outbox.js";
+import { acquireLease } from "./sqlite-registry.js";
 import {
   type CommandRow,
   commandFromRow,
@@ -19,7 +20,7 @@ import {
   type ReleaseRow,
   releaseFromRow,
 } from "./sqlite-rows.js";
-import type { EventFilter, OutboxRouting, ReleaseFilter, ReleaseWrite } from "./types.js";
+import type { EventFilter, LeaseClaim, OutboxRouting, ReleaseFilter, ReleaseWrite } from "./types.js";
 
 /** Releases, their rollout rows, events and commands: the part of the store a reconcile pass writes. */
 
@@ -29,6 +30,7 @@ export function createRelease(
   events: TandemEvent[],
   outbox?: OutboxRouting,
   audit?: AuditDraft[],
+  lease?: LeaseClaim,
 ): void {
   if (release.revision !== 0) {
     throw new TandemError(
@@ -59,6 +61,11 @@ export function createRelease(
     writeRollouts(sql, release);
     const assigned = insertEvents(sql, events, outbox);
     insertAudit(sql, audit);
+    if (lease && !acquireLease(sql, lease.name, lease.holder, lease.ttlMs, lease.now)) {
+      throw new TandemError("TANDEM_ERR_LEASE", `${lease.name} is already held by another engine`, {
+        hint: "nothing was created; retry",
+      });
+    }
     return assigned;
   });
   assignSeqs(events, seqs);
@@ -183,8 +190,9 @@ export function addCommand(sql: SqliteConnection, command: ReleaseCommand, audit
     }
     sql
       .statement(
-        `INSERT INTO commands (id, release_id, service, type, actor, reason, created_at, consumed_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO commands (id, release_id, service, type, actor, reason, created_at, consumed_at,
+           token_id, token_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         command.id,
@@ -195,6 +203,8 @@ export function addCommand(sql: SqliteConnection, command: ReleaseCommand, audit
         command.reason ?? null,
         command.createdAt,
         command.consumedAt ?? null,
+        command.token?.id ?? null,
+        command.token?.name ?? null,
       );
     insertAudit(sql, audit);
   });

@@ -76,6 +76,8 @@ export interface CommandRow {
   reason: string | null;
   created_at: number;
   consumed_at: number | null;
+  token_id: string | null;
+  token_name: string | null;
 }
 
 export function commandFromRow(row: CommandRow): ReleaseCommand {
@@ -89,6 +91,7 @@ export function commandFromRow(row: CommandRow): ReleaseCommand {
   if (row.service !== null) command.service = row.service;
   if (row.reason !== null) command.reason = row.reason;
   if (row.consumed_at !== null) command.consumedAt = row.consumed_at;
+  if (row.token_id !== null) command.token = { id: row.token_id, name: row.token_name ?? "" };
   return command;
 }
 

@@ -9,6 +9,7 @@ import type {
 import { applyMigrations } from "./migrations.js";
 import * as audit from "./sqlite-audit.js";
 import { guard, SqliteConnection } from "./sqlite-connection.js";
+import { checkPages } from "./sqlite-faults.js";
 import * as outbox from "./sqlite-outbox.js";
 import * as registry from "./sqlite-registry.js";
 import * as releases from "./sqlite-releases.js";
@@ -17,6 +18,7 @@ import * as versions from "./sqlite-versions.js";
 import type {
   EventFilter,
   InstanceRecord,
+  LeaseClaim,
   OutboxClaim,
   OutboxDelivery,
   OutboxFilter,
@@ -45,57 +47,72 @@ export class SqliteStore implements Store {
     readonly file: string,
     private readonly options: StoreOptions = {},
   ) {
-    this.sql = guard(`opening ${file}`, () => new SqliteConnection(file));
+    this.sql = guard(`opening ${file}`, () => new SqliteConnection(file, options), { file });
+  }
+
+  /** Runs a store operation; driver errors become TandemErrors naming the file (sqlite-connection.ts). */
+  private guard<T>(operation: string, work: () => T): T {
+    return guard(operation, work, { file: this.file, connection: this.sql });
+  }
+
+  /** True when the file was opened read-only (asked for, or not writable by this user): writes fail. */
+  get readonly(): boolean {
+    return this.sql.readonly;
   }
 
   async migrate(): Promise<void> {
-    guard("migrate", () => applyMigrations(this.sql.db));
+    this.guard("migrate", () => applyMigrations(this.sql.db));
   }
 
   async close(): Promise<void> {
     this.sql.close();
   }
 
+  async checkIntegrity(mode: "quick" | "full"): Promise<string[]> {
+    return checkPages(this.sql.db, mode);
+  }
+
   async createRelease(
     release: ReleaseState,
     events: TandemEvent[],
     auditDrafts?: AuditDraft[],
+    lease?: LeaseClaim,
   ): Promise<void> {
-    guard("createRelease", () =>
-      releases.createRelease(this.sql, release, events, this.options.outbox, auditDrafts),
+    this.guard("createRelease", () =>
+      releases.createRelease(this.sql, release, events, this.options.outbox, auditDrafts, lease),
     );
   }
 
   async getRelease(id: string): Promise<ReleaseState | undefined> {
-    return guard("getRelease", () => releases.getRelease(this.sql, id));
+    return this.guard("getRelease", () => releases.getRelease(this.sql, id));
   }
 
   async listReleases(filter: ReleaseFilter): Promise<ReleaseState[]> {
-    return guard("listReleases", () => releases.listReleases(this.sql, filter));
+    return this.guard("listReleases", () => releases.listReleases(this.sql, filter));
   }
 
   async writeRelease(write: ReleaseWrite): Promise<void> {
-    guard("writeRelease", () => releases.writeRelease(this.sql, write, this.options.outbox));
+    this.guard("writeRelease", () => releases.writeRelease(this.sql, write, this.options.outbox));
   }
 
   async appendEvents(events: TandemEvent[]): Promise<void> {
-    guard("appendEvents", () => releases.appendEvents(this.sql, events, this.options.outbox));
+    this.guard("appendEvents", () => releases.appendEvents(this.sql, events, this.options.outbox));
   }
 
   async listEvents(filter: EventFilter): Promise<TandemEvent[]> {
-    return guard("listEvents", () => releases.listEvents(this.sql, filter));
+    return this.guard("listEvents", () => releases.listEvents(this.sql, filter));
   }
 
   async addCommand(command: ReleaseCommand, auditDrafts?: AuditDraft[]): Promise<void> {
-    guard("addCommand", () => releases.addCommand(this.sql, command, auditDrafts));
+    this.guard("addCommand", () => releases.addCommand(this.sql, command, auditDrafts));
   }
 
   async pendingCommands(releaseId: string): Promise<ReleaseCommand[]> {
-    return guard("pendingCommands", () => releases.pendingCommands(this.sql, releaseId));
+    return this.guard("pendingCommands", () => releases.pendingCommands(this.sql, releaseId));
   }
 
   async getStable(project: string, environment: string, service: string): Promise<RegistryEntry | undefined> {
-    return guard("getStable", () => registry.getStable(this.sql, project, environment, service));
+    return this.guard("getStable", () => registry.getStable(this.sql, project, environment, service));
   }
 
   async registryHistory(
@@ -104,13 +121,13 @@ export class SqliteStore implements Store {
     service?: string,
     limit?: number,
   ): Promise<RegistryEntry[]> {
-    return guard("registryHistory", () =>
+    return this.guard("registryHistory", () =>
       registry.registryHistory(this.sql, project, environment, service, limit),
     );
   }
 
   async putVersion(metadata: VersionMetadata, auditDrafts?: AuditDraft[]): Promise<void> {
-    guard("putVersion", () =>
+    this.guard("putVersion", () =>
       this.sql.write(() => {
         versions.putVersion(this.sql, metadata);
         audit.insertAudit(this.sql, auditDrafts);
@@ -119,19 +136,19 @@ export class SqliteStore implements Store {
   }
 
   async getVersion(project: string, service: string, version: string): Promise<VersionMetadata | undefined> {
-    return guard("getVersion", () => versions.getVersion(this.sql, project, service, version));
+    return this.guard("getVersion", () => versions.getVersion(this.sql, project, service, version));
   }
 
   async listVersions(project: string, service?: string): Promise<VersionMetadata[]> {
-    return guard("listVersions", () => versions.listVersions(this.sql, project, service));
+    return this.guard("listVersions", () => versions.listVersions(this.sql, project, service));
   }
 
   async putInstance(instance: InstanceRecord): Promise<void> {
-    guard("putInstance", () => registry.putInstance(this.sql, instance));
+    this.guard("putInstance", () => registry.putInstance(this.sql, instance));
   }
 
   async deleteInstance(id: string): Promise<void> {
-    guard("deleteInstance", () => registry.deleteInstance(this.sql, id));
+    this.guard("deleteInstance", () => registry.deleteInstance(this.sql, id));
   }
 
   async listInstances(filter: {
@@ -140,23 +157,23 @@ export class SqliteStore implements Store {
     service?: string;
     version?: string;
   }): Promise<InstanceRecord[]> {
-    return guard("listInstances", () => registry.listInstances(this.sql, filter));
+    return this.guard("listInstances", () => registry.listInstances(this.sql, filter));
   }
 
   async putRouter(router: RouterRecord): Promise<void> {
-    guard("putRouter", () => registry.putRouter(this.sql, router));
+    this.guard("putRouter", () => registry.putRouter(this.sql, router));
   }
 
   async getRouter(project: string, environment: string, service: string): Promise<RouterRecord | undefined> {
-    return guard("getRouter", () => registry.getRouter(this.sql, project, environment, service));
+    return this.guard("getRouter", () => registry.getRouter(this.sql, project, environment, service));
   }
 
   async deleteRouter(project: string, environment: string, service: string): Promise<void> {
-    guard("deleteRouter", () => registry.deleteRouter(this.sql, project, environment, service));
+    this.guard("deleteRouter", () => registry.deleteRouter(this.sql, project, environment, service));
   }
 
   async listRouters(project: string): Promise<RouterRecord[]> {
-    return guard("listRouters", () => registry.listRouters(this.sql, project));
+    return this.guard("listRouters", () => registry.listRouters(this.sql, project));
   }
 
   async acquireLease(
@@ -166,43 +183,45 @@ export class SqliteStore implements Store {
     now: number,
     stealFrom?: string,
   ): Promise<boolean> {
-    return guard("acquireLease", () => registry.acquireLease(this.sql, name, holder, ttlMs, now, stealFrom));
+    return this.guard("acquireLease", () =>
+      registry.acquireLease(this.sql, name, holder, ttlMs, now, stealFrom),
+    );
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {
-    guard("releaseLease", () => registry.releaseLease(this.sql, name, holder));
+    this.guard("releaseLease", () => registry.releaseLease(this.sql, name, holder));
   }
 
   async getLease(name: string): Promise<{ holder: string; expiresAt: number } | undefined> {
-    return guard("getLease", () => registry.getLease(this.sql, name));
+    return this.guard("getLease", () => registry.getLease(this.sql, name));
   }
 
   async claimOutbox(claim: OutboxClaim): Promise<OutboxDelivery[]> {
-    return guard("claimOutbox", () => outbox.claimOutbox(this.sql, claim));
+    return this.guard("claimOutbox", () => outbox.claimOutbox(this.sql, claim));
   }
 
   async markOutboxDelivered(ids: string[], at: number): Promise<void> {
-    guard("markOutboxDelivered", () => outbox.markDelivered(this.sql, ids, at));
+    this.guard("markOutboxDelivered", () => outbox.markDelivered(this.sql, ids, at));
   }
 
   async retryOutboxLater(ids: string[], nextAttemptAt: number, error: string): Promise<void> {
-    guard("retryOutboxLater", () => outbox.retryLater(this.sql, ids, nextAttemptAt, error));
+    this.guard("retryOutboxLater", () => outbox.retryLater(this.sql, ids, nextAttemptAt, error));
   }
 
   async postponeOutbox(ids: string[], until: number): Promise<void> {
-    guard("postponeOutbox", () => outbox.postpone(this.sql, ids, until));
+    this.guard("postponeOutbox", () => outbox.postpone(this.sql, ids, until));
   }
 
   async markOutboxDead(ids: string[], error: string): Promise<void> {
-    guard("markOutboxDead", () => outbox.markDead(this.sql, ids, error));
+    this.guard("markOutboxDead", () => outbox.markDead(this.sql, ids, error));
   }
 
   async listOutbox(filter: OutboxFilter): Promise<OutboxDelivery[]> {
-    return guard("listOutbox", () => outbox.listOutbox(this.sql, filter));
+    return this.guard("listOutbox", () => outbox.listOutbox(this.sql, filter));
   }
 
   async reviveOutbox(ids: string[] | undefined, now: number, auditDrafts?: AuditDraft[]): Promise<number> {
-    return guard("reviveOutbox", () =>
+    return this.guard("reviveOutbox", () =>
       this.sql.write(() => {
         const revived = outbox.reviveOutbox(this.sql, ids, now);
         if (revived > 0) audit.insertAudit(this.sql, auditDrafts);
@@ -212,15 +231,15 @@ export class SqliteStore implements Store {
   }
 
   async outboxCounts(): Promise<Array<{ channel: string; status: OutboxStatus; count: number }>> {
-    return guard("outboxCounts", () => outbox.outboxCounts(this.sql));
+    return this.guard("outboxCounts", () => outbox.outboxCounts(this.sql));
   }
 
   async nextOutboxAttempt(channels: string[]): Promise<number | undefined> {
-    return guard("nextOutboxAttempt", () => outbox.nextAttempt(this.sql, channels));
+    return this.guard("nextOutboxAttempt", () => outbox.nextAttempt(this.sql, channels));
   }
 
   async putToken(token: TokenRecord, auditDrafts?: AuditDraft[]): Promise<void> {
-    guard("putToken", () =>
+    this.guard("putToken", () =>
       this.sql.write(() => {
         tokens.putToken(this.sql, token);
         audit.insertAudit(this.sql, auditDrafts);
@@ -229,15 +248,15 @@ export class SqliteStore implements Store {
   }
 
   async tokenByHash(hash: string): Promise<TokenRecord | undefined> {
-    return guard("tokenByHash", () => tokens.tokenByHash(this.sql, hash));
+    return this.guard("tokenByHash", () => tokens.tokenByHash(this.sql, hash));
   }
 
   async listTokens(): Promise<TokenRecord[]> {
-    return guard("listTokens", () => tokens.listTokens(this.sql));
+    return this.guard("listTokens", () => tokens.listTokens(this.sql));
   }
 
   async revokeToken(idOrName: string, at: number, auditDrafts?: AuditDraft[]): Promise<boolean> {
-    return guard("revokeToken", () =>
+    return this.guard("revokeToken", () =>
       this.sql.write(() => {
         const revoked = tokens.revokeToken(this.sql, idOrName, at);
         if (revoked) audit.insertAudit(this.sql, auditDrafts);
@@ -247,18 +266,18 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(drafts: AuditDraft[]): Promise<AuditEntry[]> {
-    return guard("appendAudit", () => audit.appendAudit(this.sql, drafts));
+    return this.guard("appendAudit", () => audit.appendAudit(this.sql, drafts));
   }
 
   async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
-    return guard("listAudit", () => audit.listAudit(this.sql, filter));
+    return this.guard("listAudit", () => audit.listAudit(this.sql, filter));
   }
 
   async allAudit(): Promise<AuditEntry[]> {
-    return guard("allAudit", () => [...audit.iterateAudit(this.sql)]);
+    return this.guard("allAudit", () => [...audit.iterateAudit(this.sql)]);
   }
 
   async auditHead(): Promise<AuditHead | undefined> {
-    return guard("auditHead", () => audit.auditHead(this.sql));
+    return this.guard("auditHead", () => audit.auditHead(this.sql));
   }
 }

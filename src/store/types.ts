@@ -136,15 +136,45 @@ export interface TokenRecord {
 
 export interface StoreOptions {
   outbox?: OutboxRouting;
+  /**
+   * Open the store read-only: reads work, writes fail with TANDEM_ERR_STORE_READONLY, `migrate` writes
+   * nothing when the schema is current. Default: read-only only when this user cannot write the file
+   * or its directory.
+   */
+  readonly?: boolean;
+  /** Check the file (PRAGMA quick_check) when it is opened; damage is TANDEM_ERR_STORE_CORRUPT. Default true. */
+  check?: boolean;
+}
+
+/** A lease taken in the same transaction as a new release, so no release exists without its driver. */
+export interface LeaseClaim {
+  name: string;
+  holder: string;
+  ttlMs: number;
+  now: number;
 }
 
 export interface Store {
   /** Applies pending migrations. Safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Checks the stored file itself: `quick` (every page's structure) or `full` (also every index against
+   * its table). Returns the problems found; empty when the file is sound.
+   */
+  checkIntegrity(mode: "quick" | "full"): Promise<string[]>;
 
-  /** Inserts a new release (revision must be 0) with its first events. */
-  createRelease(release: ReleaseState, events: TandemEvent[], audit?: AuditDraft[]): Promise<void>;
+  /**
+   * Inserts a new release (revision must be 0) with its first events, and takes `lease` in the same
+   * transaction: when the lease is held by someone else (TANDEM_ERR_LEASE) or cannot be written, the
+   * release is not created.
+   */
+  createRelease(
+    release: ReleaseState,
+    events: TandemEvent[],
+    audit?: AuditDraft[],
+    lease?: LeaseClaim,
+  ): Promise<void>;
   getRelease(id: string): Promise<ReleaseState | undefined>;
   listReleases(filter: ReleaseFilter): Promise<ReleaseState[]>;
   /** CAS write; on success the stored revision is expectedRevision + 1 (and release.revision is set so). */

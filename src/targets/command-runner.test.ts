@@ -158,8 +158,9 @@ describe("runCommand limits", () => {
         command: [
           process.execPath,
           "-e",
-          "for (let i = 0; i < 100000; i++) console.log('line ' + i); console.log('token=hunter2-secret-token');",
+          "for (let i = 0; i < 100000; i++) console.log('line ' + i); console.log('token=' + process.env.TOKEN);",
         ],
+        env: { TOKEN: "hunter2-secret-token" },
       }),
     );
     expect(result.ok).toBe(true);
@@ -169,5 +170,36 @@ describe("runCommand limits", () => {
     expect(lines.at(-1)).toBe("token=***");
     expect(result.output).not.toContain("hunter2");
     expect(outputTail(`${"x".repeat(5_000)}\nlast`)).toBe("last");
+  });
+});
+
+describe("runCommand and secrets", () => {
+  const SECRET = "hunter2-secret-token";
+
+  it("masks known secrets in the log file, also when a write cuts one in two", async () => {
+    registerSecret(SECRET);
+    const logFile = join(dir, "deploy.log");
+    const script =
+      "const t = process.env.TOKEN; process.stdout.write('a=' + t.slice(0, 7));" +
+      "setTimeout(() => { process.stdout.write(t.slice(7) + '\\n'); console.error('b=' + t); }, 50);";
+    const result = await runCommand(
+      spec({ command: [process.execPath, "-e", script], env: { TOKEN: SECRET }, logFile }),
+    );
+    expect(result.ok).toBe(true);
+    const log = readFileSync(logFile, "utf8");
+    expect(log).not.toContain(SECRET);
+    expect(log).not.toContain("hunter2");
+    expect(log).toContain("a=***\n");
+    expect(log).toContain("b=***\n");
+  });
+
+  it("does not start a command whose argv holds a known secret", async () => {
+    registerSecret(SECRET);
+    const marker = join(dir, "ran");
+    const result = await runCommand(spec({ command: ["touch", marker, `--token=${SECRET}`] }));
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain("a secret value is part of its command line");
+    expect(result.message).not.toContain(SECRET);
+    expect(existsSync(marker)).toBe(false);
   });
 });

@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { appendFileSync } from "node:fs";
 import path from "node:path";
-import { redactSecrets } from "../config/redact.js";
+import { MaskingWriter } from "../config/mask.js";
+import { knownSecrets, redactSecrets } from "../config/redact.js";
 import { formatDuration } from "../core/duration.js";
 
 /** Placeholders a command may use, each also set as an environment variable (`weight` -> TANDEM_WEIGHT). */
@@ -28,7 +29,7 @@ export interface CommandSpec {
   cwd: string;
   timeoutMs: number;
   killGraceMs?: number;
-  /** Everything the command prints is appended here too. */
+  /** Everything the command prints is appended here too, known secrets masked. */
   logFile?: string;
   /** Called with the process id once the command runs. */
   onSpawn?(pid: number): void;
@@ -91,17 +92,36 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
   const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
   for (const [name, value] of Object.entries(spec.vars)) env[envName(name)] = value;
   let output = "";
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString("utf8");
-    if (output.length > MAX_OUTPUT_BYTES) output = output.slice(-MAX_OUTPUT_BYTES);
-    if (spec.logFile) {
-      try {
-        appendFileSync(spec.logFile, chunk);
-      } catch {
-        // A log that cannot be written never fails the command.
-      }
+  const secrets = knownSecrets();
+  const appendLog = (text: string) => {
+    if (!spec.logFile) return;
+    try {
+      appendFileSync(spec.logFile, text);
+    } catch {
+      // A log that cannot be written never fails the command.
     }
   };
+  // One per stream, so a partial line of stdout and one of stderr are never mixed.
+  const logs = [new MaskingWriter(secrets, appendLog), new MaskingWriter(secrets, appendLog)] as const;
+  const collect = (chunk: Buffer, log: MaskingWriter) => {
+    output += chunk.toString("utf8");
+    if (output.length > MAX_OUTPUT_BYTES) output = output.slice(-MAX_OUTPUT_BYTES);
+    log.push(chunk);
+  };
+  if (argv.some((arg) => redactSecrets(arg) !== arg)) {
+    // The configuration refuses `${secret:}` in a command; this catches a credential's value reused there.
+    return Promise.resolve({
+      ok: false,
+      code: null,
+      signal: null,
+      timedOut: false,
+      durationMs: 0,
+      message:
+        `${program} was not started: a secret value is part of its command line (it would show in ` +
+        "`ps`); pass it through the target's env and read $NAME in the command",
+      output: "",
+    });
+  }
 
   return new Promise<CommandResult>((resolve) => {
     let timedOut = false;
@@ -113,6 +133,7 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
       settled = true;
       for (const timer of timers) clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
+      for (const log of logs) log.flush();
       const tail = outputTail(output);
       const lastLine = tail.split("\n").at(-1) ?? "";
       const durationMs = Date.now() - startedAt;
@@ -163,8 +184,8 @@ export function runCommand(spec: CommandSpec, signal?: AbortSignal): Promise<Com
       terminate();
     };
 
-    child.stdout.on("data", collect);
-    child.stderr.on("data", collect);
+    child.stdout.on("data", (chunk: Buffer) => collect(chunk, logs[0]));
+    child.stderr.on("data", (chunk: Buffer) => collect(chunk, logs[1]));
     child.once("error", (error) => finish(null, null, error));
     child.once("spawn", () => {
       if (child.pid !== undefined) spec.onSpawn?.(child.pid);

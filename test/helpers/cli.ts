@@ -15,6 +15,8 @@ export interface CliOptions {
   /** Added to the environment the process inherits. */
   env?: Record<string, string>;
   cwd?: string;
+  /** Run as this user and group (the test runs as root and needs an ordinary user), e.g. nobody. */
+  user?: { uid: number; gid: number };
 }
 
 /** A `tandem` process running in the background: output is collected as it comes (pipes never fill). */
@@ -33,6 +35,8 @@ export class CliProcess {
     const timeoutMs = options.timeoutMs ?? 60_000;
     this.child = spawn(process.execPath, [CLI_ENTRY, ...args], {
       cwd: options.cwd,
+      uid: options.user?.uid,
+      gid: options.user?.gid,
       env: { ...process.env, NO_COLOR: "1", ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

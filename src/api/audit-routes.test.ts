@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { damageStore } from "../store/damage.fixtures.js";
 import { useApiFixture } from "./test-fixture.js";
 
 const api = useApiFixture();
@@ -77,5 +78,17 @@ describe("the audit trail through the API", () => {
     });
     expect(since.statusCode).toBe(400);
     expect(since.json().error.message).toMatch(/--since|since/);
+  });
+
+  it("does not call a damaged store file ok: verify answers 503 TANDEM_ERR_STORE_CORRUPT", async () => {
+    const before = await api.fixture.app.inject({ url: "/api/v1/audit/verify", headers: auth("viewer") });
+    expect(before.json()).toMatchObject({ ok: true });
+    // The events' pages, which neither the token lookup nor the chain's walk reads: only a look at the
+    // file finds this damage.
+    damageStore(api.fixture.store.file, { table: "events" });
+    const after = await api.fixture.app.inject({ url: "/api/v1/audit/verify", headers: auth("viewer") });
+    expect(after.statusCode).toBe(503);
+    expect(after.json().error.code).toBe("TANDEM_ERR_STORE_CORRUPT");
+    expect(after.json().error.message).toMatch(/damaged/);
   });
 });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import { auditFilter } from "../audit/filter.js";
 import { verifyStoredAudit } from "../audit/store-verify.js";
 import { AUDIT_ORIGINS } from "../audit/types.js";
+import { TandemError } from "../core/errors.js";
 import { LIMITS } from "../core/limits.js";
 import { withNextCursor } from "./paging.js";
 import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, responses, SEQ, strictObject, TEXT } from "./schemas.js";
@@ -54,6 +55,19 @@ export function registerAuditRoutes(app: FastifyInstance, ctx: ApiContext): void
         response: responses(ANY_OBJECT),
       },
     },
-    async (request) => verifyStoredAudit(ctx.store, { expectHead: request.query.expectHead }),
+    async (request) => {
+      // The chain is only as good as the file holding it: a damaged file is never "ok". quick_check, not
+      // integrity_check, so that any reader's request stays cheap; `tandem store check --full` on the
+      // server's machine does the rest.
+      const problems = await ctx.store.checkIntegrity("quick");
+      if (problems.length > 0) {
+        throw new TandemError(
+          "TANDEM_ERR_STORE_CORRUPT",
+          `the store file is damaged: ${problems.slice(0, 3).join("; ")}`,
+          { hint: "run `tandem store check` where the server runs, and restore the file from a backup" },
+        );
+      }
+      return verifyStoredAudit(ctx.store, { expectHead: request.query.expectHead });
+    },
   );
 }

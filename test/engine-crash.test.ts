@@ -109,9 +109,9 @@ describe("engine crash in the middle of a canary soak", () => {
         firstCompleted!.at - Math.max(storedEnd, firstPass),
         "the soak ended at its stored start + 6s (or at the new engine's first pass, if later)",
       ).toBeLessThanOrEqual(TOLERANCE_MS);
-      expect(firstCompleted!.at, "the soak was not restarted").toBeLessThan(
-        restartedAt + SOAK_MS - TOLERANCE_MS,
-      );
+      // A restarted soak's timer would start with the new engine, after restartedAt: it could not end
+      // before restartedAt + 6s, however slow the machine.
+      expect(firstCompleted!.at, "the soak was not restarted").toBeLessThan(restartedAt + SOAK_MS);
 
       expect(report.failed, describeLoad(report)).toBe(0);
       expect(report.versions["1.0.0"] ?? 0).toBeGreaterThan(0);

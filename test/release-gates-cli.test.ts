@@ -259,7 +259,11 @@ services:
 
     /** `tandem --json deploy api@1.0.0 --env production` as alice in the background, once it waits at the gate. */
     async function deployWaitingForApproval(p: TestProject) {
-      const deploy = p.spawnCli(["--json", "deploy", "api@1.0.0", "--env", "production"], ALICE);
+      // The deploy lives through every approve call of the test: its deadline is the test's, not one call's.
+      const deploy = p.spawnCli(["--json", "deploy", "api@1.0.0", "--env", "production"], {
+        ...ALICE,
+        timeoutMs: 110_000,
+      });
       const release = await waitFor(
         "the release to wait for approval",
         async () => {
@@ -337,7 +341,7 @@ services:
       const approvedAt = log.findIndex((e) => e.type === "approval.approved");
       const firstMove = log.findIndex((e) => e.type.startsWith("rollout."));
       expect(firstMove).toBeGreaterThan(approvedAt);
-    });
+    }, 120_000);
 
     it("a rejection ends the release as aborted with who rejected it and why; nothing starts", async () => {
       const p = open(GATED);
@@ -366,6 +370,6 @@ services:
       expect(await refused(p, ["approve", release.id], "carol")).toContain(
         `release ${release.id} already ended (aborted)`,
       );
-    });
+    }, 120_000);
   });
 });

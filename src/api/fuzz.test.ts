@@ -1,18 +1,10 @@
 import { rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { seeded } from "../analysis/stats/random.js";
 import { type ApiFixture, createSeed, openFixture, type Seed } from "./test-fixture.js";
 
-/** Deterministic PRNG (mulberry32), so a failure reproduces with the same seed. */
-function random(seedValue: number) {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG, so a failure reproduces with the same seed. */
+const random = seeded;
 
 interface Template {
   method: "GET" | "POST" | "DELETE";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../core/errors.js";
-import { MUTATION_NAMES, mutations } from "./fuzz-mutations.js";
+import { MUTATION_NAMES, mutations } from "./fuzz-mutations.fixtures.js";
 import { parseConfig } from "./loader.js";
 import { FILE } from "./test-helpers.js";
 

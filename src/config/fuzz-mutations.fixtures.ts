@@ -3,18 +3,7 @@
  * merge keys, nesting, duplicated lines, huge scalars, indentation, alias bombs, extra documents.
  * The same seed gives the same texts, so a failure can be replayed from its seed and index.
  */
-
-/** mulberry32: a small seeded PRNG; returns a function giving floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seeded as seededRandom } from "../analysis/stats/random.js";
 
 export interface Mutation {
   name: string;

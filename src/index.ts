@@ -4,12 +4,6 @@ export * from "./analysis/judges/index.js";
 export { createProvider, PROVIDER_TYPES } from "./analysis/providers/index.js";
 export type * from "./analysis/providers/types.js";
 export { assessRun, type RunAssessment, tallyRecord } from "./analysis/run.js";
-export {
-  runSimulation,
-  type SimulationRequest,
-  type SimulationResult,
-} from "./analysis/simulate/run-simulation.js";
-export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./analysis/simulation/traffic.js";
 export type * from "./analysis/types.js";
 export * from "./analytics/index.js";
 export * from "./audit/index.js";
@@ -58,6 +52,12 @@ export { currentActor, Orchestrator, parseServiceVersion } from "./orchestrator.
 export type { Probe, ProbeResult } from "./probes/types.js";
 export * from "./registry/index.js";
 export type { Router, RouteTable, VersionStats } from "./routers/types.js";
+export {
+  runSimulation,
+  type SimulationRequest,
+  type SimulationResult,
+} from "./simulation/run-simulation.js";
+export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./simulation/traffic.js";
 export { openStore, SqliteStore } from "./store/index.js";
 export type { OutboxDelivery, OutboxRouting, Store } from "./store/types.js";
 export { estimateDuration, planSteps } from "./strategies/index.js";

@@ -64,12 +64,3 @@ export { estimateDuration, planSteps } from "./strategies/index.js";
 export { GitHubActionsTarget } from "./targets/github-actions/target.js";
 export { SimProbe, SimTarget } from "./targets/sim.js";
 export type { Target, TargetContext } from "./targets/types.js";
-export {
-  FakeGitHub,
-  type FakeGitHubOptions,
-  type FakeRunScript,
-  type FakeWorkflow,
-} from "./testing/fake-github.js";
-export { runLoad, startLoad } from "./testing/load.js";
-export { MemoryRouter } from "./testing/memory-router.js";
-export { FakeWholeVersionTarget } from "./testing/whole-version-target.js";

@@ -1,14 +1,14 @@
 // Canary analysis: Tandem's sequential judge against two anchors, on the same simulated traffic.
 // Usage: npm run bench:canary-analysis   (or, after `npm run build`: node bench/canary-analysis.mjs [--seed N] [--good N] [--bad N])
 //
-// Everything runs in virtual time on the seeded traffic simulator (src/analysis/simulation/traffic.ts):
+// Everything runs in virtual time on the seeded traffic simulator (src/simulation/traffic.ts):
 // Poisson arrivals, each request routed to the canary with the policy's current weight, failing with its
 // version's error rate, its latency lognormal, in the builtin router's latency buckets. Run i of a
 // scenario uses the same seed for every policy, so all three see the same requests; the draws are coupled
 // across versions, so "failed because of the new version" is exact (the request failed on the canary and
 // would have succeeded on the stable version).
 //
-// Policies (src/analysis/simulation/policies/):
+// Policies (src/simulation/policies/):
 //   flagger       Flagger's canary analysis from its docs: interval 1m, threshold 5, stepWeight 10, maxWeight
 //                 50, request-success-rate >= 99% and request-duration P99 <= 500 ms over the last minute.
 //   fixed-window  Kayenta-style: steps 5% → 25% → 50% → 100%, each a 5-minute window judged once at its end
@@ -28,12 +28,7 @@
 // version that is promoted keeps failing requests until the horizon.
 import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import {
-  fixedWindowPolicy,
-  flaggerPolicy,
-  runRollout,
-  tandemPolicy,
-} from "../dist/analysis/simulation/index.js";
+import { fixedWindowPolicy, flaggerPolicy, runRollout, tandemPolicy } from "../dist/simulation/index.js";
 
 const DEFAULT_SEED = 20261201;
 const HORIZON_MS = 30 * 60_000;

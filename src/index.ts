@@ -4,12 +4,6 @@ export * from "./analysis/judges/index.js";
 export { createProvider, PROVIDER_TYPES } from "./analysis/providers/index.js";
 export type * from "./analysis/providers/types.js";
 export { assessRun, type RunAssessment, tallyRecord } from "./analysis/run.js";
-export {
-  runSimulation,
-  type SimulationRequest,
-  type SimulationResult,
-} from "./analysis/simulate/run-simulation.js";
-export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./analysis/simulation/traffic.js";
 export type * from "./analysis/types.js";
 export * from "./analytics/index.js";
 export * from "./audit/index.js";
@@ -58,18 +52,15 @@ export { currentActor, Orchestrator, parseServiceVersion } from "./orchestrator.
 export type { Probe, ProbeResult } from "./probes/types.js";
 export * from "./registry/index.js";
 export type { Router, RouteTable, VersionStats } from "./routers/types.js";
+export {
+  runSimulation,
+  type SimulationRequest,
+  type SimulationResult,
+} from "./simulation/run-simulation.js";
+export { type TrafficSpec, TrafficTrace, type VersionBehaviour } from "./simulation/traffic.js";
 export { openStore, SqliteStore } from "./store/index.js";
 export type { OutboxDelivery, OutboxRouting, Store } from "./store/types.js";
 export { estimateDuration, planSteps } from "./strategies/index.js";
 export { GitHubActionsTarget } from "./targets/github-actions/target.js";
 export { SimProbe, SimTarget } from "./targets/sim.js";
 export type { Target, TargetContext } from "./targets/types.js";
-export {
-  FakeGitHub,
-  type FakeGitHubOptions,
-  type FakeRunScript,
-  type FakeWorkflow,
-} from "./testing/fake-github.js";
-export { runLoad, startLoad } from "./testing/load.js";
-export { MemoryRouter } from "./testing/memory-router.js";
-export { FakeWholeVersionTarget } from "./testing/whole-version-target.js";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PrometheusProvider } from "../src/analysis/providers/prometheus.js";
 import { measureContext, startServer, type TestServer } from "../src/analysis/providers/test-helpers.js";
-import { ensureDebianProgram } from "../src/testing/debian-program.js";
+import { ensureDebianProgram } from "./helpers/debian-program.js";
 import { freePort } from "./helpers/ports.js";
 import { waitFor } from "./helpers/wait.js";
 

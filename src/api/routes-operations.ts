@@ -1,15 +1,10 @@
 import type { FastifyInstance } from "fastify";
-import { runSimulation, simulationSummary } from "../analysis/simulate/run-simulation.js";
-import {
-  duration,
-  positive,
-  type SimulationOptions,
-  trafficFrom,
-} from "../analysis/simulate/traffic-options.js";
 import { configJsonSchema } from "../config/index.js";
 import { TandemError } from "../core/errors.js";
 import { LIMITS } from "../core/limits.js";
 import { assertEnvironment } from "../registry/view.js";
+import { runSimulation, simulationSummary } from "../simulation/run-simulation.js";
+import { duration, positive, type SimulationOptions, trafficFrom } from "../simulation/traffic-options.js";
 import { Admission } from "./rate.js";
 import { ANY_OBJECT, NAME, responses, strictObject, TEXT } from "./schemas.js";
 import type { ApiContext } from "./server.js";

@@ -1,18 +1,9 @@
 import type { Command } from "commander";
-import {
-  runSimulation,
-  type SimulationResult,
-  simulationSummary,
-} from "../analysis/simulate/run-simulation.js";
-import {
-  duration,
-  positive,
-  type SimulationOptions,
-  trafficFrom,
-} from "../analysis/simulate/traffic-options.js";
-import type { TrafficSpec } from "../analysis/simulation/traffic.js";
 import { loadConfig } from "../config/index.js";
 import { formatDuration } from "../core/duration.js";
+import { runSimulation, type SimulationResult, simulationSummary } from "../simulation/run-simulation.js";
+import type { TrafficSpec } from "../simulation/traffic.js";
+import { duration, positive, type SimulationOptions, trafficFrom } from "../simulation/traffic-options.js";
 import { configPath, type GlobalOptions, printJson } from "./context.js";
 
 type Globals = () => GlobalOptions;

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EnvironmentConfig, TandemConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { Status } from "../core/types.js";
-import { release, rollout } from "../store/conformance-fixtures.js";
+import { release, rollout } from "../store/conformance.fixtures.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { checkPromotionOrder, nextEnvironments } from "./promotion.js";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { release, rollout } from "../store/conformance-fixtures.js";
+import { release, rollout } from "../store/conformance.fixtures.js";
 import { backoffCeiling } from "./backoff.js";
 import { channel, type Rig, rig } from "./dispatcher.fixtures.js";
 import { NotifyTimeoutError } from "./timeout.js";

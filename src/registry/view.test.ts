@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { INLINE_FILE, parseConfig } from "../config/index.js";
-import { release } from "../store/conformance-fixtures.js";
+import { release } from "../store/conformance.fixtures.js";
 import { SqliteStore } from "../store/sqlite.js";
 import { meta } from "./compatibility.fixtures.js";
 import { publishVersion, registryView, requirementChecks, serviceVersions } from "./view.js";

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyStoredAudit } from "../audit/store-verify.js";
 import type { AuditDraft } from "../audit/types.js";
 import { clearSecrets, registerSecret } from "../config/redact.js";
-import { command, event, release } from "./conformance-fixtures.js";
+import { command, event, release } from "./conformance.fixtures.js";
 import { SqliteStore } from "./sqlite.js";
 
 const draft = (action: string, actor = "alice", at = 1_000): AuditDraft => ({

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { event, release } from "./conformance-fixtures.js";
+import { event, release } from "./conformance.fixtures.js";
 import { damageStore } from "./damage.fixtures.js";
 import { SqliteStore } from "./index.js";
 import { MIGRATIONS } from "./migrations.js";

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isTandemError, type TandemError } from "../core/errors.js";
-import { event, release } from "./conformance-fixtures.js";
+import { event, release } from "./conformance.fixtures.js";
 import { damageStore } from "./damage.fixtures.js";
 import { SqliteStore } from "./index.js";
 import { applyMigrations } from "./migrations.js";

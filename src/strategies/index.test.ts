@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Amount, StrategyConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { Step } from "../core/types.js";
-import { estimateDuration, planSteps, resolveRollingLimits, servingReplicas, simulatePlan } from "./index.js";
+import { estimateDuration, planSteps, resolveRollingLimits } from "./index.js";
+import { replaySteps, servingReplicas } from "./test-replay.js";
 
 const strategies: StrategyConfig[] = [
   { type: "canary", steps: [{ setWeight: 10 }, { pause: {} }], progressDeadline: 600_000 },
@@ -135,7 +136,7 @@ describe("every plan, over many generated configurations", () => {
 
   it("ends with the new version at full size, weight 100 and no stable instance", () => {
     for (const { strategy, replicas, hasStable } of cases) {
-      const states = simulatePlan(planSteps(strategy, replicas, { hasStable }), hasStable ? replicas : 0);
+      const states = replaySteps(planSteps(strategy, replicas, { hasStable }), hasStable ? replicas : 0);
       expect(states.at(-1), JSON.stringify({ strategy, replicas })).toEqual({
         newReplicas: replicas,
         stableReplicas: 0,
@@ -159,7 +160,7 @@ describe("every plan, over many generated configurations", () => {
   it("never emits a step that changes nothing", () => {
     for (const { strategy, replicas, hasStable } of cases) {
       const steps = planSteps(strategy, replicas, { hasStable });
-      const states = simulatePlan(steps, hasStable ? replicas : 0);
+      const states = replaySteps(steps, hasStable ? replicas : 0);
       steps.forEach((step, index) => {
         if (step.type === "pause") return;
         const before =
@@ -176,7 +177,7 @@ describe("every plan, over many generated configurations", () => {
       if (strategy.type !== "rolling") continue;
       const { surge, unavailable } = resolveRollingLimits(strategy, replicas);
       const context = JSON.stringify({ strategy, replicas });
-      for (const state of simulatePlan(planSteps(strategy, replicas, { hasStable: true }), replicas)) {
+      for (const state of replaySteps(planSteps(strategy, replicas, { hasStable: true }), replicas)) {
         expect(state.newReplicas + state.stableReplicas, context).toBeLessThanOrEqual(replicas + surge);
         expect(servingReplicas(state), context).toBeGreaterThanOrEqual(replicas - unavailable);
       }
@@ -186,7 +187,7 @@ describe("every plan, over many generated configurations", () => {
   it("keeps every stable instance serving during canary and blue-green until the end", () => {
     for (const { strategy, replicas } of cases) {
       if (strategy.type !== "canary" && strategy.type !== "blueGreen") continue;
-      const states = simulatePlan(planSteps(strategy, replicas, { hasStable: true }), replicas);
+      const states = replaySteps(planSteps(strategy, replicas, { hasStable: true }), replicas);
       for (const state of states.slice(0, -1)) {
         expect(state.stableReplicas).toBe(replicas);
         expect(servingReplicas(state)).toBeGreaterThanOrEqual(replicas);

@@ -20,8 +20,6 @@ export {
   resolveAmount,
   resolveRollingLimits,
 } from "./rolling.js";
-export type { PlanState } from "./simulate.js";
-export { servingReplicas, simulatePlan } from "./simulate.js";
 
 export const STRATEGY_TYPES = ["canary", "blueGreen", "rolling", "recreate"] as const;
 

@@ -1,5 +1,5 @@
 import { type Browser, chromium } from "playwright-core";
-import { ensureDebianProgram } from "../../src/testing/debian-program.js";
+import { ensureDebianProgram } from "./debian-program.js";
 
 /** A real Chromium for browser tests (Debian's package, installed when missing). */
 export const ensureChromium = (): Promise<string> => ensureDebianProgram("chromium");

@@ -1,4 +1,4 @@
-import { ensureDebianProgram } from "../../testing/debian-program.js";
+import { ensureDebianProgram } from "../../../test/helpers/debian-program.js";
 import type { NginxConfigSettings } from "./config-text.js";
 
 /** A real nginx binary for tests (Debian's package, installed when missing). */

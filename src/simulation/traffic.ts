@@ -1,8 +1,8 @@
-import { LATENCY_BOUNDS_MS } from "../../routers/builtin/stats.js";
-import type { LatencyHistogram } from "../../routers/types.js";
-import { type Random, seeded } from "../stats/random.js";
-import { normalCdf } from "../stats/special.js";
-import type { VersionSample } from "../types.js";
+import { type Random, seeded } from "../analysis/stats/random.js";
+import { normalCdf } from "../analysis/stats/special.js";
+import type { VersionSample } from "../analysis/types.js";
+import { LATENCY_BOUNDS_MS } from "../routers/builtin/stats.js";
+import type { LatencyHistogram } from "../routers/types.js";
 
 /**
  * Seeded traffic simulator (issue 4): requests to one service split between the stable version

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CasConflictError } from "../core/errors.js";
-import { event, release } from "./conformance-fixtures.js";
+import { event, release } from "./conformance.fixtures.js";
 import type { OutboxRouting, Store } from "./types.js";
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LATENCY_BOUNDS_MS } from "../../routers/builtin/stats.js";
-import { seeded } from "../stats/random.js";
+import { seeded } from "../analysis/stats/random.js";
+import { LATENCY_BOUNDS_MS } from "../routers/builtin/stats.js";
 import {
   bucketProbabilities,
   interpolatedQuantile,

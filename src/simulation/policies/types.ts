@@ -1,5 +1,5 @@
-import type { CompareSpec } from "../../judges/types.js";
-import type { Measurement, MetricVerdict } from "../../types.js";
+import type { CompareSpec } from "../../analysis/judges/types.js";
+import type { Measurement, MetricVerdict } from "../../analysis/types.js";
 import type { TrafficTick } from "../traffic.js";
 
 export type { CompareSpec };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { VersionMetadata } from "../core/types.js";
-import { PROJECT } from "./conformance-fixtures.js";
+import { PROJECT } from "./conformance.fixtures.js";
 import type { Store } from "./types.js";
 
 function versionMetadata(

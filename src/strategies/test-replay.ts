@@ -9,9 +9,9 @@ export interface PlanState {
 
 /**
  * Replays steps from the start of a rollout (`stableReplicas` stable instances, weight 0) and returns
- * the state after each one. Used by tests and by `tandem plan` to show what each step leads to.
+ * the state after each one. A test helper: the strategy tests check what each step leads to (never fewer serving instances than asked).
  */
-export function simulatePlan(steps: readonly Step[], stableReplicas: number): PlanState[] {
+export function replaySteps(steps: readonly Step[], stableReplicas: number): PlanState[] {
   let state: PlanState = { newReplicas: 0, stableReplicas, weight: 0 };
   return steps.map((step) => {
     if (step.type === "scale") {

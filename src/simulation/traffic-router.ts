@@ -1,7 +1,7 @@
-import type { Clock } from "../../core/clock.js";
-import type { Router, RouteTable, VersionStats } from "../../routers/types.js";
-import { accumulate, emptySample, type TrafficTrace } from "../simulation/traffic.js";
-import type { VersionSample } from "../types.js";
+import type { VersionSample } from "../analysis/types.js";
+import type { Clock } from "../core/clock.js";
+import type { Router, RouteTable, VersionStats } from "../routers/types.js";
+import { accumulate, emptySample, type TrafficTrace } from "./traffic.js";
 
 /** What the simulated traffic did to the new version over the whole run. */
 export interface TrafficTotals {

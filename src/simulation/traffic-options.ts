@@ -1,6 +1,6 @@
-import { parseDuration } from "../../core/duration.js";
-import { TandemError } from "../../core/errors.js";
-import type { TrafficSpec } from "../simulation/traffic.js";
+import { parseDuration } from "../core/duration.js";
+import { TandemError } from "../core/errors.js";
+import type { TrafficSpec } from "./traffic.js";
 
 /** A simulation as a person writes it (`tandem simulate` flags, the API's body). */
 export interface SimulationOptions {

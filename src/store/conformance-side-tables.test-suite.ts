@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { instance, PROJECT, registryEntry, release, routerRecord } from "./conformance-fixtures.js";
+import { instance, PROJECT, registryEntry, release, routerRecord } from "./conformance.fixtures.js";
 import type { Store } from "./types.js";
 
 /** Conformance: registry, instances, routers and leases. */

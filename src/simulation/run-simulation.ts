@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { ManualClock } from "../../core/clock.js";
-import { type ServiceConfig, type StrategyConfig, serviceIn, type TandemConfig } from "../../core/config.js";
-import { TandemError } from "../../core/errors.js";
-import { isTerminal, type ReleaseState, type TandemEvent } from "../../core/types.js";
-import { createRelease } from "../../engine/create-release.js";
-import { Engine } from "../../engine/engine.js";
-import { defaultPlugins } from "../../engine/plugins.js";
-import { openStore } from "../../store/index.js";
-import { resetSimInstances } from "../../targets/sim.js";
-import { FakeHookRunner } from "../../testing/fake-hooks.js";
-import { type TrafficSpec, TrafficTrace } from "../simulation/traffic.js";
+import { ManualClock } from "../core/clock.js";
+import { type ServiceConfig, type StrategyConfig, serviceIn, type TandemConfig } from "../core/config.js";
+import { TandemError } from "../core/errors.js";
+import { isTerminal, type ReleaseState, type TandemEvent } from "../core/types.js";
+import { createRelease } from "../engine/create-release.js";
+import { Engine } from "../engine/engine.js";
+import { defaultPlugins } from "../engine/plugins.js";
+import { openStore } from "../store/index.js";
+import { resetSimInstances } from "../targets/sim.js";
+import { SimulatedHookRunner } from "./hook-runner.js";
+import { type TrafficSpec, TrafficTrace } from "./traffic.js";
 import { TrafficRouter, type TrafficTotals } from "./traffic-router.js";
 
 export interface SimulationRequest {
@@ -83,7 +83,7 @@ export async function runSimulation(
     plugins: {
       ...defaultPlugins,
       createRouter: () => router,
-      createHookRunner: () => new FakeHookRunner(clock),
+      createHookRunner: () => new SimulatedHookRunner(clock),
     },
     serviceConfig: () => service,
     env: {},

@@ -1,9 +1,9 @@
-export { seeded } from "../stats/random.js";
+export { seeded } from "../analysis/stats/random.js";
 export { type FixedWindowOptions, fixedWindowPolicy } from "./policies/fixed-window.js";
 export { type FlaggerOptions, flaggerPolicy } from "./policies/flagger.js";
 export { type TandemOptions, tandemPolicy } from "./policies/tandem.js";
 export type { CompareJudge, CompareSpec, Policy, PolicyDecision, SequentialTest } from "./policies/types.js";
-export { type RolloutOutcome, type RunOptions, runRollout } from "./run.js";
+export { type RolloutOutcome, type RunOptions, runRollout } from "./run-rollout.js";
 export {
   accumulate,
   addSample,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../config/index.js";
-import type { TrafficSpec } from "../simulation/traffic.js";
+import { parseConfig } from "../config/index.js";
 import { runSimulation } from "./run-simulation.js";
+import type { TrafficSpec } from "./traffic.js";
 
 const CONFIG = parseConfig(
   `project: shop

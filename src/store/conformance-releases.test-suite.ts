@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CasConflictError } from "../core/errors.js";
-import { command, copy, event, PROJECT, registryEntry, release, rollout } from "./conformance-fixtures.js";
+import { command, copy, event, PROJECT, registryEntry, release, rollout } from "./conformance.fixtures.js";
 import type { Store } from "./types.js";
 
 /** Conformance: migrate, releases, CAS writes, events and commands. */

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe } from "vitest";
-import { CONFORMANCE_OUTBOX_ROUTING, outboxConformance } from "./conformance-outbox.js";
-import { releaseConformance } from "./conformance-releases.js";
-import { sideTableConformance } from "./conformance-side-tables.js";
-import { versionConformance } from "./conformance-versions.js";
+import { CONFORMANCE_OUTBOX_ROUTING, outboxConformance } from "./conformance-outbox.test-suite.js";
+import { releaseConformance } from "./conformance-releases.test-suite.js";
+import { sideTableConformance } from "./conformance-side-tables.test-suite.js";
+import { versionConformance } from "./conformance-versions.test-suite.js";
 import type { Store, StoreOptions } from "./types.js";
 
 export interface StoreUnderTest {

@@ -1,4 +1,4 @@
-import type { VersionSample } from "../../types.js";
+import type { VersionSample } from "../../analysis/types.js";
 import {
   accumulate,
   emptySample,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { compareJudge, fixedWindowJudge } from "../../judges/index.js";
-import type { Measurement } from "../../types.js";
-import { runRollout } from "../run.js";
+import { compareJudge, fixedWindowJudge } from "../../analysis/judges/index.js";
+import type { Measurement } from "../../analysis/types.js";
+import { runRollout } from "../run-rollout.js";
 import type { TrafficSpec } from "../traffic.js";
 import { fixedWindowPolicy } from "./fixed-window.js";
 import { flaggerPolicy } from "./flagger.js";

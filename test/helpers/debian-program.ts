@@ -9,8 +9,7 @@ const INSTALL_TIMEOUT_MS = 10 * 60_000;
  * script's last words when it cannot, saying what the test needed.
  */
 export function ensureDebianProgram(name: "nginx" | "prometheus" | "chromium"): Promise<string> {
-  // src/testing and dist/testing are both two levels below the repository's root.
-  const script = fileURLToPath(new URL(`../../test/support/ensure-${name}.sh`, import.meta.url));
+  const script = fileURLToPath(new URL(`../support/ensure-${name}.sh`, import.meta.url));
   return new Promise((resolve, reject) => {
     execFile(
       "sh",

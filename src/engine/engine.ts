@@ -4,7 +4,14 @@ import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
 import { CasConflictError, NotFoundError } from "../core/errors.js";
-import { isTerminal, type Logger, type ReleaseState, silentLogger, type TandemEvent } from "../core/types.js";
+import {
+  isTerminal,
+  type Logger,
+  type ReleaseState,
+  silentLogger,
+  type TandemEvent,
+  withFields,
+} from "../core/types.js";
 import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
@@ -127,6 +134,7 @@ export class Engine {
     const release = await store.getRelease(releaseId);
     if (!release) throw new NotFoundError(`release ${releaseId}`, "`tandem history` lists releases");
     record.environment = release.environment;
+    const log = withFields(this.log, { releaseId, environment: release.environment });
     if (isTerminal(release.status)) {
       record.outcome = "ok";
       this.dispose(release.id);
@@ -144,7 +152,10 @@ export class Engine {
       hooks: this.hooks(),
       env: this.options.env ?? process.env,
       onRolloutError: (rollout, error) =>
-        this.log.debug(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
+        log.debug(`${rollout.service}: pass failed, will retry`, {
+          service: rollout.service,
+          error: String(error),
+        }),
     });
     try {
       await store.writeRelease({
@@ -158,7 +169,7 @@ export class Engine {
     } catch (error) {
       if (!(error instanceof CasConflictError)) throw error;
       record.outcome = "conflict";
-      this.log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
+      log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
       return (await store.getRelease(releaseId)) ?? release;
     }
     record.outcome = "ok";
@@ -241,7 +252,7 @@ export class Engine {
       baseDir: project.baseDir,
       store,
       clock: this.clock,
-      log: this.log,
+      log: withFields(this.log, { releaseId: release.id, environment: release.environment, service }),
     };
     const target = this.options.plugins.createTarget(config.target, context);
     const runtime: ServiceRuntime = {

@@ -160,7 +160,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerOperationRoutes(app, context);
   registerEventStream(app, context, options.stream);
   registerMetricsRoute(app, context);
-  registerDashboardRoutes(app, options.webRoot);
+  await registerDashboardRoutes(app, options.webRoot);
   return app;
 }
 

@@ -37,6 +37,16 @@ describe("the dashboard's static routes", () => {
     expect(response.body).toContain('document.title = "Tandem"');
   });
 
+  it("sends an ETag and Last-Modified, and answers 304 to a conditional request (@fastify/static)", async () => {
+    const first = await f.app.inject({ url: "/assets/app.js" });
+    const etag = first.headers.etag;
+    expect(etag).toEqual(expect.any(String));
+    expect(first.headers["last-modified"]).toEqual(expect.any(String));
+    const again = await f.app.inject({ url: "/assets/app.js", headers: { "if-none-match": String(etag) } });
+    expect(again.statusCode).toBe(304);
+    expect(again.body).toBe("");
+  });
+
   it("answers 404 for a missing asset and for a path that tries to leave the assets folder", async () => {
     for (const url of [
       "/assets/nope.js",

@@ -1,6 +1,7 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { NotFoundError } from "../core/errors.js";
 
@@ -8,7 +9,9 @@ import { NotFoundError } from "../core/errors.js";
  * The web dashboard's built files (`npm run build` writes them to dist/web), served without a token:
  * the page holds no data; everything it shows comes from the API with the token the person pastes.
  * `/` is index.html (never cached: it names the current assets); `/assets/NAME` are Vite's hashed
- * files (cached for a year). Pages are routed in the browser (`/#/releases/ID`).
+ * files (cached for a year). Pages are routed in the browser (`/#/releases/ID`). The files are sent by
+ * @fastify/static (streamed, with ETag and Last-Modified, conditional and range requests); Tandem keeps
+ * its own two routes so that every route stays in src/api/permissions.ts and a bad name answers the API's 404.
  */
 
 /** dist/web beside dist/api (from src/api too: both are two levels under the package root). */
@@ -64,7 +67,20 @@ function notBuilt(reply: FastifyReply, root: string): FastifyReply {
 }
 
 /** GET / and GET /assets/*, from `root` (read on each request, so a rebuild shows without a restart). */
-export function registerDashboardRoutes(app: FastifyInstance, root: string = DEFAULT_WEB_ROOT): void {
+export async function registerDashboardRoutes(
+  app: FastifyInstance,
+  root: string = DEFAULT_WEB_ROOT,
+): Promise<void> {
+  // serve: false: no routes of its own, only reply.sendFile; the folder may not exist yet (503 below).
+  await app.register(fastifyStatic, {
+    root,
+    serve: false,
+    index: false,
+    dotfiles: "deny",
+    // Tandem's own types and cache headers (CONTENT_TYPES, no-cache for the page, a year for assets).
+    contentType: false,
+    cacheControl: false,
+  });
   app.get("/", { schema: { hide: true } }, async (_request, reply) => {
     const index = join(root, "index.html");
     if (!(await isFile(index))) return notBuilt(reply, root);
@@ -72,7 +88,7 @@ export function registerDashboardRoutes(app: FastifyInstance, root: string = DEF
       .headers(SECURITY_HEADERS)
       .header("content-type", CONTENT_TYPES[".html"])
       .header("cache-control", "no-cache")
-      .send(await readFile(index));
+      .sendFile("index.html", root);
   });
 
   app.get<{ Params: { "*": string } }>("/assets/*", { schema: { hide: true } }, async (request, reply) => {
@@ -86,6 +102,6 @@ export function registerDashboardRoutes(app: FastifyInstance, root: string = DEF
       .headers(SECURITY_HEADERS)
       .header("content-type", contentTypeOf(name))
       .header("cache-control", "public, max-age=31536000, immutable")
-      .send(await readFile(file));
+      .sendFile(name, join(root, "assets"));
   });
 }

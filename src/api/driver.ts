@@ -40,9 +40,16 @@ export class ReleaseDriver {
       const child = this.fanout.child();
       const run = this.orchestrator
         .run(release.id, child.signal)
-        .then((final) => this.options.log.info(`release ${final.id} ${final.status}`))
+        .then((final) =>
+          this.options.log.info(`release ${final.id} ${final.status}`, {
+            releaseId: final.id,
+            environment: final.environment,
+            status: final.status,
+          }),
+        )
         .catch((error) =>
           this.options.log.error(`driving release ${release.id} failed`, {
+            releaseId: release.id,
             error: error instanceof Error ? error.message : String(error),
           }),
         )

@@ -1,5 +1,5 @@
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
 import type { AuditSource } from "../audit/entries.js";
 import { normalizeActor } from "../core/actor.js";
 import type { Clock } from "../core/clock.js";
@@ -36,6 +36,8 @@ export interface ApiServerOptions {
   clock?: Clock;
   /** Fastify's logger: false (default), true (stdout), or a level and a stream (tests capture lines). */
   logger?: boolean | { level?: string; stream?: { write(line: string): void } };
+  /** A pino logger of one's own (`tandem serve`'s, see src/cli/logger.ts); wins over `logger`. */
+  loggerInstance?: FastifyBaseLogger;
   /** Server-Sent Events tuning. */
   stream?: StreamOptions;
   /** The built dashboard (index.html and assets/). Default: dist/web of this package. */
@@ -70,16 +72,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const store = options.store ?? orchestrator.store;
   const clock = options.clock ?? orchestrator.clock;
   const app = Fastify({
-    logger:
-      typeof options.logger === "object"
-        ? {
-            level: options.logger.level ?? "info",
-            stream: options.logger.stream,
-            serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) },
-          }
-        : options.logger === true
-          ? { serializers: { req: (req) => ({ method: req.method, url: redactUrl(req.url) }) } }
-          : false,
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: fastifyLogger(options) }),
     exposeHeadRoutes: false,
     // Errors of the router itself (a path too long, bad percent-encoding): the same JSON shape.
     frameworkErrors: (error, request, reply) => sendError(error, request, reply),
@@ -165,8 +160,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   registerOperationRoutes(app, context);
   registerEventStream(app, context, options.stream);
   registerMetricsRoute(app, context);
-  registerDashboardRoutes(app, options.webRoot);
+  await registerDashboardRoutes(app, options.webRoot);
   return app;
+}
+
+function fastifyLogger(options: ApiServerOptions) {
+  const serializers = { req: (req: FastifyRequest) => ({ method: req.method, url: redactUrl(req.url) }) };
+  if (typeof options.logger === "object") {
+    return { level: options.logger.level ?? "info", stream: options.logger.stream, serializers };
+  }
+  return options.logger === true ? { serializers } : false;
 }
 
 function bearer(request: FastifyRequest, allowQuery: boolean): string | undefined {

@@ -79,10 +79,12 @@ describe("/metrics", () => {
     });
     expect(response.statusCode).toBe(200);
     expect(response.headers["content-type"]).toContain("text/plain");
+    // A sample line; blank lines between families are allowed by the format (prom-client writes them),
+    // and Prometheus reads `Nan` like `NaN` (prom-client writes it for an event-loop statistic with no data).
     const sample =
-      /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? -?[0-9.e+-]+|NaN$/;
+      /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.e+-]+|[+-]?Inf|NaN|Nan)$/;
     for (const line of response.body.trimEnd().split("\n")) {
-      if (line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
+      if (line === "" || line.startsWith("# HELP ") || line.startsWith("# TYPE ")) continue;
       expect(line).toMatch(sample);
     }
     const text = response.body;

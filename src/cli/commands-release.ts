@@ -5,6 +5,7 @@ import { checkPageSize, LIMITS } from "../core/limits.js";
 import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, trafficLine } from "./format.js";
+import { serviceLogger } from "./logger.js";
 import { formatPlan } from "./plan-format.js";
 import {
   followRemote,
@@ -82,15 +83,20 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .command("engine")
     .description("drive every unfinished release (after an interrupted deploy or a crash) until it ends")
     .action(async () =>
-      withOrchestrator(globals(), async (o) => {
-        const active = await o.history({ active: true });
-        if (active.length === 0) return console.log("no unfinished release");
-        process.exitCode = await driveWithProgress(
-          o,
-          active.map((r) => r.id),
-          { json: globals().json },
-        );
-      }),
+      withOrchestrator(
+        globals(),
+        async (o) => {
+          const active = await o.history({ active: true });
+          if (active.length === 0) return console.log("no unfinished release");
+          process.exitCode = await driveWithProgress(
+            o,
+            active.map((r) => r.id),
+            { json: globals().json },
+          );
+        },
+        // Structured logs (pino) on stderr; the progress lines stay on stdout.
+        serviceLogger({ component: "engine" }).log,
+      ),
     );
 
   program

@@ -5,7 +5,7 @@ import { TandemError } from "../core/errors.js";
 import { Orchestrator } from "../orchestrator.js";
 import { configPath, type GlobalOptions } from "./context.js";
 import { listenForInterrupt } from "./interrupt.js";
-import { stderrLogger } from "./logger.js";
+import { serviceLogger } from "./logger.js";
 
 type Globals = () => GlobalOptions;
 
@@ -21,12 +21,13 @@ export function registerServeCommand(program: Command, globals: Globals): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
         throw new TandemError("TANDEM_ERR_INVALID_REQUEST", `--port ${options.port} is not a port`);
       }
-      const log = stderrLogger();
+      // Structured logs (pino): JSON lines unless stderr is a terminal; requests at TANDEM_DEBUG=1.
+      const { log, requests } = serviceLogger({ component: "serve" });
       const orchestrator = await Orchestrator.open(configPath(globals()), { log });
       const driver = new ReleaseDriver(orchestrator, { clock: orchestrator.clock, log });
       const app = await createApiServer({
         orchestrator,
-        logger: process.env.TANDEM_DEBUG === "1" ? { level: "info", stream: process.stderr } : false,
+        loggerInstance: requests,
       });
       try {
         await app.listen({ port, host: options.host });

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { TandemError } from "../core/errors.js";
+import type { Logger } from "../core/types.js";
 import { Orchestrator } from "../orchestrator.js";
 import { stderrLogger } from "./logger.js";
 
@@ -25,8 +26,9 @@ export function configPath(options: GlobalOptions): string {
 export async function withOrchestrator<T>(
   options: GlobalOptions,
   work: (orchestrator: Orchestrator) => Promise<T>,
+  log: Logger = stderrLogger(),
 ): Promise<T> {
-  const orchestrator = await Orchestrator.open(configPath(options), { log: stderrLogger() });
+  const orchestrator = await Orchestrator.open(configPath(options), { log });
   try {
     return await work(orchestrator);
   } finally {

@@ -349,3 +349,10 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** `log` with `fields` on every line (a line's own fields win): the release id, the service. */
+export function withFields(log: Logger, fields: Record<string, unknown>): Logger {
+  const at = (write: Logger["info"]) => (message: string, extra?: Record<string, unknown>) =>
+    write.call(log, message, { ...fields, ...extra });
+  return { debug: at(log.debug), info: at(log.info), warn: at(log.warn), error: at(log.error) };
+}

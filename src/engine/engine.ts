@@ -4,7 +4,14 @@ import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import type { ServiceConfig, TandemConfig } from "../core/config.js";
 import { CasConflictError, NotFoundError } from "../core/errors.js";
-import { isTerminal, type Logger, type ReleaseState, silentLogger, type TandemEvent } from "../core/types.js";
+import {
+  isTerminal,
+  type Logger,
+  type ReleaseState,
+  silentLogger,
+  type TandemEvent,
+  withFields,
+} from "../core/types.js";
 import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
@@ -39,6 +46,18 @@ export interface EngineOptions {
 
 export type EventListener = (event: TandemEvent) => void;
 
+/** One reconcile pass, measured in real (not injected) time: `/metrics` turns these into a histogram. */
+export interface PassRecord {
+  releaseId: string;
+  /** Empty when the release was not found. */
+  environment: string;
+  /** ok: written (or already finished); conflict: another writer won the compare-and-swap; error: it threw. */
+  outcome: "ok" | "conflict" | "error";
+  seconds: number;
+}
+
+export type PassListener = (pass: PassRecord) => void;
+
 /**
  * The level-triggered reconciler: each pass loads a release from the store, acts, and writes the new
  * state once with a compare-and-swap; events are published only after that write.
@@ -49,6 +68,7 @@ export class Engine {
   private readonly log: Logger;
   private readonly runtimes = new Map<string, ServiceRuntime>();
   private readonly listeners = new Set<EventListener>();
+  private readonly passListeners = new Set<PassListener>();
   private hookRunner?: HookRunner;
 
   constructor(private readonly options: EngineOptions) {
@@ -78,15 +98,45 @@ export class Engine {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called after every reconcile pass (for metrics); returns the unsubscribe function. */
+  observePasses(listener: PassListener): () => void {
+    this.passListeners.add(listener);
+    return () => this.passListeners.delete(listener);
+  }
+
   /** One reconcile pass; returns the release as stored afterwards. */
   async reconcileOnce(
     releaseId: string,
     signal: AbortSignal = new AbortController().signal,
   ): Promise<ReleaseState> {
+    const started = performance.now();
+    const pass: Omit<PassRecord, "seconds"> = { releaseId, environment: "", outcome: "error" };
+    try {
+      return await this.pass(releaseId, signal, pass);
+    } finally {
+      const record = { ...pass, seconds: (performance.now() - started) / 1000 };
+      for (const listener of this.passListeners) {
+        try {
+          listener(record);
+        } catch (error) {
+          this.log.warn("pass listener failed", { error: String(error) });
+        }
+      }
+    }
+  }
+
+  private async pass(
+    releaseId: string,
+    signal: AbortSignal,
+    record: Omit<PassRecord, "seconds">,
+  ): Promise<ReleaseState> {
     const { store } = this.options;
     const release = await store.getRelease(releaseId);
     if (!release) throw new NotFoundError(`release ${releaseId}`, "`tandem history` lists releases");
+    record.environment = release.environment;
+    const log = withFields(this.log, { releaseId, environment: release.environment });
     if (isTerminal(release.status)) {
+      record.outcome = "ok";
       this.dispose(release.id);
       return release;
     }
@@ -102,7 +152,10 @@ export class Engine {
       hooks: this.hooks(),
       env: this.options.env ?? process.env,
       onRolloutError: (rollout, error) =>
-        this.log.debug(`${rollout.service}: pass failed, will retry`, { error: String(error) }),
+        log.debug(`${rollout.service}: pass failed, will retry`, {
+          service: rollout.service,
+          error: String(error),
+        }),
     });
     try {
       await store.writeRelease({
@@ -115,9 +168,11 @@ export class Engine {
       });
     } catch (error) {
       if (!(error instanceof CasConflictError)) throw error;
-      this.log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
+      record.outcome = "conflict";
+      log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
       return (await store.getRelease(releaseId)) ?? release;
     }
+    record.outcome = "ok";
     for (const event of result.events) this.publish(event);
     if (isTerminal(result.release.status)) {
       this.dispose(releaseId);
@@ -162,6 +217,7 @@ export class Engine {
   close(): void {
     for (const key of [...this.runtimes.keys()]) this.disposeKey(key);
     this.listeners.clear();
+    this.passListeners.clear();
   }
 
   private publish(event: TandemEvent): void {
@@ -196,7 +252,7 @@ export class Engine {
       baseDir: project.baseDir,
       store,
       clock: this.clock,
-      log: this.log,
+      log: withFields(this.log, { releaseId: release.id, environment: release.environment, service }),
     };
     const target = this.options.plugins.createTarget(config.target, context);
     const runtime: ServiceRuntime = {

@@ -12,7 +12,7 @@ const STATUSES: readonly Status[] = [
   "aborted",
 ];
 
-import type { ApiContext } from "./server.js";
+import type { ApiContext } from "./context.js";
 
 /**
  * GET /metrics: the Prometheus text exposition format (version 0.0.4), written by hand.

@@ -1,3 +1,4 @@
+import type { Verdict } from "../core/analysis.js";
 import type { LatencyHistogram } from "../routers/types.js";
 
 /**
@@ -29,8 +30,8 @@ export interface Measurement {
   error?: string;
 }
 
-/** A judge's answer for one metric at one look. `running`: not yet decided (a sequential judge wants more data). */
-export type Verdict = "successful" | "failed" | "inconclusive" | "error" | "running";
+/** The verdict type lives in core (the stored analysis state records it); analysis re-exports it. */
+export type { Verdict };
 
 export interface MetricVerdict {
   verdict: Verdict;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { isTerminal, type ReleaseState, type Status, type TandemEvent } from "../core/types.js";
-import type { ApiContext } from "./server.js";
+import type { ApiContext } from "./context.js";
 
 /**
  * GET /metrics: the Prometheus text exposition format (version 0.0.4), written by prom-client.

@@ -4,9 +4,9 @@ import { verifyStoredAudit } from "../audit/store-verify.js";
 import { AUDIT_ORIGINS } from "../audit/types.js";
 import { TandemError } from "../core/errors.js";
 import { LIMITS } from "../core/limits.js";
+import type { ApiContext } from "./context.js";
 import { withNextCursor } from "./paging.js";
 import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, responses, SEQ, strictObject, TEXT } from "./schemas.js";
-import type { ApiContext } from "./server.js";
 
 const PREFIX = "/api/v1";
 

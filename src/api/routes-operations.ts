@@ -5,9 +5,9 @@ import { LIMITS } from "../core/limits.js";
 import { assertEnvironment } from "../registry/view.js";
 import { runSimulation, simulationSummary } from "../simulation/run-simulation.js";
 import { duration, positive, type SimulationOptions, trafficFrom } from "../simulation/traffic-options.js";
+import type { ApiContext } from "./context.js";
 import { Admission } from "./rate.js";
 import { ANY_OBJECT, NAME, responses, strictObject, TEXT } from "./schemas.js";
-import type { ApiContext } from "./server.js";
 
 const PREFIX = "/api/v1";
 /** A simulation runs in virtual time but costs real CPU: the API caps its horizon and rate. */

@@ -3,10 +3,10 @@ import { TandemError } from "../core/errors.js";
 import { LIMITS } from "../core/limits.js";
 import { assertEnvironment, publishVersion, registryView, serviceVersions } from "../registry/view.js";
 import type { OutboxStatus } from "../store/types.js";
+import type { ApiContext } from "./context.js";
 import { offsetPage, pageSize } from "./paging.js";
 import { RELEASE_REQUEST } from "./routes-releases.js";
 import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, RELEASE, responses, strictObject } from "./schemas.js";
-import type { ApiContext } from "./server.js";
 
 const PREFIX = "/api/v1";
 const PAIRS = {

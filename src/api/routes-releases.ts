@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { LIMITS } from "../core/limits.js";
+import type { ApiContext } from "./context.js";
 import { pageSize, withNextCursor } from "./paging.js";
 import {
   ANY_OBJECT,
@@ -15,7 +16,6 @@ import {
   strictObject,
   TEXT,
 } from "./schemas.js";
-import type { ApiContext } from "./server.js";
 
 const PREFIX = "/api/v1";
 

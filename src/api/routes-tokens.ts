@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { NotFoundError } from "../core/errors.js";
+import type { ApiContext } from "./context.js";
 import { ID_PARAMS, NAME, responses, strictObject, TOKEN } from "./schemas.js";
-import type { ApiContext } from "./server.js";
 import { createToken, ROLES, revokeToken, tokenView } from "./tokens.js";
 
 const PREFIX = "/api/v1";

@@ -1,12 +1,11 @@
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from "fastify";
-import type { AuditSource } from "../audit/entries.js";
 import { normalizeActor } from "../core/actor.js";
 import type { Clock } from "../core/clock.js";
 import { TandemError } from "../core/errors.js";
-import type { TokenRef } from "../core/types.js";
 import type { Orchestrator } from "../orchestrator.js";
-import type { Store, TokenRecord } from "../store/types.js";
+import type { Store } from "../store/types.js";
+import type { ApiContext } from "./context.js";
 import { registerDashboardRoutes } from "./dashboard-files.js";
 import { sendError } from "./errors.js";
 import { registerMetricsRoute } from "./metrics.js";
@@ -20,13 +19,6 @@ import { registerTokenRoutes } from "./routes-tokens.js";
 import { checkScope } from "./scope.js";
 import { registerEventStream, type StreamOptions } from "./sse.js";
 import { authenticate } from "./tokens.js";
-
-declare module "fastify" {
-  interface FastifyRequest {
-    /** The caller's token, set for every route that is not public. */
-    token?: TokenRecord;
-  }
-}
 
 export interface ApiServerOptions {
   orchestrator: Orchestrator;
@@ -42,19 +34,6 @@ export interface ApiServerOptions {
   stream?: StreamOptions;
   /** The built dashboard (index.html and assets/). Default: dist/web of this package. */
   webRoot?: string;
-}
-
-/** What route handlers use. */
-export interface ApiContext {
-  orchestrator: Orchestrator;
-  store: Store;
-  clock: Clock;
-  /** The caller's token (a route that is not public always has one). */
-  token(request: FastifyRequest): TokenRecord;
-  /** 403 unless the caller's token covers `environment`. */
-  allowEnvironment(request: FastifyRequest, environment: string): void;
-  /** Who acts, for commands and the audit trail: the token's actor (normalised) and the token, through the API. */
-  source(request: FastifyRequest): AuditSource & { token: TokenRef };
 }
 
 /** `?access_token=` never reaches a log line. */

@@ -3,8 +3,8 @@ import type { FastifyInstance } from "fastify";
 import { TandemError } from "../core/errors.js";
 import { LIMITS } from "../core/limits.js";
 import type { TandemEvent } from "../core/types.js";
+import type { ApiContext } from "./context.js";
 import { ID_PARAMS, SEQ, strictObject } from "./schemas.js";
-import type { ApiContext } from "./server.js";
 
 export interface StreamOptions {
   /** A comment line this often keeps proxies from closing an idle stream. Default 15s. */

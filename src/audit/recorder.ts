@@ -1,7 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
-import type { Store } from "../store/types.js";
-import type { AuditEntry, AuditOrigin } from "./types.js";
+import type { AuditEntry, AuditLog, AuditOrigin } from "./types.js";
 
 export interface AuditRecord {
   actor: string;
@@ -22,7 +21,7 @@ export interface AuditRecord {
  */
 export class AuditRecorder {
   constructor(
-    private readonly store: Pick<Store, "appendAudit">,
+    private readonly store: Pick<AuditLog, "appendAudit">,
     private readonly clock: Clock = systemClock,
   ) {}
 

@@ -48,3 +48,16 @@ export interface AuditHead {
   seq: number;
   hash: string;
 }
+
+/**
+ * What the audit trail needs of a store, declared here so that audit/ does not import store/ (which
+ * imports these types): the store's `Store` has these methods.
+ */
+export interface AuditLog {
+  /** Chains and writes the drafts in one transaction. */
+  appendAudit(drafts: AuditDraft[]): Promise<AuditEntry[]>;
+  /** Every entry, oldest first. */
+  allAudit(): Promise<AuditEntry[]>;
+  /** The head recorded beside the log, if any entry was written. */
+  auditHead(): Promise<AuditHead | undefined>;
+}

@@ -1,6 +1,5 @@
-import type { CrossFieldProblem } from "./cross-checks.js";
-import type { PathSegment } from "./locate.js";
 import { isPlainObject } from "./merge.js";
+import type { CrossFieldProblem, PathSegment } from "./path.js";
 import { unknownNameMessage } from "./suggest.js";
 
 /** Template names an analysis reference names: `NAME` or `{ templates: [NAME...] }`. */

@@ -1,18 +1,12 @@
 import { analysisProblems } from "./analysis-checks.js";
-import type { PathSegment } from "./locate.js";
 import { isPlainObject } from "./merge.js";
+import type { CrossFieldProblem, PathSegment } from "./path.js";
 import { unknownNameMessage } from "./suggest.js";
 
 /**
  * Checks that span fields or services. They run on the defaults-merged document before (and
  * independently of) the schema, so a file with several mistakes reports all of them at once.
  */
-export interface CrossFieldProblem {
-  path: PathSegment[];
-  message: string;
-  /** Point at the key (the section is what is wrong, not its contents). */
-  atKey?: boolean;
-}
 
 const NEEDS_ROUTER = ["canary", "blueGreen"] as const;
 

@@ -1,7 +1,7 @@
 import type { ServiceConfig } from "../core/config.js";
 import type { PendingIssue } from "./issues.js";
-import type { PathSegment } from "./locate.js";
 import { isPlainObject } from "./merge.js";
+import type { PathSegment } from "./path.js";
 
 interface Listener {
   environment: string;

@@ -1,8 +1,8 @@
 import type { EnvironmentConfig, ServiceConfig } from "../core/config.js";
-import { type CrossFieldProblem, dependencyProblems, serviceProblems } from "./cross-checks.js";
+import { dependencyProblems, serviceProblems } from "./cross-checks.js";
 import { describeIssue, fromZodIssues, type PendingIssue } from "./issues.js";
-import { formatPath, type PathSegment } from "./locate.js";
 import { deepMerge, isPlainObject, mergesWithDefault, type PlainObject } from "./merge.js";
+import { type CrossFieldProblem, formatPath, type PathSegment } from "./path.js";
 import { fileSchema, serviceSchema } from "./schema.js";
 import { unknownNameMessage } from "./suggest.js";
 

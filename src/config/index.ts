@@ -16,5 +16,5 @@ export {
 export { clearSecrets, redactSecrets, registerSecret } from "./redact.js";
 export { ROUTER_TYPES, TARGET_TYPES } from "./schema.js";
 export { PROBE_TYPES } from "./schema-probes.js";
-export { DEFAULT_CANARY_STEPS, STRATEGY_NAMES } from "./schema-strategy.js";
+export { DEFAULT_CANARY_STEPS } from "./schema-strategy.js";
 export { initTemplate } from "./template.js";

@@ -1,6 +1,6 @@
 import { TandemError } from "../core/errors.js";
-import type { PathSegment } from "./locate.js";
 import { mapStrings } from "./merge.js";
+import type { PathSegment } from "./path.js";
 import { noteEnvValue, registerSecret } from "./redact.js";
 
 /**

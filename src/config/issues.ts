@@ -2,7 +2,8 @@ import type { Document, LineCounter } from "yaml";
 import type { z } from "zod";
 import type { ConfigIssue } from "../core/errors.js";
 import { INPUT_LIMITS } from "./limits.js";
-import { type Location, locate, type PathSegment } from "./locate.js";
+import { type Location, locate } from "./locate.js";
+import type { PathSegment } from "./path.js";
 import { redactSecrets } from "./redact.js";
 
 export const MISSING_FIELD = "missing required field";

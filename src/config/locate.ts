@@ -11,19 +11,8 @@ import {
   type YAMLMap,
 } from "yaml";
 import { isPlainObject, mergesWithDefault } from "./merge.js";
+import { formatPath, type PathSegment } from "./path.js";
 import { isMergeKey } from "./yaml-check.js";
-
-export type PathSegment = string | number;
-
-/** `services.api.strategy.canary.steps[2]` */
-export function formatPath(path: readonly PathSegment[]): string {
-  let text = "";
-  for (const segment of path) {
-    if (typeof segment === "number") text += `[${segment}]`;
-    else text += text === "" ? segment : `.${segment}`;
-  }
-  return text;
-}
 
 export interface Location {
   line: number;

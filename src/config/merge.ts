@@ -3,7 +3,7 @@
  * kind (same `type`, or the same strategy name) merge key by key, recursively; lists (`health`) replace.
  */
 
-import type { PathSegment } from "./locate.js";
+import type { PathSegment } from "./path.js";
 
 export type PlainObject = Record<string, unknown>;
 

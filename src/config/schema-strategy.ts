@@ -4,8 +4,6 @@ import { analysisRefSchema } from "./schema-analysis.js";
 import { amount, duration, NAME_PATTERN, strictObject, unlessMissing } from "./schema-primitives.js";
 import { approvalSchema, hookSchema } from "./schema-release.js";
 
-export const STRATEGY_NAMES = ["canary", "blueGreen", "rolling", "recreate"] as const;
-
 const progressDeadline = duration.prefault("5m");
 
 const weight = z

@@ -1,4 +1,4 @@
-import type { PathSegment } from "./locate.js";
+import type { PathSegment } from "./path.js";
 
 /**
  * Where a `${secret:NAME}` may not be written: in a command line (a hook's or a probe's `command`, a

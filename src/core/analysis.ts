@@ -1,5 +1,3 @@
-import type { MetricVerdict } from "../analysis/types.js";
-
 /**
  * Analysis as configured and as run (issue 4). A template (`analysis.NAME` in tandem.yaml) is resolved
  * into an AnalysisSpec when a rollout is created; the spec is stored in the step, so a restarted engine
@@ -64,13 +62,16 @@ export interface AnalysisSpec {
   metrics: AnalysisMetricSpec[];
 }
 
+/** A judge's answer for one metric at one look. `running`: not yet decided (a sequential judge wants more data). */
+export type Verdict = "successful" | "failed" | "inconclusive" | "error" | "running";
+
 /** One metric's look at one interval: what was measured and the judge's verdict. */
 export interface MetricRecord {
   metric: string;
   at: number;
   /** The scalar value, when there is one. */
   value?: number;
-  verdict: MetricVerdict["verdict"];
+  verdict: Verdict;
   reason: string;
   detail?: Record<string, number>;
 }

@@ -3,10 +3,10 @@ import type { ServiceConfig } from "../core/config.js";
 import { createHookRunner } from "../hooks/index.js";
 import { createProbe } from "../probes/index.js";
 import { ProbeMonitor } from "../probes/monitor.js";
-import { hasCheck, TargetProbe } from "../probes/target-probe.js";
 import { createRouter } from "../routers/index.js";
 import { createTarget } from "../targets/index.js";
 import { SimProbe, simProbeConfig } from "../targets/sim.js";
+import { hasCheck, TargetProbe } from "../targets/target-probe.js";
 import type { Target } from "../targets/types.js";
 import type { Plugins } from "./engine.js";
 

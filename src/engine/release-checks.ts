@@ -5,7 +5,8 @@ import { TandemError } from "../core/errors.js";
 import type { VersionMetadata } from "../core/types.js";
 import { activeFreeze, describeFreeze } from "../environments/freeze.js";
 import { checkPromotionOrder } from "../environments/promotion.js";
-import { checkCompatibility, requirementEdges } from "../registry/compatibility.js";
+import { checkCompatibility } from "../registry/compatibility.js";
+import { requirementEdges } from "../registry/requirement-edges.js";
 import type { Store } from "../store/types.js";
 import { planDag, precedes, type ReleaseDag } from "./planner.js";
 

@@ -1,6 +1,6 @@
 import type { RolloutState } from "../core/types.js";
+import { observe, scale, stopEndpoints, syncRoutes, type View } from "./instances.js";
 import type { PassContext } from "./pass-context.js";
-import { observe, scale, stopEndpoints, syncRoutes, type View } from "./rollout.js";
 import type { ServiceRuntime } from "./runtime.js";
 import { rollbackOnTarget } from "./target-sync.js";
 

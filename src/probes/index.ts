@@ -29,4 +29,4 @@ export { GrpcProbe } from "./grpc.js";
 export { HttpProbe } from "./http.js";
 export { ProbeMonitor } from "./monitor.js";
 export { TcpProbe } from "./tcp.js";
-export type { EndpointHealth, Probe, ProbeFactory, ProbeResult } from "./types.js";
+export type { EndpointHealth, Probe, ProbeResult } from "./types.js";

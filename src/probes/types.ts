@@ -20,8 +20,6 @@ export interface Probe {
   check(endpoint: Endpoint, signal: AbortSignal): Promise<ProbeResult>;
 }
 
-export type ProbeFactory = (config: ProbeConfig) => Probe;
-
 /** Health of one endpoint as the monitor sees it, Kubernetes-style. */
 export interface EndpointHealth {
   endpointId: string;

@@ -1,5 +1,5 @@
 import type { VersionMetadata } from "../core/types.js";
-import type { CompatibilityInput, LiveService, ServiceMove } from "./compatibility.js";
+import type { CompatibilityInput, LiveService, ServiceMove } from "./types.js";
 
 /** Hand-built cases for the compatibility tests. */
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { input, live, meta, move, precedesFrom } from "./compatibility.fixtures.js";
-import { checkCompatibility, requirementEdges } from "./compatibility.js";
+import { checkCompatibility } from "./compatibility.js";
+import { requirementEdges } from "./requirement-edges.js";
 
 const apiKnown = [meta("api", "2.3.1"), meta("api", "2.4.0"), meta("api", "2.5.1")];
 

@@ -1,14 +1,6 @@
 /** The version registry: metadata (published or from a manifest) and compatibility checks. */
 
-export {
-  type CompatibilityInput,
-  checkCompatibility,
-  type LiveService,
-  type RequirementEdge,
-  requirementEdges,
-  type ServiceMove,
-  type UnmetRequirement,
-} from "./compatibility.js";
+export { checkCompatibility } from "./compatibility.js";
 export {
   MANIFEST_FILES,
   parseManifest,
@@ -20,6 +12,8 @@ export {
   versionProblem,
 } from "./manifest.js";
 export { effectiveProvides, resolveVersionMetadata } from "./metadata.js";
+export { type RequirementEdge, requirementEdges } from "./requirement-edges.js";
+export type { CompatibilityInput, LiveService, ServiceMove, UnmetRequirement } from "./types.js";
 export { satisfiesRange } from "./versions.js";
 export {
   type EnvironmentRegistry,

@@ -1,4 +1,4 @@
-import type { ServiceMove } from "./compatibility.js";
+import type { ServiceMove } from "./types.js";
 import { effectiveProvides, satisfiesRange } from "./versions.js";
 
 /** `from` must complete before `to` starts, because of version metadata. */

@@ -1,4 +1,4 @@
-import type { CompatibilityInput, Gap, LiveVersion } from "./compatibility.js";
+import type { CompatibilityInput, Gap, LiveVersion } from "./types.js";
 import { compareVersions, effectiveProvides, label, satisfiesRange } from "./versions.js";
 
 export interface FixContext {

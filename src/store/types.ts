@@ -1,4 +1,4 @@
-import type { AuditDraft, AuditEntry, AuditFilter, AuditHead } from "../audit/types.js";
+import type { AuditDraft, AuditEntry, AuditFilter, AuditHead, AuditLog } from "../audit/types.js";
 import type {
   Endpoint,
   RegistryEntry,
@@ -154,7 +154,7 @@ export interface LeaseClaim {
   now: number;
 }
 
-export interface Store {
+export interface Store extends AuditLog {
   /** Applies pending migrations. Safe to call on every start. */
   migrate(): Promise<void>;
   close(): Promise<void>;

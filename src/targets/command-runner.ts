@@ -5,8 +5,6 @@ import { MaskingWriter } from "../config/mask.js";
 import { knownSecrets, redactSecrets } from "../config/redact.js";
 import { formatDuration } from "../core/duration.js";
 
-/** Placeholders a command may use, each also set as an environment variable (`weight` -> TANDEM_WEIGHT). */
-export const PLACEHOLDERS = ["version", "stableVersion", "environment", "service", "weight", "replicas"];
 const PLACEHOLDER = /\$\{([A-Za-z][A-Za-z0-9]*)\}/g;
 /** Time between SIGTERM and SIGKILL when a command times out or is cancelled. */
 const DEFAULT_KILL_GRACE_MS = 5_000;

@@ -13,14 +13,15 @@ import {
 import {
   EXCHANGE,
   type Exchange,
+  type ExchangeProxy,
   IDEMPOTENT,
   RETRY_ON_CONNECT,
   RETRY_ON_RESET,
   type TaggedResponse,
+  UpstreamAttempt,
 } from "./exchange.js";
 import { upstreamRequestHeaders } from "./headers.js";
 import { VersionStatsRecorder } from "./stats.js";
-import { UpstreamAttempt } from "./upstream-attempt.js";
 
 export interface ProxyOptions {
   /** How long a request waits for an endpoint when the table has none. */
@@ -36,7 +37,7 @@ export interface ProxyOptions {
 }
 
 /** Tandem's weighted reverse proxy: the data plane of the builtin router. */
-export class RouterProxy {
+export class RouterProxy implements ExchangeProxy {
   readonly server: Server;
   private compiled: CompiledTable = EMPTY_COMPILED_TABLE;
   private readonly endpoints: EndpointRegistry;

@@ -1,7 +1,7 @@
 import type { ProbeConfig, ProbeTiming } from "../core/config.js";
 import type { Endpoint } from "../core/types.js";
-import type { Target } from "../targets/types.js";
-import type { Probe, ProbeResult } from "./types.js";
+import type { Probe, ProbeResult } from "../probes/types.js";
+import type { Target } from "./types.js";
 
 /**
  * The monitor bounds every check by its probe's timeout; a target bounds its own check (a status

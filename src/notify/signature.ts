@@ -3,10 +3,13 @@ import type { TandemCloudEvent } from "./cloudevent.js";
 import { WebhookVerificationError } from "./errors.js";
 
 /**
- * Webhook signatures, Stripe / Standard Webhooks style:
+ * Webhook signatures, Stripe style (as docs/webhooks.md documents them):
  *   Tandem-Timestamp: <unix seconds>
  *   Tandem-Signature: v1=<hex HMAC-SHA256(secret, "<timestamp>.<raw body>")>
  * Several `v1=` values, separated by spaces or commas, may appear (while a secret is rotated).
+ * This is not the Standard Webhooks scheme (webhook-id / webhook-timestamp / webhook-signature
+ * headers, base64 HMAC of "<id>.<timestamp>.<body>" with a base64 `whsec_` secret), and the docs do
+ * not promise it: receivers built on the documented headers keep working.
  */
 export const TIMESTAMP_HEADER = "Tandem-Timestamp";
 export const SIGNATURE_HEADER = "Tandem-Signature";

@@ -9,7 +9,6 @@ export {
   addSample,
   bucketProbabilities,
   emptySample,
-  interpolatedQuantile,
   simulateTraffic,
   subtractSample,
   type TrafficInterval,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { seeded } from "../analysis/stats/random.js";
 import { LATENCY_BOUNDS_MS } from "../routers/builtin/stats.js";
+import { interpolatedQuantile } from "../routers/histogram.js";
 import {
   bucketProbabilities,
-  interpolatedQuantile,
   normalQuantile,
   poisson,
   simulateTraffic,
@@ -94,15 +94,5 @@ describe("helpers", () => {
     expect(normalQuantile(0.5)).toBeCloseTo(0, 8);
     expect(normalQuantile(0.975)).toBeCloseTo(1.959964, 5);
     expect(normalQuantile(0.001)).toBeCloseTo(-3.090232, 5);
-  });
-
-  it("interpolatedQuantile interpolates inside buckets as Prometheus does", () => {
-    // 100 requests all in (50, 100]: the median is 75, p99 is 99.5.
-    const counts = new Array<number>(LATENCY_BOUNDS_MS.length + 1).fill(0);
-    counts[6] = 100;
-    const h = { boundsMs: [...LATENCY_BOUNDS_MS], counts };
-    expect(interpolatedQuantile(0.5, h)).toBe(75);
-    expect(interpolatedQuantile(0.99, h)).toBeCloseTo(99.5);
-    expect(interpolatedQuantile(0.5, { boundsMs: h.boundsMs, counts: counts.map(() => 0) })).toBeNaN();
   });
 });

@@ -301,26 +301,3 @@ export function simulateTraffic(
   }
   return out;
 }
-
-/**
- * A quantile (0..1) of a bucketed histogram the way Prometheus' `histogram_quantile` computes it:
- * linear interpolation inside the bucket (from 0 for the first); the last (+Inf) bucket answers its
- * lower bound. NaN for an empty histogram.
- */
-export function interpolatedQuantile(q: number, histogram: LatencyHistogram): number {
-  const total = histogram.counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return Number.NaN;
-  const rank = q * total;
-  let below = 0;
-  for (let i = 0; i < histogram.counts.length; i++) {
-    const count = histogram.counts[i]!;
-    if (below + count >= rank && count > 0) {
-      if (i >= histogram.boundsMs.length) return histogram.boundsMs[histogram.boundsMs.length - 1]!;
-      const lower = i === 0 ? 0 : histogram.boundsMs[i - 1]!;
-      const upper = histogram.boundsMs[i]!;
-      return lower + ((upper - lower) * (rank - below)) / count;
-    }
-    below += count;
-  }
-  return histogram.boundsMs[histogram.boundsMs.length - 1]!;
-}

@@ -1,11 +1,6 @@
 import type { VersionSample } from "../../analysis/types.js";
-import {
-  accumulate,
-  emptySample,
-  interpolatedQuantile,
-  subtractSample,
-  type TrafficTick,
-} from "../traffic.js";
+import { interpolatedQuantile } from "../../routers/histogram.js";
+import { accumulate, emptySample, subtractSample, type TrafficTick } from "../traffic.js";
 import { CONTINUE, type Policy, type PolicyDecision } from "./types.js";
 
 /**

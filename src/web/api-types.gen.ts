@@ -956,6 +956,29 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
+                        environments: ({
+                            environment: string;
+                            requirements: ({
+                                consumer: string;
+                                range: string;
+                                requirement: string;
+                                satisfied: boolean;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            services: ({
+                                at?: number;
+                                releaseId?: string;
+                                service: string;
+                                version: string | null;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        project: string;
+                    } & {
                         [key: string]: unknown;
                     };
                 };
@@ -1065,9 +1088,38 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
+                    "application/json": ({
+                        environment: string;
+                        instances: ({
+                            host: string;
+                            id: string;
+                            pid?: number;
+                            port: number;
+                            startedAt: number;
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                        router?: {
+                            listenHost: string;
+                            listenPort: number;
+                            pid: number;
+                            startedAt: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        routerProblem?: string;
+                        service: string;
+                        stable?: {
+                            at?: number;
+                            releaseId?: string;
+                            version: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
                         [key: string]: unknown;
-                    }[];
+                    })[];
                 };
             };
         };
@@ -1124,21 +1176,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": ({
-                        createdAt?: number;
-                        createdBy?: string;
+                        approval?: {
+                            decisions: ({
+                                actor: string;
+                                at: number;
+                                comment?: string;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @enum {string} */
+                            outcome?: "approved" | "rejected";
+                            requestedAt: number;
+                            requestedBy: string;
+                            spec: {
+                                required: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        createdAt: number;
+                        createdBy: string;
                         environment: string;
+                        finishedAt?: number;
                         id: string;
-                        project?: string;
+                        project: string;
+                        promotedFrom?: string;
+                        reason?: string;
                         revision?: number;
                         rollouts: ({
-                            service?: string;
-                            status?: string;
-                            version?: string;
+                            analysis?: {
+                                [key: string]: unknown;
+                            };
+                            backgroundRun?: {
+                                [key: string]: unknown;
+                            };
+                            gate?: {
+                                decisions: ({
+                                    actor: string;
+                                    at: number;
+                                    comment?: string;
+                                    /** @enum {string} */
+                                    decision: "approve" | "reject";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                outcome?: "approved" | "rejected";
+                                requestedAt: number;
+                                requestedBy: string;
+                                spec: {
+                                    required: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            instances?: {
+                                new: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                stable: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            lastError?: string;
+                            needs?: ({
+                                service: string;
+                                step?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            pausedSince?: number;
+                            pauseReason?: string;
+                            phase: string;
+                            probeFailure?: {
+                                at: number;
+                                endpoint: string;
+                                message: string;
+                                probe: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            reason?: string;
+                            service: string;
+                            skipped?: boolean;
+                            stableVersion: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                            stepIndex: number;
+                            steps: {
+                                [key: string]: unknown;
+                            }[];
+                            version: string;
+                            weight: number;
                         } & {
                             [key: string]: unknown;
                         })[];
-                        status: string;
-                        updatedAt?: number;
+                        /** @enum {string} */
+                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                        updatedAt: number;
                     } & {
                         [key: string]: unknown;
                     })[];
@@ -1200,21 +1349,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        createdAt?: number;
-                        createdBy?: string;
+                        approval?: {
+                            decisions: ({
+                                actor: string;
+                                at: number;
+                                comment?: string;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @enum {string} */
+                            outcome?: "approved" | "rejected";
+                            requestedAt: number;
+                            requestedBy: string;
+                            spec: {
+                                required: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        createdAt: number;
+                        createdBy: string;
                         environment: string;
+                        finishedAt?: number;
                         id: string;
-                        project?: string;
+                        project: string;
+                        promotedFrom?: string;
+                        reason?: string;
                         revision?: number;
                         rollouts: ({
-                            service?: string;
-                            status?: string;
-                            version?: string;
+                            analysis?: {
+                                [key: string]: unknown;
+                            };
+                            backgroundRun?: {
+                                [key: string]: unknown;
+                            };
+                            gate?: {
+                                decisions: ({
+                                    actor: string;
+                                    at: number;
+                                    comment?: string;
+                                    /** @enum {string} */
+                                    decision: "approve" | "reject";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                outcome?: "approved" | "rejected";
+                                requestedAt: number;
+                                requestedBy: string;
+                                spec: {
+                                    required: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            instances?: {
+                                new: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                stable: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            lastError?: string;
+                            needs?: ({
+                                service: string;
+                                step?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            pausedSince?: number;
+                            pauseReason?: string;
+                            phase: string;
+                            probeFailure?: {
+                                at: number;
+                                endpoint: string;
+                                message: string;
+                                probe: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            reason?: string;
+                            service: string;
+                            skipped?: boolean;
+                            stableVersion: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                            stepIndex: number;
+                            steps: {
+                                [key: string]: unknown;
+                            }[];
+                            version: string;
+                            weight: number;
                         } & {
                             [key: string]: unknown;
                         })[];
-                        status: string;
-                        updatedAt?: number;
+                        /** @enum {string} */
+                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                        updatedAt: number;
                     } & {
                         [key: string]: unknown;
                     };
@@ -1270,21 +1516,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        createdAt?: number;
-                        createdBy?: string;
+                        approval?: {
+                            decisions: ({
+                                actor: string;
+                                at: number;
+                                comment?: string;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @enum {string} */
+                            outcome?: "approved" | "rejected";
+                            requestedAt: number;
+                            requestedBy: string;
+                            spec: {
+                                required: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        createdAt: number;
+                        createdBy: string;
                         environment: string;
+                        finishedAt?: number;
                         id: string;
-                        project?: string;
+                        project: string;
+                        promotedFrom?: string;
+                        reason?: string;
                         revision?: number;
                         rollouts: ({
-                            service?: string;
-                            status?: string;
-                            version?: string;
+                            analysis?: {
+                                [key: string]: unknown;
+                            };
+                            backgroundRun?: {
+                                [key: string]: unknown;
+                            };
+                            gate?: {
+                                decisions: ({
+                                    actor: string;
+                                    at: number;
+                                    comment?: string;
+                                    /** @enum {string} */
+                                    decision: "approve" | "reject";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                outcome?: "approved" | "rejected";
+                                requestedAt: number;
+                                requestedBy: string;
+                                spec: {
+                                    required: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            instances?: {
+                                new: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                stable: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            lastError?: string;
+                            needs?: ({
+                                service: string;
+                                step?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            pausedSince?: number;
+                            pauseReason?: string;
+                            phase: string;
+                            probeFailure?: {
+                                at: number;
+                                endpoint: string;
+                                message: string;
+                                probe: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            reason?: string;
+                            service: string;
+                            skipped?: boolean;
+                            stableVersion: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                            stepIndex: number;
+                            steps: {
+                                [key: string]: unknown;
+                            }[];
+                            version: string;
+                            weight: number;
                         } & {
                             [key: string]: unknown;
                         })[];
-                        status: string;
-                        updatedAt?: number;
+                        /** @enum {string} */
+                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                        updatedAt: number;
                     } & {
                         [key: string]: unknown;
                     };
@@ -1477,10 +1820,16 @@ export interface operations {
                 content: {
                     "application/json": ({
                         at: number;
+                        data?: {
+                            [key: string]: unknown;
+                        };
+                        environment: string;
                         message: string;
                         releaseId: string;
                         seq?: number;
-                        severity?: string;
+                        service?: string;
+                        /** @enum {string} */
+                        severity: "info" | "warning" | "error";
                         type: string;
                     } & {
                         [key: string]: unknown;
@@ -1544,21 +1893,118 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        createdAt?: number;
-                        createdBy?: string;
+                        approval?: {
+                            decisions: ({
+                                actor: string;
+                                at: number;
+                                comment?: string;
+                                /** @enum {string} */
+                                decision: "approve" | "reject";
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            /** @enum {string} */
+                            outcome?: "approved" | "rejected";
+                            requestedAt: number;
+                            requestedBy: string;
+                            spec: {
+                                required: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        createdAt: number;
+                        createdBy: string;
                         environment: string;
+                        finishedAt?: number;
                         id: string;
-                        project?: string;
+                        project: string;
+                        promotedFrom?: string;
+                        reason?: string;
                         revision?: number;
                         rollouts: ({
-                            service?: string;
-                            status?: string;
-                            version?: string;
+                            analysis?: {
+                                [key: string]: unknown;
+                            };
+                            backgroundRun?: {
+                                [key: string]: unknown;
+                            };
+                            gate?: {
+                                decisions: ({
+                                    actor: string;
+                                    at: number;
+                                    comment?: string;
+                                    /** @enum {string} */
+                                    decision: "approve" | "reject";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                outcome?: "approved" | "rejected";
+                                requestedAt: number;
+                                requestedBy: string;
+                                spec: {
+                                    required: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            instances?: {
+                                new: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                stable: {
+                                    ready: number;
+                                    total: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            lastError?: string;
+                            needs?: ({
+                                service: string;
+                                step?: string;
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                            pausedSince?: number;
+                            pauseReason?: string;
+                            phase: string;
+                            probeFailure?: {
+                                at: number;
+                                endpoint: string;
+                                message: string;
+                                probe: string;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            reason?: string;
+                            service: string;
+                            skipped?: boolean;
+                            stableVersion: string | null;
+                            /** @enum {string} */
+                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                            stepIndex: number;
+                            steps: {
+                                [key: string]: unknown;
+                            }[];
+                            version: string;
+                            weight: number;
                         } & {
                             [key: string]: unknown;
                         })[];
-                        status: string;
-                        updatedAt?: number;
+                        /** @enum {string} */
+                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                        updatedAt: number;
                     } & {
                         [key: string]: unknown;
                     };
@@ -2187,21 +2633,118 @@ export interface operations {
                     "application/json": {
                         ok?: boolean;
                         release?: {
-                            createdAt?: number;
-                            createdBy?: string;
+                            approval?: {
+                                decisions: ({
+                                    actor: string;
+                                    at: number;
+                                    comment?: string;
+                                    /** @enum {string} */
+                                    decision: "approve" | "reject";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                outcome?: "approved" | "rejected";
+                                requestedAt: number;
+                                requestedBy: string;
+                                spec: {
+                                    required: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            createdAt: number;
+                            createdBy: string;
                             environment: string;
+                            finishedAt?: number;
                             id: string;
-                            project?: string;
+                            project: string;
+                            promotedFrom?: string;
+                            reason?: string;
                             revision?: number;
                             rollouts: ({
-                                service?: string;
-                                status?: string;
-                                version?: string;
+                                analysis?: {
+                                    [key: string]: unknown;
+                                };
+                                backgroundRun?: {
+                                    [key: string]: unknown;
+                                };
+                                gate?: {
+                                    decisions: ({
+                                        actor: string;
+                                        at: number;
+                                        comment?: string;
+                                        /** @enum {string} */
+                                        decision: "approve" | "reject";
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    outcome?: "approved" | "rejected";
+                                    requestedAt: number;
+                                    requestedBy: string;
+                                    spec: {
+                                        required: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                instances?: {
+                                    new: {
+                                        ready: number;
+                                        total: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    stable: {
+                                        ready: number;
+                                        total: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                lastError?: string;
+                                needs?: ({
+                                    service: string;
+                                    step?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                pausedSince?: number;
+                                pauseReason?: string;
+                                phase: string;
+                                probeFailure?: {
+                                    at: number;
+                                    endpoint: string;
+                                    message: string;
+                                    probe: string;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                reason?: string;
+                                service: string;
+                                skipped?: boolean;
+                                stableVersion: string | null;
+                                /** @enum {string} */
+                                status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                                stepIndex: number;
+                                steps: {
+                                    [key: string]: unknown;
+                                }[];
+                                version: string;
+                                weight: number;
                             } & {
                                 [key: string]: unknown;
                             })[];
-                            status: string;
-                            updatedAt?: number;
+                            /** @enum {string} */
+                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+                            updatedAt: number;
                         } & {
                             [key: string]: unknown;
                         };
@@ -2377,11 +2920,12 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        actor?: string;
-                        environments?: string[];
+                        actor: string;
+                        environments: string[];
                         expiresAt?: number;
-                        name?: string;
-                        role?: string;
+                        name: string;
+                        /** @enum {string} */
+                        role: "viewer" | "deployer" | "approver" | "admin";
                     };
                 };
             };

@@ -6,7 +6,18 @@ import type { OutboxStatus } from "../store/types.js";
 import type { ApiContext } from "./context.js";
 import { offsetPage, pageSize } from "./paging.js";
 import { RELEASE_REQUEST } from "./routes-releases.js";
-import { ANY_ARRAY, ANY_OBJECT, COUNT, NAME, RELEASE, responses, strictObject } from "./schemas.js";
+import {
+  ANY_ARRAY,
+  ANY_OBJECT,
+  COUNT,
+  NAME,
+  REGISTRY,
+  RELEASE,
+  responses,
+  strictObject,
+  WHERE_ENTRY,
+  WHOAMI,
+} from "./schemas.js";
 
 const PREFIX = "/api/v1";
 const PAIRS = {
@@ -40,15 +51,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
     {
       schema: {
         summary: "the token's identity and role",
-        response: responses(
-          strictObject({
-            name: { type: "string" },
-            actor: { type: "string" },
-            role: { type: "string" },
-            environments: { type: "array", items: { type: "string" } },
-            expiresAt: { type: "number" },
-          }),
-        ),
+        response: responses(WHOAMI),
       },
     },
     async (request) => {
@@ -90,7 +93,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
       schema: {
         summary: "stable versions and requirement checks per environment",
         querystring: strictObject({ environment: NAME }),
-        response: responses(ANY_OBJECT),
+        response: responses(REGISTRY),
       },
     },
     async (request) => registryView(o.store, o.config, request.query.environment),
@@ -102,7 +105,7 @@ export function registerProjectRoutes(app: FastifyInstance, ctx: ApiContext): vo
       schema: {
         summary: "what runs where: stable version, instances and router of each service",
         querystring: strictObject({ environment: NAME }),
-        response: responses(ANY_ARRAY),
+        response: responses({ type: "array", items: WHERE_ENTRY }),
       },
     },
     async (request) => {

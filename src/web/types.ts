@@ -1,28 +1,26 @@
 /**
- * The API's answers as the dashboard reads them. The delivery report's types are the server's own
- * (src/analytics/types.ts has no imports, so the web typecheck can read it; type-only, erased from the
- * bundle); the rest is the subset of src/core/types.ts the pages read (that module reaches Node code).
+ * The API's answers as the dashboard reads them, derived from api-types.gen.ts (generated from the
+ * OpenAPI document by `npm run gen:web-types`). What the document keeps as open objects (a rollout's
+ * steps and analysis runs) is typed here; the delivery report's types are the server's own
+ * (src/analytics/types.ts has no imports; type-only, erased from the bundle).
  */
+import type { operations } from "./api-types.gen.js";
 
-export type Role = "viewer" | "deployer" | "approver" | "admin";
-
-export interface Whoami {
-  name: string;
-  actor: string;
-  role: Role;
-  environments: string[];
-  expiresAt?: number;
+type Ok<Op extends keyof operations> = operations[Op]["responses"] extends {
+  200: { content: { "application/json": infer T } };
 }
+  ? T
+  : never;
 
-export type Status =
-  | "pending"
-  | "awaiting_approval"
-  | "running"
-  | "paused"
-  | "succeeded"
-  | "failed"
-  | "rolled_back"
-  | "aborted";
+/** T without its index signature (open objects have one): the declared fields only. */
+type Known<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+type ApiRelease = Ok<"getReleasesById">;
+type ApiRollout = ApiRelease["rollouts"][number];
+
+export type Whoami = Ok<"getWhoami">;
+export type Role = Whoami["role"];
+export type Status = ApiRelease["status"];
 
 export type Step = (
   | { type: "scale"; track: "new" | "stable"; replicas: number }
@@ -63,92 +61,20 @@ export interface AnalysisRun {
   reason?: string;
 }
 
-export interface ApprovalDecision {
-  actor: string;
-  decision: "approve" | "reject";
-  comment?: string;
-  at: number;
-}
+export type ApprovalDecision = Gate["decisions"][number];
+export type Gate = NonNullable<ApiRelease["approval"]>;
+export type InstanceCount = NonNullable<ApiRollout["instances"]>["new"];
 
-export interface Gate {
-  requestedBy: string;
-  requestedAt: number;
-  decisions: ApprovalDecision[];
-  outcome?: "approved" | "rejected";
-  spec: { required: number };
-}
-
-export interface InstanceCount {
-  ready: number;
-  total: number;
-}
-
-export interface Rollout {
-  service: string;
-  version: string;
-  stableVersion: string | null;
-  status: Status;
-  phase: string;
+export type Rollout = Omit<Known<ApiRollout>, "steps" | "analysis" | "backgroundRun"> & {
   steps: Step[];
-  stepIndex: number;
-  weight: number;
-  pausedSince?: number;
-  pauseReason?: string;
-  reason?: string;
-  probeFailure?: { probe: string; endpoint: string; message: string; at: number };
-  instances?: { new: InstanceCount; stable: InstanceCount };
-  lastError?: string;
-  needs?: { service: string; step?: string }[];
-  gate?: Gate;
   analysis?: AnalysisRun;
   backgroundRun?: AnalysisRun;
-  skipped?: boolean;
-}
+};
 
-export interface Release {
-  id: string;
-  project: string;
-  environment: string;
-  status: Status;
-  createdAt: number;
-  updatedAt: number;
-  finishedAt?: number;
-  createdBy: string;
-  reason?: string;
-  rollouts: Rollout[];
-  approval?: Gate;
-  promotedFrom?: string;
-}
-
-export interface TandemEvent {
-  seq?: number;
-  at: number;
-  releaseId: string;
-  environment: string;
-  service?: string;
-  type: string;
-  severity: "info" | "warning" | "error";
-  message: string;
-  data?: Record<string, unknown>;
-}
-
-export interface WhereEntry {
-  environment: string;
-  service: string;
-  stable?: { version: string; releaseId?: string; at?: number };
-  instances: { id: string; version: string; host: string; port: number; pid?: number; startedAt: number }[];
-  router?: { pid: number; listenHost: string; listenPort: number; startedAt: number };
-  routerProblem?: string;
-}
-
-export interface RegistryView {
-  project: string;
-  environments: {
-    environment: string;
-    services: { service: string; version: string | null; releaseId?: string; at?: number }[];
-    requirements: { consumer: string; requirement: string; range: string; satisfied: boolean }[];
-  }[];
-}
+export type Release = Omit<Known<ApiRelease>, "rollouts"> & { rollouts: Rollout[] };
+export type TandemEvent = Ok<"getReleasesByIdEvents">[number];
+export type WhereEntry = Ok<"getRegistryWhere">[number];
+export type RegistryView = Ok<"getRegistry">;
 
 // The delivery report is the server's own type (type-only: nothing of the server reaches the bundle).
 export type { Band, DeliveryReport, Metrics, Spread, Trend, WeekBucket } from "../analytics/types.js";

@@ -24,6 +24,8 @@ export interface OrchestratorOptions {
   createNotifier?: NotifierFactory;
   /** Breaker, backoff and polling of the notification dispatcher. */
   notifications?: DispatcherTuning;
+  /** The door a change is recorded as coming through when the call names none. Default "library". */
+  origin?: AuditOrigin;
 }
 
 export interface ReleaseRequest {

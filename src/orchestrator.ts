@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { deliveryReport } from "./analytics/store-reader.js";
 import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
+import { createToken, revokeToken, type TokenView, tokenView } from "./api/tokens.js";
 import {
   type AuditSource,
   commandEntry,
@@ -8,7 +9,10 @@ import {
   notificationRetryEntry,
   releaseCreatedEntry,
 } from "./audit/entries.js";
-import type { AuditOrigin } from "./audit/types.js";
+import { verifyStoredAudit } from "./audit/store-verify.js";
+import type { AuditEntry, AuditFilter, AuditOrigin } from "./audit/types.js";
+import type { AuditVerdict } from "./audit/verify.js";
+import type { TandemClient } from "./client.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { normalizeActor } from "./core/actor.js";
 import { type Clock, systemClock } from "./core/clock.js";
@@ -21,6 +25,7 @@ import {
   type ReleaseState,
   silentLogger,
   type TandemEvent,
+  type VersionMetadata,
 } from "./core/types.js";
 import { createRelease } from "./engine/create-release.js";
 import { checkDecision, promotionRequest } from "./engine/decisions.js";
@@ -41,14 +46,23 @@ import {
 } from "./orchestrator-options.js";
 import { type InfraContext, stopEverything, type WhereEntry, whereIs } from "./orchestrator-where.js";
 import { resolveVersionMetadata } from "./registry/metadata.js";
-import { previousVersion } from "./registry/view.js";
+import {
+  previousVersion,
+  publishVersion,
+  type RegistryView,
+  registryView,
+  serviceVersions,
+} from "./registry/view.js";
 import { openStore, openStoreLazily } from "./store/index.js";
-import type { Store } from "./store/types.js";
+import type { OutboxDelivery, Store } from "./store/types.js";
 
 export { currentActor, parseServiceVersion } from "./orchestrator-options.js";
 
-/** Tandem as a library: what the CLI, the API and through it the dashboard use. */
-export class Orchestrator {
+/**
+ * Tandem as a library: what the CLI, the API and through it the dashboard use. As a TandemClient it
+ * is the local transport of the CLI's commands (the ApiClient is the remote one).
+ */
+export class Orchestrator implements TandemClient {
   readonly config: TandemConfig;
   readonly store: Store;
   readonly engine: Engine;
@@ -324,6 +338,80 @@ export class Orchestrator {
     return this.store.reviveOutbox(ids, now, [entry]);
   }
 
+  // TandemClient: what a CLI command asks, here answered on the store.
+
+  /** The newest releases first (`history` with the API's name). */
+  releases(filter: { active?: boolean; environment?: string; service?: string; limit?: number } = {}) {
+    return this.history(filter);
+  }
+
+  release(id: string): Promise<ReleaseState> {
+    return this.getStatus(id);
+  }
+
+  auditEntries(filter: AuditFilter): Promise<AuditEntry[]> {
+    return this.store.listAudit(filter);
+  }
+
+  /** The audit trail's hash chain, recomputed (the store file's integrity is `store.checkIntegrity`). */
+  verifyAudit(expectHead?: string): Promise<AuditVerdict> {
+    return verifyStoredAudit(this.store, { expectHead });
+  }
+
+  createToken(request: {
+    name: string;
+    role: string;
+    environments?: string[];
+    expires?: string;
+    actor?: string;
+  }): Promise<{ token: string; record: TokenView }> {
+    return createToken(this.store, this.clock, request, this.source({}));
+  }
+
+  async tokens(): Promise<TokenView[]> {
+    return (await this.store.listTokens()).map(tokenView);
+  }
+
+  async revokeToken(idOrName: string): Promise<{ revoked: string }> {
+    if (!(await revokeToken(this.store, this.clock, idOrName, this.source({})))) {
+      throw new NotFoundError(`active token ${idOrName}`, "`tandem token list` lists them");
+    }
+    return { revoked: idOrName };
+  }
+
+  registry(environment?: string): Promise<RegistryView> {
+    return registryView(this.store, this.config, environment);
+  }
+
+  versions(service: string): Promise<VersionMetadata[]> {
+    return serviceVersions(this.store, this.config, service);
+  }
+
+  publishVersion(request: {
+    service: string;
+    version: string;
+    provides: Record<string, string>;
+    requires: Record<string, string>;
+  }): Promise<VersionMetadata> {
+    const { actor, origin } = this.source({});
+    return publishVersion(this.store, this.config, {
+      service: request.service,
+      version: request.version,
+      metadata: { provides: request.provides, requires: request.requires },
+      actor,
+      now: this.clock.now(),
+      origin,
+    });
+  }
+
+  deliveries(query: { channel?: string; all?: boolean }): Promise<OutboxDelivery[]> {
+    return this.store.listOutbox({ statuses: query.all ? [] : ["pending", "dead"], channel: query.channel });
+  }
+
+  async retryNotifications(request: { ids?: string[]; allDead?: true }): Promise<{ revived: number }> {
+    return { revived: await this.reviveNotifications(request.allDead ? undefined : request.ids) };
+  }
+
   async close(): Promise<void> {
     await this.notifications.stop();
     this.engine.close();
@@ -353,7 +441,10 @@ export class Orchestrator {
    */
   private source(options: { actor?: string; origin?: AuditOrigin }): AuditSource {
     const given = options.actor === undefined ? "" : normalizeActor(options.actor);
-    return { actor: given || currentActor(this.options.env), origin: options.origin ?? "library" };
+    return {
+      actor: given || currentActor(this.options.env),
+      origin: options.origin ?? this.options.origin ?? "library",
+    };
   }
 
   private infra(): InfraContext {

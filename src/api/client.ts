@@ -1,6 +1,7 @@
 import type { DeliveryReport } from "../analytics/types.js";
-import type { AuditEntry } from "../audit/types.js";
+import type { AuditEntry, AuditFilter } from "../audit/types.js";
 import type { AuditVerdict } from "../audit/verify.js";
+import type { TandemClient } from "../client.js";
 import { type ErrorCode, TandemError } from "../core/errors.js";
 import type { ReleaseCommand, ReleaseState, TandemEvent, VersionMetadata } from "../core/types.js";
 import type { ReleasePlan } from "../engine/plan-view.js";
@@ -38,7 +39,7 @@ const KNOWN = new Set<string>([
  * A small client of the HTTP API (`tandem --server URL`, a dashboard, scripts). An error answer
  * becomes a TandemError with the server's code, so callers handle it like a local one.
  */
-export class ApiClient {
+export class ApiClient implements TandemClient {
   private readonly base: string;
 
   constructor(
@@ -142,6 +143,18 @@ export class ApiClient {
     return this.request<AuditEntry[]>("GET", `/api/v1/audit${queryString(query)}`);
   }
 
+  /** `audit` with a filter as the store takes it (`since` sent as a date; cursors are not). */
+  auditEntries(filter: AuditFilter) {
+    return this.audit({
+      actor: filter.actor,
+      action: filter.action,
+      subject: filter.subject,
+      origin: filter.origin,
+      since: filter.since === undefined ? undefined : new Date(filter.since).toISOString(),
+      limit: filter.limit === undefined ? undefined : String(filter.limit),
+    });
+  }
+
   verifyAudit(expectHead?: string) {
     return this.request<AuditVerdict>("GET", `/api/v1/audit/verify${queryString({ expectHead })}`);
   }
@@ -195,6 +208,10 @@ export class ApiClient {
       "GET",
       `/api/v1/notifications${queryString({ channel: query.channel, all })}`,
     );
+  }
+
+  deliveries(query: { channel?: string; all?: boolean }) {
+    return this.notifications(query);
   }
 
   retryNotifications(body: { ids?: string[]; allDead?: true }) {

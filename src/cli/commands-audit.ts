@@ -1,11 +1,9 @@
 import type { Command } from "commander";
-import { ApiClient } from "../api/client.js";
 import { type AuditFilterText, auditFilter } from "../audit/filter.js";
-import { verifyStoredAudit } from "../audit/store-verify.js";
 import { AUDIT_ORIGINS, type AuditEntry } from "../audit/types.js";
 import { assertSound } from "../store/index.js";
 import { EXIT, type GlobalOptions, printJson } from "./context.js";
-import { withOrchestratorOrServer } from "./remote.js";
+import { withClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -22,11 +20,8 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
     .option("--origin <origin>", `only changes made through ${AUDIT_ORIGINS.join(" | ")}`)
     .option("--limit <n>", "only the newest N entries (default 100)")
     .action(async (flags: AuditFilterText) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const entries =
-          o instanceof ApiClient
-            ? await o.audit(remoteAuditQuery(flags))
-            : await o.store.listAudit(auditFilter(flags, o.clock.now()));
+      withClient(globals(), async (client) => {
+        const entries = await client.auditEntries(auditFilter(flags, Date.now()));
         if (globals().json) return printJson(entries);
         if (entries.length === 0) return console.log("no audit entry matches");
         for (const entry of entries) console.log(auditLine(entry));
@@ -40,14 +35,11 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
     )
     .option("--expect-head <head>", "a head exported earlier (HASH or SEQ:HASH) the chain must still contain")
     .action(async (flags: { expectHead?: string }) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const local = !(o instanceof ApiClient);
-        // The chain is only as good as the file holding it: a damaged file is never "OK".
-        if (local) assertSound(o.config.store.path, await o.store.checkIntegrity("full"));
-        const verdict =
-          o instanceof ApiClient
-            ? await o.verifyAudit(flags.expectHead)
-            : await verifyStoredAudit(o.store, { expectHead: flags.expectHead });
+      withClient(globals(), async (client, local) => {
+        // Local only: the chain is only as good as the file holding it, a damaged file is never "OK".
+        // (Through a server, the server's file is its operator's to check.)
+        if (local) assertSound(local.config.store.path, await local.store.checkIntegrity("full"));
+        const verdict = await client.verifyAudit(flags.expectHead);
         if (globals().json) printJson(verdict);
         if (verdict.ok) {
           if (!globals().json) {
@@ -74,17 +66,4 @@ export function auditLine(entry: AuditEntry): string {
     .replace(/\.\d+Z$/, "Z");
   const reason = entry.reason === undefined ? "" : `  "${entry.reason}"`;
   return `#${entry.seq}  ${at}  ${entry.origin.padEnd(7)} ${entry.actor.padEnd(14)} ${entry.action.padEnd(24)} ${entry.subject}${reason}`;
-}
-
-/** The flags as the API's query: checked here first, so a mistake names the flag; `--since` as a date. */
-function remoteAuditQuery(flags: AuditFilterText): Record<string, string | undefined> {
-  const filter = auditFilter(flags, Date.now());
-  return {
-    actor: filter.actor,
-    action: filter.action,
-    subject: filter.subject,
-    origin: filter.origin,
-    since: filter.since === undefined ? undefined : new Date(filter.since).toISOString(),
-    limit: String(filter.limit),
-  };
 }

@@ -1,10 +1,9 @@
 import type { Command } from "commander";
-import { ApiClient } from "../api/client.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { TandemError } from "../core/errors.js";
 import type { OutboxDelivery, OutboxStatus } from "../store/types.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
-import { withOrchestratorOrServer } from "./remote.js";
+import { withClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -30,16 +29,13 @@ export function registerNotificationCommands(program: Command, globals: Globals)
     .argument("[ids...]", "delivery ids (a digest's id revives its whole batch)")
     .option("--all-dead", "every dead delivery")
     .action(async (ids: string[], options: { allDead?: boolean }) =>
-      withOrchestratorOrServer(globals(), async (o) => {
+      withClient(globals(), async (client) => {
         if (ids.length === 0 && !options.allDead) {
           throw new TandemError("TANDEM_ERR_INVALID_REQUEST", "name the deliveries to retry", {
             hint: "`tandem notifications` lists them; or pass --all-dead",
           });
         }
-        const revived =
-          o instanceof ApiClient
-            ? (await o.retryNotifications(options.allDead ? { allDead: true } : { ids })).revived
-            : await o.reviveNotifications(options.allDead ? undefined : ids, { origin: "cli" });
+        const { revived } = await client.retryNotifications(options.allDead ? { allDead: true } : { ids });
         if (globals().json) return printJson({ revived });
         console.log(
           `${revived} deliver${revived === 1 ? "y" : "ies"} pending again; the next engine or \`tandem notifications deliver\` sends them`,
@@ -78,12 +74,8 @@ interface ListOptions {
 }
 
 async function list(globals: Globals, options: ListOptions): Promise<void> {
-  await withOrchestratorOrServer(globals(), async (o) => {
-    const statuses: OutboxStatus[] = options.all ? [] : ["pending", "dead"];
-    const rows =
-      o instanceof ApiClient
-        ? await o.notifications(options)
-        : await o.store.listOutbox({ statuses, channel: options.channel });
+  await withClient(globals(), async (client) => {
+    const rows = await client.deliveries(options);
     if (globals().json) return printJson(rows.map(view));
     if (rows.length === 0) return console.log("no notification waiting");
     const now = Date.now();

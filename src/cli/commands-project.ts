@@ -1,11 +1,10 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
-import { ApiClient } from "../api/client.js";
 import { configJsonSchema, initTemplate, loadConfig } from "../config/index.js";
 import { TandemError } from "../core/errors.js";
 import { configPath, type GlobalOptions, printJson } from "./context.js";
-import { withOrchestratorOrServer } from "./remote.js";
+import { withClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -54,10 +53,8 @@ export function registerProjectCommands(program: Command, globals: Globals): voi
     .option("-e, --env <environment>", "only this environment")
     .option("-f, --force", "even while a release is unfinished")
     .action(async (options: { env?: string; force?: boolean }) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const request = { environment: options.env, force: options.force };
-        const stopped =
-          o instanceof ApiClient ? await o.down(request) : await o.down({ ...request, origin: "cli" });
+      withClient(globals(), async (client) => {
+        const stopped = await client.down({ environment: options.env, force: options.force });
         if (globals().json) return printJson(stopped);
         console.log(`stopped ${stopped.instances} instance(s) and ${stopped.routers} router(s)`);
       }),

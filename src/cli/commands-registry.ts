@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { ApiClient } from "../api/client.js";
 import type { VersionMetadata } from "../core/types.js";
 import { currentActor } from "../orchestrator.js";
 import { parsePairs, readManifestFile, type VersionManifest } from "../registry/manifest.js";
@@ -11,7 +10,7 @@ import {
   serviceVersions,
 } from "../registry/view.js";
 import { type GlobalOptions, printJson } from "./context.js";
-import { withOrchestratorOrServer } from "./remote.js";
+import { withClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -32,11 +31,8 @@ export function registerRegistryCommands(program: Command, globals: Globals): vo
     .description("what runs where, each live version's requirements, and version metadata")
     .option("-e, --env <environment>", "only this environment")
     .action(async (options: { env?: string }) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const view =
-          o instanceof ApiClient
-            ? await o.registry(options.env)
-            : await registryView(o.store, o.config, options.env);
+      withClient(globals(), async (client) => {
+        const view = await client.registry(options.env);
         if (globals().json) return printJson(view);
         console.log(view.environments.map(environmentText).join("\n\n"));
       }),
@@ -67,18 +63,8 @@ export function registerRegistryCommands(program: Command, globals: Globals): vo
           provides: { ...fromFile.provides, ...parsePairs(options.provides ?? [], "provides") },
           requires: { ...fromFile.requires, ...parsePairs(options.requires ?? [], "requires") },
         };
-        await withOrchestratorOrServer(globals(), async (o) => {
-          const stored =
-            o instanceof ApiClient
-              ? await o.publishVersion({ service, version, ...metadata })
-              : await publishVersion(o.store, o.config, {
-                  service,
-                  version,
-                  metadata,
-                  actor: currentActor(),
-                  now: o.clock.now(),
-                  origin: "cli",
-                });
+        await withClient(globals(), async (client) => {
+          const stored = await client.publishVersion({ service, version, ...metadata });
           if (globals().json) return printJson(stored);
           console.log(`published ${service}@${version}`);
           console.log(`  provides: ${pairs(stored.provides)}`);
@@ -92,11 +78,8 @@ export function registerRegistryCommands(program: Command, globals: Globals): vo
     .description("the published versions of SERVICE, newest first, with what they provide and require")
     .argument("<service>", "service name")
     .action(async (service: string) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const versions =
-          o instanceof ApiClient
-            ? await o.versions(service)
-            : await serviceVersions(o.store, o.config, service);
+      withClient(globals(), async (client) => {
+        const versions = await client.versions(service);
         if (globals().json) return printJson(versions);
         if (versions.length === 0) return console.log(`no published version of ${service}`);
         console.log(versions.map(versionText).join("\n"));

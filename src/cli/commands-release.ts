@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { ApiClient } from "../api/client.js";
+import type { ApiClient } from "../api/client.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { checkPageSize, LIMITS } from "../core/limits.js";
 import type { Orchestrator } from "../orchestrator.js";
@@ -13,7 +13,7 @@ import {
   remoteOnlyActive,
   remoteStatus,
   theOnlyUnfinished,
-  withOrchestratorOrServer,
+  withClient,
 } from "./remote.js";
 import { driveWithProgress } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
@@ -30,9 +30,8 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .argument("<services...>", "SERVICE@VERSION ...")
     .option("-e, --env <environment>", "environment")
     .action(async (services: string[], options: { env?: string }) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const request = { services, environment: options.env };
-        const plan = o instanceof ApiClient ? await o.plan(request) : await o.plan(request);
+      withClient(globals(), async (client) => {
+        const plan = await client.plan({ services, environment: options.env });
         if (globals().json) return printJson(plan);
         console.log(formatPlan(plan));
       }),
@@ -152,10 +151,9 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("-s, --service <service>", "only releases of this service")
     .option("-n, --limit <n>", "how many", "20")
     .action(async (options: { env?: string; service?: string; limit: string }) =>
-      withOrchestratorOrServer(globals(), async (o) => {
+      withClient(globals(), async (client) => {
         const limit = checkPageSize("--limit", Number(options.limit), 20, LIMITS.maxPage);
-        const filter = { environment: options.env, service: options.service, limit };
-        const releases = "releases" in o ? await o.releases(filter) : await o.history(filter);
+        const releases = await client.releases({ environment: options.env, service: options.service, limit });
         if (globals().json) return printJson(releases);
         for (const r of releases) {
           const took = r.finishedAt ? formatDuration(r.finishedAt - r.createdAt) : "-";

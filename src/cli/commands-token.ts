@@ -1,10 +1,7 @@
 import type { Command } from "commander";
-import { ApiClient } from "../api/client.js";
-import { createToken, ROLES, revokeToken, tokenView } from "../api/tokens.js";
-import { NotFoundError } from "../core/errors.js";
-import { currentActor } from "../orchestrator.js";
+import { ROLES } from "../api/tokens.js";
 import { type GlobalOptions, printJson } from "./context.js";
-import { withOrchestratorOrServer } from "./remote.js";
+import { withClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -35,18 +32,14 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
         expires?: string;
         actor?: string;
       }) =>
-        withOrchestratorOrServer(globals(), async (o) => {
-          const request = {
+        withClient(globals(), async (client) => {
+          const created = await client.createToken({
             name: options.name,
             role: options.role,
             environments: options.environment ?? [],
             expires: options.expires,
             actor: options.actor,
-          };
-          const created =
-            o instanceof ApiClient
-              ? await o.createToken(request)
-              : await createToken(o.store, o.clock, request, { actor: currentActor(), origin: "cli" });
+          });
           if (globals().json) return printJson(created);
           console.log(created.token);
           process.stderr.write(
@@ -59,9 +52,8 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
     .command("list")
     .description("list tokens (never the tokens themselves)")
     .action(async () =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        const tokens =
-          o instanceof ApiClient ? await o.tokens() : (await o.store.listTokens()).map(tokenView);
+      withClient(globals(), async (client) => {
+        const tokens = await client.tokens();
         const now = Date.now();
         if (globals().json) return printJson(tokens);
         if (tokens.length === 0) return console.log("no token");
@@ -84,11 +76,8 @@ export function registerTokenCommands(program: Command, globals: Globals): void 
     .description("revoke a token by name or id")
     .argument("<token>", "name or id")
     .action(async (nameOrId: string) =>
-      withOrchestratorOrServer(globals(), async (o) => {
-        if (o instanceof ApiClient) await o.revokeToken(nameOrId);
-        else if (!(await revokeToken(o.store, o.clock, nameOrId, { actor: currentActor(), origin: "cli" }))) {
-          throw new NotFoundError(`active token ${nameOrId}`, "`tandem token list` lists them");
-        }
+      withClient(globals(), async (client) => {
+        await client.revokeToken(nameOrId);
         if (globals().json) return printJson({ revoked: nameOrId });
         console.log(`token ${nameOrId} revoked`);
       }),

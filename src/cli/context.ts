@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { TandemError } from "../core/errors.js";
 import type { Logger } from "../core/types.js";
-import { Orchestrator } from "../orchestrator.js";
+import { Orchestrator, type OrchestratorOptions } from "../orchestrator.js";
 import { stderrLogger } from "./logger.js";
 
 export interface GlobalOptions {
@@ -27,8 +27,9 @@ export async function withOrchestrator<T>(
   options: GlobalOptions,
   work: (orchestrator: Orchestrator) => Promise<T>,
   log: Logger = stderrLogger(),
+  more: Omit<OrchestratorOptions, "log"> = {},
 ): Promise<T> {
-  const orchestrator = await Orchestrator.open(configPath(options), { log });
+  const orchestrator = await Orchestrator.open(configPath(options), { ...more, log });
   try {
     return await work(orchestrator);
   } finally {

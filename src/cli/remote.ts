@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
 import { ApiClient } from "../api/client.js";
+import type { TandemClient } from "../client.js";
 import { TandemError } from "../core/errors.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
 import type { Orchestrator, WhereEntry } from "../orchestrator.js";
@@ -149,11 +150,17 @@ export function theOnlyUnfinished(releases: ReleaseState[]): string {
   return active[0]!.id;
 }
 
-/** Runs `work` with the server's client under --server, else with an orchestrator on the store. */
-export async function withOrchestratorOrServer<T>(
+/**
+ * Runs `work` with this invocation's TandemClient: the server's ApiClient under --server, else an
+ * Orchestrator on the store that records its changes as made through "cli". `local` is that same
+ * orchestrator, for what only a run next to the store has (the store file itself): undefined through
+ * a server.
+ */
+export async function withClient<T>(
   options: GlobalOptions,
-  work: (o: Orchestrator | ApiClient) => Promise<T>,
+  work: (client: TandemClient, local?: Orchestrator) => Promise<T>,
 ): Promise<T> {
   const client = remoteClient(options);
-  return client ? work(client) : withOrchestrator(options, work);
+  if (client) return work(client);
+  return withOrchestrator(options, (o) => work(o, o), undefined, { origin: "cli" });
 }

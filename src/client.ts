@@ -1,0 +1,56 @@
+import type { TokenView } from "./api/tokens.js";
+import type { AuditEntry, AuditFilter } from "./audit/types.js";
+import type { AuditVerdict } from "./audit/verify.js";
+import type { ReleaseState, TandemEvent, VersionMetadata } from "./core/types.js";
+import type { ReleasePlan } from "./engine/plan-view.js";
+import type { RegistryView } from "./registry/view.js";
+import type { OutboxDelivery } from "./store/types.js";
+
+/**
+ * What a CLI command asks of Tandem, whichever transport carries it: the local `Orchestrator` (on the
+ * store, next to it) or the `ApiClient` (a `tandem serve` through `--server`). Who acts and through
+ * which door is the transport's: a local orchestrator records its own origin (the CLI opens it as
+ * "cli"), the server records the token's actor and "api". Types only, so anything may import it.
+ */
+export interface TandemClient {
+  /** The release a request would create, as a DAG with timings (`tandem plan`). */
+  plan(request: { services: string[]; environment?: string }): Promise<ReleasePlan>;
+  /** Releases, newest first. */
+  releases(filter?: {
+    active?: boolean;
+    environment?: string;
+    service?: string;
+    limit?: number;
+  }): Promise<ReleaseState[]>;
+  release(id: string): Promise<ReleaseState>;
+  /** A release's events, oldest first, after `afterSeq`. */
+  events(id: string, afterSeq?: number): Promise<TandemEvent[]>;
+  /** Stops the project's routers and instances. */
+  down(request: { environment?: string; force?: boolean }): Promise<{ routers: number; instances: number }>;
+  /** The audit trail's entries matching `filter`, oldest first. */
+  auditEntries(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** Recomputes the audit trail's hash chain (the store file itself is checked only locally). */
+  verifyAudit(expectHead?: string): Promise<AuditVerdict>;
+  createToken(request: {
+    name: string;
+    role: string;
+    environments?: string[];
+    expires?: string;
+    actor?: string;
+  }): Promise<{ token: string; record: TokenView }>;
+  tokens(): Promise<TokenView[]>;
+  /** Revokes an active token; none by that name or id is a NotFoundError. */
+  revokeToken(idOrName: string): Promise<{ revoked: string }>;
+  registry(environment?: string): Promise<RegistryView>;
+  versions(service: string): Promise<VersionMetadata[]>;
+  publishVersion(request: {
+    service: string;
+    version: string;
+    provides: Record<string, string>;
+    requires: Record<string, string>;
+  }): Promise<VersionMetadata>;
+  /** Notification deliveries: pending and dead ones, or with `all` every one. */
+  deliveries(query: { channel?: string; all?: boolean }): Promise<OutboxDelivery[]>;
+  /** Makes dead deliveries pending again (these ids, or every dead one). */
+  retryNotifications(request: { ids?: string[]; allDead?: true }): Promise<{ revived: number }>;
+}

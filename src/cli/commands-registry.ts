@@ -1,14 +1,7 @@
 import type { Command } from "commander";
 import type { VersionMetadata } from "../core/types.js";
-import { currentActor } from "../orchestrator.js";
 import { parsePairs, readManifestFile, type VersionManifest } from "../registry/manifest.js";
-import {
-  type EnvironmentRegistry,
-  publishVersion,
-  type RequirementCheck,
-  registryView,
-  serviceVersions,
-} from "../registry/view.js";
+import type { EnvironmentRegistry, RequirementCheck } from "../registry/view.js";
 import { type GlobalOptions, printJson } from "./context.js";
 import { withClient } from "./remote.js";
 

@@ -32,6 +32,7 @@ import { checkDecision, promotionRequest } from "./engine/decisions.js";
 import { Engine, type Plugins } from "./engine/engine.js";
 import { holderIsDead } from "./engine/lease.js";
 import { describePlan, type ReleasePlan } from "./engine/plan-view.js";
+import { pluginContext } from "./engine/plugin-context.js";
 import { defaultPlugins } from "./engine/plugins.js";
 import { versionDirectory } from "./engine/release-checks.js";
 import { createNotifier } from "./notify/index.js";
@@ -496,16 +497,11 @@ export class Orchestrator implements TandemClient {
   }
 
   private pluginContext(environment: string, service: string) {
-    return {
-      project: this.config.project,
-      environment,
-      service,
-      stateDir: this.config.stateDir,
-      baseDir: this.config.baseDir,
-      store: this.store,
-      clock: this.clock,
-      log: this.log,
-    };
+    return pluginContext(
+      this.config,
+      { environment, service },
+      { store: this.store, clock: this.clock, log: this.log },
+    );
   }
 }
 

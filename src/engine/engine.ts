@@ -17,6 +17,7 @@ import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
+import { pluginContext } from "./plugin-context.js";
 import { reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
 
@@ -244,16 +245,11 @@ export class Engine {
     if (existing) return existing;
     const config = this.options.serviceConfig(release, service);
     const { store, config: project } = this.options;
-    const context = {
-      project: release.project,
-      environment: release.environment,
-      service,
-      stateDir: project.stateDir,
-      baseDir: project.baseDir,
-      store,
-      clock: this.clock,
-      log: withFields(this.log, { releaseId: release.id, environment: release.environment, service }),
-    };
+    const context = pluginContext(
+      project,
+      { environment: release.environment, service, releaseId: release.id },
+      { store, clock: this.clock, log: this.log },
+    );
     const target = this.options.plugins.createTarget(config.target, context);
     const runtime: ServiceRuntime = {
       service: config,

@@ -1,8 +1,10 @@
+import type { DeliveryReport } from "./analytics/types.js";
 import type { TokenView } from "./api/tokens.js";
 import type { AuditEntry, AuditFilter } from "./audit/types.js";
 import type { AuditVerdict } from "./audit/verify.js";
-import type { ReleaseState, TandemEvent, VersionMetadata } from "./core/types.js";
+import type { ReleaseCommand, ReleaseState, TandemEvent, VersionMetadata } from "./core/types.js";
 import type { ReleasePlan } from "./engine/plan-view.js";
+import type { WhereEntry } from "./orchestrator-where.js";
 import type { RegistryView } from "./registry/view.js";
 import type { OutboxDelivery } from "./store/types.js";
 
@@ -13,6 +15,42 @@ import type { OutboxDelivery } from "./store/types.js";
  * "cli"), the server records the token's actor and "api". Types only, so anything may import it.
  */
 export interface TandemClient {
+  /** The transport's clock (the local orchestrator's injected clock; the wall clock remotely). */
+  now(): number;
+  /**
+   * Creates a release. `drive`: the caller's process drives it next (the local transport takes the
+   * release's lease at once); a server drives every release itself and ignores it.
+   */
+  createRelease(request: ReleaseCreation): Promise<ReleaseState>;
+  /** Releases a succeeded release's versions into the next environment (or `to`). */
+  promote(
+    releaseId: string,
+    request: { to?: string; overrideFreeze?: string; drive?: boolean },
+  ): Promise<ReleaseState>;
+  /**
+   * During a release of the service: asks its engine to roll the service back. Otherwise: starts a
+   * quick release of the previous stable version (or `to`).
+   */
+  rollbackService(request: {
+    service: string;
+    environment?: string;
+    to?: string;
+    reason?: string;
+    drive?: boolean;
+  }): Promise<RollbackOutcome>;
+  /** A person's decision or command on an unfinished release, recorded for its engine. */
+  act(releaseId: string, action: ReleaseAction, options: ActionOptions): Promise<ReleaseCommand>;
+  /** Whether an engine drives the release now, so a command is acted on (a server drives them all). */
+  isDriven(releaseId: string): Promise<boolean>;
+  /** What runs where: stable version, instances, router and traffic per service and environment. */
+  where(environment?: string): Promise<WhereEntry[]>;
+  /** The delivery report (DORA metrics) over [since, until] (clock ms; defaults: 30 days to now). */
+  deliveryReport(query: {
+    since?: number;
+    until?: number;
+    environment?: string;
+    service?: string;
+  }): Promise<DeliveryReport>;
   /** The release a request would create, as a DAG with timings (`tandem plan`). */
   plan(request: { services: string[]; environment?: string }): Promise<ReleasePlan>;
   /** Releases, newest first. */
@@ -54,3 +92,25 @@ export interface TandemClient {
   /** Makes dead deliveries pending again (these ids, or every dead one). */
   retryNotifications(request: { ids?: string[]; allDead?: true }): Promise<{ revived: number }>;
 }
+
+export interface ReleaseCreation {
+  services: string[];
+  environment?: string;
+  overrideFreeze?: string;
+  drive?: boolean;
+}
+
+export type ReleaseAction = "approve" | "reject" | "abort" | "resume";
+
+export interface ActionOptions {
+  /** The rollout the action is for (an approval step's service, one rollout to abort or resume). */
+  service?: string;
+  /** Why, for the record (approve and reject record it as their comment). */
+  reason?: string;
+  /** resume: also skip a timed pause. */
+  force?: boolean;
+}
+
+export type RollbackOutcome =
+  | { kind: "command"; releaseId: string }
+  | { kind: "release"; releaseId: string; release: ReleaseState };

@@ -12,7 +12,7 @@ import {
 import { verifyStoredAudit } from "./audit/store-verify.js";
 import type { AuditEntry, AuditFilter, AuditOrigin } from "./audit/types.js";
 import type { AuditVerdict } from "./audit/verify.js";
-import type { TandemClient } from "./client.js";
+import type { ActionOptions, ReleaseAction, RollbackOutcome, TandemClient } from "./client.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { normalizeActor } from "./core/actor.js";
 import { type Clock, systemClock } from "./core/clock.js";
@@ -22,6 +22,7 @@ import {
   type CommandType,
   isTerminal,
   type Logger,
+  type ReleaseCommand,
   type ReleaseState,
   silentLogger,
   type TandemEvent,
@@ -411,6 +412,38 @@ export class Orchestrator implements TandemClient {
 
   async retryNotifications(request: { ids?: string[]; allDead?: true }): Promise<{ revived: number }> {
     return { revived: await this.reviveNotifications(request.allDead ? undefined : request.ids) };
+  }
+
+  now(): number {
+    return this.clock.now();
+  }
+
+  async rollbackService(request: {
+    service: string;
+    environment?: string;
+    to?: string;
+    reason?: string;
+    drive?: boolean;
+  }): Promise<RollbackOutcome> {
+    const { service, ...options } = request;
+    const result = await this.rollback(service, options);
+    return result.kind === "command" ? result : { ...result, releaseId: result.release.id };
+  }
+
+  act(releaseId: string, action: ReleaseAction, options: ActionOptions): Promise<ReleaseCommand> {
+    if (action === "approve") return this.approve(releaseId, options);
+    if (action === "reject") return this.reject(releaseId, options);
+    if (action === "abort") return this.abort(releaseId, options);
+    return this.resume(releaseId, options);
+  }
+
+  deliveryReport(query: {
+    since?: number;
+    until?: number;
+    environment?: string;
+    service?: string;
+  }): Promise<DeliveryReport> {
+    return this.analytics({ ...query, until: query.until ?? this.clock.now() });
   }
 
   async close(): Promise<void> {

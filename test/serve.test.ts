@@ -120,6 +120,18 @@ describe("tandem serve", () => {
     const rolledBack = JSON.parse(back.stdout) as ReleaseState;
     expect(rolledBack.rollouts[0]).toMatchObject({ service: "api", version: "1.0.0", status: "succeeded" });
 
+    // `tandem status` tells the same story through the server as next to the store (one client, two
+    // transports): versions, instances and router in the "what runs where" lines.
+    const whereOf = (text: string) => text.split("\n").filter((line) => /^ {2}\S+\s+api\s+stable/.test(line));
+    const viaServer = await run(["status"], { ...remote, TANDEM_TOKEN: deployer });
+    const nextToStore = await run(["status"]);
+    expect(viaServer.code, viaServer.stderr).toBe(0);
+    expect(whereOf(viaServer.stdout)).toHaveLength(2);
+    expect(whereOf(viaServer.stdout)).toEqual(whereOf(nextToStore.stdout));
+    expect(whereOf(viaServer.stdout).join("\n")).toMatch(
+      /staging\s+api\s+stable 1\.0\.0\s+instances\s+1 \(1\.0\.0\)\s+router -/,
+    );
+
     // The audit trail, delivery report and tokens, through the server too.
     const viewerOf = { ...remote, TANDEM_TOKEN: approver };
     const created = await run(["--json", "audit", "--action", "release.created", "--since", "1h"], viewerOf);

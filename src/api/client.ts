@@ -1,10 +1,17 @@
 import type { DeliveryReport } from "../analytics/types.js";
 import type { AuditEntry, AuditFilter } from "../audit/types.js";
 import type { AuditVerdict } from "../audit/verify.js";
-import type { TandemClient } from "../client.js";
+import type {
+  ActionOptions,
+  ReleaseAction,
+  ReleaseCreation,
+  RollbackOutcome,
+  TandemClient,
+} from "../client.js";
 import { type ErrorCode, TandemError } from "../core/errors.js";
 import type { ReleaseCommand, ReleaseState, TandemEvent, VersionMetadata } from "../core/types.js";
 import type { ReleasePlan } from "../engine/plan-view.js";
+import type { WhereEntry } from "../orchestrator-where.js";
 import type { RegistryView } from "../registry/view.js";
 import type { OutboxDelivery } from "../store/types.js";
 import type { TokenView } from "./tokens.js";
@@ -93,8 +100,23 @@ export class ApiClient implements TandemClient {
     return json as T;
   }
 
-  createRelease(body: { services: string[]; environment?: string; overrideFreeze?: string }) {
-    return this.request<ReleaseState>("POST", "/api/v1/releases", body);
+  now(): number {
+    return Date.now();
+  }
+
+  /** `drive` is the local transport's: the server drives every release itself. */
+  createRelease(request: ReleaseCreation) {
+    const { services, environment, overrideFreeze } = request;
+    return this.request<ReleaseState>(
+      "POST",
+      "/api/v1/releases",
+      clean({ services, environment, overrideFreeze }),
+    );
+  }
+
+  /** The server drives every unfinished release of its project (src/api/driver.ts). */
+  async isDriven(_releaseId: string): Promise<boolean> {
+    return true;
   }
 
   release(id: string) {
@@ -113,11 +135,16 @@ export class ApiClient implements TandemClient {
     return this.request<TandemEvent[]>("GET", `/api/v1/releases/${encodeURIComponent(id)}/events${qs}`);
   }
 
-  command(
-    id: string,
-    action: "approve" | "reject" | "abort" | "resume",
-    body: { service?: string; comment?: string; reason?: string; force?: boolean },
-  ) {
+  /** approve and reject take the reason as their `comment`; `force` is resume's. */
+  act(id: string, action: ReleaseAction, options: ActionOptions) {
+    const body =
+      action === "approve" || action === "reject"
+        ? { service: options.service, comment: options.reason }
+        : {
+            service: options.service,
+            reason: options.reason,
+            force: action === "resume" ? options.force : undefined,
+          };
     return this.request<ReleaseCommand>(
       "POST",
       `/api/v1/releases/${encodeURIComponent(id)}/${action}`,
@@ -125,18 +152,27 @@ export class ApiClient implements TandemClient {
     );
   }
 
-  promote(id: string, body: { to?: string; overrideFreeze?: string }) {
+  promote(id: string, request: { to?: string; overrideFreeze?: string; drive?: boolean }) {
     return this.request<ReleaseState>(
       "POST",
       `/api/v1/releases/${encodeURIComponent(id)}/promote`,
-      clean(body),
+      clean({ to: request.to, overrideFreeze: request.overrideFreeze }),
     );
   }
 
-  rollback(body: { service: string; environment?: string; to?: string; reason?: string }) {
-    return this.request<
-      { kind: "command"; releaseId: string } | { kind: "release"; releaseId: string; release: ReleaseState }
-    >("POST", "/api/v1/rollback", clean(body));
+  rollbackService(request: {
+    service: string;
+    environment?: string;
+    to?: string;
+    reason?: string;
+    drive?: boolean;
+  }) {
+    const { service, environment, to, reason } = request;
+    return this.request<RollbackOutcome>(
+      "POST",
+      "/api/v1/rollback",
+      clean({ service, environment, to, reason }),
+    );
   }
 
   audit(query: Record<string, string | undefined>) {
@@ -159,8 +195,12 @@ export class ApiClient implements TandemClient {
     return this.request<AuditVerdict>("GET", `/api/v1/audit/verify${queryString({ expectHead })}`);
   }
 
-  report(query: { since?: string; until?: string; environment?: string; service?: string }) {
-    return this.request<DeliveryReport>("GET", `/api/v1/report${queryString(query)}`);
+  deliveryReport(query: { since?: number; until?: number; environment?: string; service?: string }) {
+    const iso = (at: number | undefined) => (at === undefined ? undefined : new Date(at).toISOString());
+    return this.request<DeliveryReport>(
+      "GET",
+      `/api/v1/report${queryString({ since: iso(query.since), until: iso(query.until), environment: query.environment, service: query.service })}`,
+    );
   }
 
   createToken(body: {
@@ -224,7 +264,7 @@ export class ApiClient implements TandemClient {
 
   where(environment?: string) {
     const qs = environment ? `?environment=${encodeURIComponent(environment)}` : "";
-    return this.request<unknown[]>("GET", `/api/v1/registry/where${qs}`);
+    return this.request<WhereEntry[]>("GET", `/api/v1/registry/where${qs}`);
   }
 }
 

@@ -1,21 +1,13 @@
 import type { Command } from "commander";
-import type { ApiClient } from "../api/client.js";
+import type { TandemClient } from "../client.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { checkPageSize, LIMITS } from "../core/limits.js";
-import type { Orchestrator } from "../orchestrator.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
-import { eventLine, releaseSummary, trafficLine } from "./format.js";
+import { eventLine, releaseSummary, whereLines } from "./format.js";
 import { serviceLogger } from "./logger.js";
 import { formatPlan } from "./plan-format.js";
-import {
-  followRemote,
-  remoteClient,
-  remoteOnlyActive,
-  remoteStatus,
-  theOnlyUnfinished,
-  withClient,
-} from "./remote.js";
-import { driveWithProgress } from "./run-release.js";
+import { theOnlyUnfinished, withClient } from "./remote.js";
+import { driveWithProgress, runOrReturn } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
 import { watchRelease } from "./watch.js";
 
@@ -44,39 +36,18 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("-e, --env <environment>", "environment")
     .option("--override-freeze <reason>", "release during a change freeze; the reason is recorded")
     .option("--no-wait", "create the release and return (`tandem engine` or the server drives it)")
-    .action(async (services: string[], options: { env?: string; overrideFreeze?: string; wait: boolean }) => {
-      const client = remoteClient(globals());
-      if (client) {
+    .action(async (services: string[], options: { env?: string; overrideFreeze?: string; wait: boolean }) =>
+      withClient(globals(), async (client, local) => {
         const release = await client.createRelease({
           services,
           environment: options.env,
           overrideFreeze: options.overrideFreeze,
-        });
-        if (!globals().json) console.log(`release ${release.id} created`);
-        if (!options.wait) {
-          if (globals().json) printJson(release);
-          return;
-        }
-        process.exitCode = await followRemote(client, release.id, Boolean(globals().json));
-        return;
-      }
-      return withOrchestrator(globals(), async (o) => {
-        const release = await o.createRelease({
-          services,
-          environment: options.env,
-          overrideFreeze: options.overrideFreeze,
-          origin: "cli",
           drive: options.wait,
         });
         if (!globals().json) console.log(`release ${release.id} created`);
-        if (!options.wait) {
-          reportToCi([release], { now: o.clock.now(), annotate: false, out: process.stdout });
-          if (globals().json) printJson(release);
-          return;
-        }
-        process.exitCode = await driveWithProgress(o, [release.id], { json: globals().json, created: true });
-      });
-    });
+        process.exitCode = await runOrReturn(client, local, release, options.wait, globals());
+      }),
+    );
 
   program
     .command("engine")
@@ -110,36 +81,24 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("--timeout <duration>", "with --watch: give up after this long (exit 3)")
     .action(
       async (releaseId: string | undefined, options: { env?: string; watch?: boolean; timeout?: string }) => {
-        const client = remoteClient(globals());
         if (options.watch) {
-          process.exitCode = await watchStatus(client, globals(), releaseId, options);
+          process.exitCode = await watchStatus(globals(), releaseId, options);
           return;
         }
-        if (client) return remoteStatus(client, Boolean(globals().json), releaseId, options.env);
-        return withOrchestrator(globals(), async (o) => {
+        return withClient(globals(), async (client) => {
           const releases = releaseId
-            ? [await o.getStatus(releaseId)]
-            : await o.history({ active: true, environment: options.env });
-          const where = await o.where(options.env);
-          const events = releaseId ? await o.events(releaseId) : undefined;
-          reportToCi(releases, { now: o.clock.now(), annotate: false, out: process.stdout });
+            ? [await client.release(releaseId)]
+            : await client.releases({ active: true, environment: options.env });
+          const where = await client.where(options.env);
+          const events = releaseId ? await client.events(releaseId) : undefined;
+          reportToCi(releases, { now: client.now(), annotate: false, out: process.stdout });
           // With a release named, --json carries its events as the text output does.
           if (globals().json) return printJson(events ? { releases, events, where } : { releases, where });
           if (releases.length === 0) console.log("no unfinished release");
-          for (const release of releases) console.log(releaseSummary(release, o.clock.now()));
+          for (const release of releases) console.log(releaseSummary(release, client.now()));
           for (const event of events ?? []) console.log(`  ${eventLine(event)}`);
           console.log("\nwhat runs where:");
-          for (const entry of where) {
-            const versions = [...new Set(entry.instances.map((i) => i.version))].join(", ") || "-";
-            const router = entry.router ? `${entry.router.listenHost}:${entry.router.listenPort}` : "-";
-            console.log(
-              `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)} (${versions})  router ${router}`,
-            );
-            for (const [version, t] of Object.entries(entry.traffic ?? {})) {
-              console.log(`      ${version.padEnd(14)} ${trafficLine(t)}`);
-            }
-            if (entry.routerProblem) console.log(`      router: ${entry.routerProblem}`);
-          }
+          for (const entry of where) console.log(whereLines(entry));
         });
       },
     );
@@ -177,37 +136,21 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
       async (
         releaseId: string | undefined,
         options: { reason?: string; service?: string; force?: boolean },
-      ) => {
-        const client = remoteClient(globals());
-        if (client) {
-          const id = releaseId ?? (await remoteOnlyActive(client));
-          const command = await client.command(id, name, {
+      ) =>
+        withClient(globals(), async (client) => {
+          const id = releaseId ?? (await onlyActive(client));
+          const command = await client.act(id, name, {
             reason: options.reason,
             service: options.service,
-            force: name === "resume" ? options.force : undefined,
+            force: options.force,
           });
           if (globals().json) return printJson(command);
-          return console.log(`${command.type} requested for release ${id}`);
-        }
-        return withOrchestrator(globals(), async (o) => {
-          const id = releaseId ?? (await onlyActive(o));
-          const command =
-            name === "abort"
-              ? await o.abort(id, { reason: options.reason, service: options.service, origin: "cli" })
-              : await o.resume(id, {
-                  reason: options.reason,
-                  service: options.service,
-                  force: options.force,
-                  origin: "cli",
-                });
-          if (globals().json) return printJson(command);
           console.log(
-            (await o.isDriven(id))
+            (await client.isDriven(id))
               ? `${command.type} requested for release ${id}; the engine acts on it at its next pass`
               : `${command.type} recorded for release ${id}, but no engine is driving it: run \`tandem engine\` to act on it`,
           );
-        });
-      },
+        }),
     );
   };
   control("abort", "stop a release: roll back what it moved and end it as aborted");
@@ -220,74 +163,47 @@ export function registerReleaseCommands(program: Command, globals: Globals): voi
     .option("-e, --env <environment>", "environment")
     .option("--to <version>", "roll back to this version")
     .option("-r, --reason <text>", "why, for the record")
-    .action(async (service: string, options: { env?: string; to?: string; reason?: string }) => {
-      const client = remoteClient(globals());
-      if (client) {
-        const result = await client.rollback({
+    .action(async (service: string, options: { env?: string; to?: string; reason?: string }) =>
+      withClient(globals(), async (client, local) => {
+        const result = await client.rollbackService({
           service,
           environment: options.env,
           to: options.to,
           reason: options.reason,
-        });
-        if (result.kind === "command") {
-          if (globals().json) return printJson(result);
-          return console.log(`rollback requested for release ${result.releaseId}`);
-        }
-        if (!globals().json) console.log(`release ${result.releaseId} rolls ${service} back`);
-        process.exitCode = await followRemote(client, result.releaseId, Boolean(globals().json));
-        return;
-      }
-      return withOrchestrator(globals(), async (o) => {
-        const result = await o.rollback(service, {
-          environment: options.env,
-          to: options.to,
-          reason: options.reason,
-          origin: "cli",
           drive: true,
         });
         if (result.kind === "command") {
           if (globals().json) return printJson(result);
           return console.log(`rollback requested for release ${result.releaseId}`);
         }
-        if (!globals().json)
+        if (!globals().json) {
           console.log(
-            `release ${result.release.id} rolls ${service} back to ${result.release.rollouts[0]?.version}`,
+            `release ${result.releaseId} rolls ${service} back to ${result.release.rollouts[0]?.version}`,
           );
-        process.exitCode = await driveWithProgress(o, [result.release.id], {
-          json: globals().json,
-          created: true,
-        });
-      });
-    });
+        }
+        process.exitCode = await runOrReturn(client, local, result.release, true, globals());
+      }),
+    );
 }
 
-/** `tandem status --watch`, through the server's API or on the local store. */
+/** `tandem status --watch`: reads the release through either transport; whoever drives it goes on. */
 async function watchStatus(
-  client: ApiClient | undefined,
   options: GlobalOptions,
   releaseId: string | undefined,
   flags: { env?: string; timeout?: string },
 ): Promise<number> {
-  const watch = {
-    json: Boolean(options.json),
-    timeoutMs: flags.timeout ? parseDuration(flags.timeout) : undefined,
-  };
-  if (client) {
+  return withClient(options, async (client) => {
     const id =
       releaseId ?? theOnlyUnfinished(await client.releases({ active: true, environment: flags.env }));
-    return watchRelease(client, id, watch);
-  }
-  return withOrchestrator(options, async (o) => {
-    const id = releaseId ?? theOnlyUnfinished(await o.history({ active: true, environment: flags.env }));
-    const source = {
-      release: (r: string) => o.getStatus(r),
-      events: (r: string, after?: number) => o.events(r, after),
-      isDriven: (r: string) => o.isDriven(r),
-    };
-    return watchRelease(source, id, { ...watch, now: () => o.clock.now() });
+    return watchRelease(client, id, {
+      json: Boolean(options.json),
+      timeoutMs: flags.timeout ? parseDuration(flags.timeout) : undefined,
+      now: () => client.now(),
+    });
   });
 }
 
-export async function onlyActive(o: Orchestrator): Promise<string> {
-  return theOnlyUnfinished(await o.history({ active: true }));
+/** The one unfinished release of the project, for commands whose release id may be left out. */
+export async function onlyActive(client: TandemClient): Promise<string> {
+  return theOnlyUnfinished(await client.releases({ active: true }));
 }

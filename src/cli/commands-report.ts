@@ -6,8 +6,8 @@ import { renderMarkdown } from "../analytics/markdown.js";
 import type { DeliveryReport } from "../analytics/types.js";
 import { TandemError } from "../core/errors.js";
 import { parseWhen } from "../core/when.js";
-import { type GlobalOptions, withOrchestrator } from "./context.js";
-import { remoteClient } from "./remote.js";
+import type { GlobalOptions } from "./context.js";
+import { withClient } from "./remote.js";
 
 type Globals = () => GlobalOptions;
 
@@ -58,26 +58,11 @@ export function registerReportCommand(program: Command, globals: Globals): void 
           `--format "${flags.format}" is not one of ${FORMATS.join(", ")}`,
         );
       }
-      const client = remoteClient(globals());
-      if (client) {
-        const now = Date.now();
-        const iso = (flag: string, text: string | undefined) =>
-          text === undefined ? undefined : new Date(parseWhen(flag, text, now)).toISOString();
-        const report = await client.report({
-          since: iso("--since", flags.since),
-          until: iso("--until", flags.until),
-          environment: flags.environment ?? flags.env,
-          service: flags.service,
-        });
-        return output(render(report, format), flags.output);
-      }
-      await withOrchestrator(globals(), async (o) => {
-        const now = o.clock.now();
-        const until = flags.until === undefined ? now : parseWhen("--until", flags.until, now);
-        const report = await o.analytics({
-          now,
-          until,
+      await withClient(globals(), async (client) => {
+        const now = client.now();
+        const report = await client.deliveryReport({
           since: flags.since === undefined ? undefined : parseWhen("--since", flags.since, now),
+          until: flags.until === undefined ? undefined : parseWhen("--until", flags.until, now),
           environment: flags.environment ?? flags.env,
           service: flags.service,
         });

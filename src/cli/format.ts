@@ -2,6 +2,7 @@ import { formatDuration } from "../core/duration.js";
 import type { ReleaseState, RolloutState, TandemEvent } from "../core/types.js";
 import { describeGate } from "../engine/approval.js";
 import { describeStep } from "../engine/describe.js";
+import type { WhereEntry } from "../orchestrator-where.js";
 import type { TrafficSummary } from "../routers/histogram.js";
 import { rolloutAnalysisLines } from "./analysis-format.js";
 
@@ -59,4 +60,18 @@ export function trafficLine(t: TrafficSummary): string {
   const bound = (ms: number | undefined) =>
     ms === undefined ? "-" : Number.isFinite(ms) ? `≤${ms}ms` : ">10s";
   return `${t.requests} requests, ${t.errors} 5xx${rate}, p50 ${bound(t.p50Ms)}, p99 ${bound(t.p99Ms)}, ${t.inFlight} in flight`;
+}
+
+/** What runs where for one service in one environment (`tandem status`), with its traffic lines. */
+export function whereLines(entry: WhereEntry): string {
+  const versions = [...new Set(entry.instances.map((i) => i.version))].join(", ") || "-";
+  const router = entry.router ? `${entry.router.listenHost}:${entry.router.listenPort}` : "-";
+  const lines = [
+    `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)} (${versions})  router ${router}`,
+  ];
+  for (const [version, t] of Object.entries(entry.traffic ?? {})) {
+    lines.push(`      ${version.padEnd(14)} ${trafficLine(t)}`);
+  }
+  if (entry.routerProblem) lines.push(`      router: ${entry.routerProblem}`);
+  return lines.join("\n");
 }

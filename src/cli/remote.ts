@@ -4,7 +4,7 @@ import { ApiClient } from "../api/client.js";
 import type { TandemClient } from "../client.js";
 import { TandemError } from "../core/errors.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
-import type { Orchestrator, WhereEntry } from "../orchestrator.js";
+import type { Orchestrator } from "../orchestrator.js";
 import { EXIT, type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary } from "./format.js";
 import { listenForInterrupt } from "./interrupt.js";
@@ -73,7 +73,7 @@ export function checkRemoteSupport(program: Command): void {
 }
 
 /** Follows a release through the API, printing its events, until it ends. The exit code of `deploy`. */
-export async function followRemote(client: ApiClient, id: string, json: boolean): Promise<number> {
+export async function followRemote(client: TandemClient, id: string, json: boolean): Promise<number> {
   const out = json ? process.stderr : process.stdout;
   const controller = new AbortController();
   const interrupt = listenForInterrupt(() => controller.abort(new Error("interrupted")));
@@ -102,35 +102,6 @@ export async function followRemote(client: ApiClient, id: string, json: boolean)
   } finally {
     interrupt.dispose();
   }
-}
-
-/** `tandem status` through the API. */
-export async function remoteStatus(
-  client: ApiClient,
-  json: boolean,
-  releaseId?: string,
-  environment?: string,
-) {
-  const releases = releaseId
-    ? [await client.release(releaseId)]
-    : await client.releases({ active: true, environment });
-  const where = (await client.where(environment)) as WhereEntry[];
-  const events = releaseId ? await client.events(releaseId) : undefined;
-  if (json) return printJson(events ? { releases, events, where } : { releases, where });
-  if (releases.length === 0) console.log("no unfinished release");
-  for (const release of releases) console.log(releaseSummary(release, Date.now()));
-  for (const event of events ?? []) console.log(`  ${eventLine(event)}`);
-  console.log("\nwhat runs where:");
-  for (const entry of where) {
-    console.log(
-      `  ${entry.environment.padEnd(12)} ${entry.service.padEnd(12)} stable ${(entry.stable?.version ?? "-").padEnd(10)} instances ${String(entry.instances.length).padStart(2)}`,
-    );
-  }
-}
-
-/** The only unfinished release, through the API. */
-export async function remoteOnlyActive(client: ApiClient): Promise<string> {
-  return theOnlyUnfinished(await client.releases({ active: true }));
 }
 
 /** The id of the one unfinished release among `releases`; none or several is an error naming them. */

@@ -1,3 +1,4 @@
+import type { TandemClient } from "../client.js";
 import { parseDuration } from "../core/duration.js";
 import { isTandemError, TandemError } from "../core/errors.js";
 import { isTerminal, type ReleaseState } from "../core/types.js";
@@ -7,6 +8,7 @@ import { EXIT, printJson } from "./context.js";
 import { releaseSummary } from "./format.js";
 import { listenForInterrupt } from "./interrupt.js";
 import { ProgressView } from "./progress.js";
+import { followRemote } from "./remote.js";
 import { reportToCi } from "./step-summary.js";
 
 /**
@@ -132,4 +134,26 @@ async function flushNotifications(orchestrator: Orchestrator): Promise<void> {
       `${left} notification(s) not delivered yet; they stay in the outbox (\`tandem notifications\`).\n`,
     );
   }
+}
+
+/**
+ * After a command created a release: with `wait`, runs it to its end and returns the exit code (a
+ * local CLI drives it in this process; through a server it follows the server's events); without,
+ * reports where it stands (CI summary, --json) and returns 0.
+ */
+export async function runOrReturn(
+  client: TandemClient,
+  local: Orchestrator | undefined,
+  release: ReleaseState,
+  wait: boolean,
+  options: { json?: boolean },
+): Promise<number> {
+  if (wait) {
+    return local
+      ? driveWithProgress(local, [release.id], { json: options.json, created: true })
+      : followRemote(client, release.id, Boolean(options.json));
+  }
+  reportToCi([release], { now: client.now(), annotate: false, out: process.stdout });
+  if (options.json) printJson(release);
+  return EXIT.ok;
 }

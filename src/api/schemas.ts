@@ -58,6 +58,7 @@ const STRING = { type: "string" } as const;
 const NUMBER = { type: "number" } as const;
 const INTEGER = { type: "integer" } as const;
 const STRINGS = { type: "array", items: STRING } as const;
+export const ANY_OBJECT = { type: "object", additionalProperties: true } as const;
 
 export const STATUS = {
   type: "string",
@@ -99,7 +100,163 @@ export const GATE = openObject(
 
 const INSTANCE_COUNT = openObject({ ready: INTEGER, total: INTEGER }, ["ready", "total"]);
 
-/** One service's rollout in a release. Steps and analysis runs are objects as the engine keeps them. */
+const BOOLEAN = { type: "boolean" } as const;
+/** A number the engine may have stored as null (JSON has no Infinity): kept null, not coerced to 0. */
+const NUMBER_OR_NULL = { type: "number", nullable: true } as const;
+const STRING_MAP = { type: "object", additionalProperties: STRING } as const;
+
+function enumOf(...values: string[]) {
+  return { type: "string", enum: values } as const;
+}
+
+/** A record of values of one schema (`Record<string, T>`). */
+function mapOf(value: unknown) {
+  return { type: "object", additionalProperties: value } as const;
+}
+
+/** An AnalysisSpec (src/core/analysis.ts): resolved from templates when the rollout was created. */
+export const ANALYSIS_SPEC = openObject(
+  {
+    templates: STRINGS,
+    interval: NUMBER,
+    count: NUMBER,
+    failureLimit: NUMBER,
+    consecutiveSuccessLimit: NUMBER,
+    inconclusiveLimit: NUMBER,
+    consecutiveErrorLimit: NUMBER,
+    dryRun: BOOLEAN,
+    onInconclusive: enumOf("pause", "rollback"),
+    metrics: {
+      type: "array",
+      items: openObject(
+        {
+          name: STRING,
+          // builtin, prometheus, web, job, resources…: each provider has fields of its own.
+          provider: openObject({ type: STRING }, ["type"]),
+          successCondition: STRING,
+          failureCondition: STRING,
+          compare: openObject(
+            {
+              metric: enumOf("error_rate", "latency"),
+              maxIncrease: openObject({ relative: NUMBER, absolute: NUMBER }),
+              alpha: NUMBER,
+              quantile: NUMBER,
+              rollbackIfWorse: BOOLEAN,
+            },
+            ["metric", "maxIncrease"],
+          ),
+          sloTest: openObject({ maxErrorRate: NUMBER, alpha: NUMBER }, ["maxErrorRate", "alpha"]),
+        },
+        ["name", "provider"],
+      ),
+    },
+  },
+  [
+    "templates",
+    "interval",
+    "failureLimit",
+    "consecutiveSuccessLimit",
+    "inconclusiveLimit",
+    "consecutiveErrorLimit",
+    "dryRun",
+    "onInconclusive",
+    "metrics",
+  ],
+);
+
+const VERDICT = enumOf("successful", "failed", "inconclusive", "error", "running");
+
+/** One metric's look at one interval. */
+const METRIC_RECORD = openObject(
+  {
+    metric: STRING,
+    at: NUMBER,
+    value: NUMBER_OR_NULL,
+    verdict: VERDICT,
+    reason: STRING,
+    detail: mapOf(NUMBER_OR_NULL),
+  },
+  ["metric", "at", "verdict", "reason"],
+);
+
+const METRIC_TALLY = openObject(
+  {
+    measurements: INTEGER,
+    successful: INTEGER,
+    failed: INTEGER,
+    inconclusive: INTEGER,
+    errors: INTEGER,
+    consecutiveSuccess: INTEGER,
+    consecutiveErrors: INTEGER,
+    last: METRIC_RECORD,
+  },
+  [
+    "measurements",
+    "successful",
+    "failed",
+    "inconclusive",
+    "errors",
+    "consecutiveSuccess",
+    "consecutiveErrors",
+  ],
+);
+
+/** An analysis run as the rollout keeps it (AnalysisRunState in src/core/analysis.ts). */
+export const ANALYSIS_RUN = openObject(
+  {
+    spec: ANALYSIS_SPEC,
+    kind: enumOf("step", "background"),
+    stepIndex: INTEGER,
+    startedAt: NUMBER,
+    lastMeasuredAt: NUMBER,
+    tallies: mapOf(METRIC_TALLY),
+    history: { type: "array", items: METRIC_RECORD },
+    // The builtin router's statistics and the judges' memory: internal to the engine, passed as they are.
+    statsAtStart: ANY_OBJECT,
+    phase: enumOf("running", "successful", "failed", "inconclusive", "error"),
+    reason: STRING,
+    judgeState: ANY_OBJECT,
+  },
+  ["spec", "kind", "startedAt", "tallies", "history", "phase"],
+);
+
+/** Who must approve an `approval` step (ApprovalSpec in src/core/types.ts). */
+export const APPROVAL_SPEC = openObject(
+  {
+    required: INTEGER,
+    approvers: STRINGS,
+    allowSelfApproval: BOOLEAN,
+    timeout: NUMBER,
+    onTimeout: enumOf("reject", "escalate"),
+    escalateTo: STRINGS,
+  },
+  ["required", "approvers", "allowSelfApproval", "timeout", "onTimeout", "escalateTo"],
+);
+
+/** The command of a `hook` step (HookSpec in src/core/types.ts). */
+export const HOOK_SPEC = openObject(
+  { name: STRING, command: STRINGS, shell: BOOLEAN, timeout: NUMBER, cwd: STRING, env: STRING_MAP },
+  ["name", "command", "shell", "timeout", "env"],
+);
+
+/** A step of one `type` (with the `name` every step may have). */
+function step(type: string, properties: Record<string, unknown>, required: string[] = []) {
+  return openObject({ type: enumOf(type), name: STRING, ...properties }, ["type", ...required]);
+}
+
+/** A step the engine executes (Step in src/core/types.ts): one of six, told apart by `type`. */
+export const STEP = {
+  oneOf: [
+    step("scale", { track: enumOf("new", "stable"), replicas: INTEGER }, ["track", "replicas"]),
+    step("setWeight", { weight: NUMBER }, ["weight"]),
+    step("pause", { duration: NUMBER, reason: STRING, auto: BOOLEAN }),
+    step("analysis", { analysis: ANALYSIS_SPEC }, ["analysis"]),
+    step("approval", { approval: APPROVAL_SPEC }, ["approval"]),
+    step("hook", { hook: HOOK_SPEC, stage: enumOf("pre", "step", "post") }, ["hook", "stage"]),
+  ],
+} as const;
+
+/** One service's rollout in a release. */
 export const ROLLOUT = openObject(
   {
     service: STRING,
@@ -107,7 +264,7 @@ export const ROLLOUT = openObject(
     stableVersion: { type: "string", nullable: true },
     status: STATUS,
     phase: STRING,
-    steps: { type: "array", items: { type: "object", additionalProperties: true } },
+    steps: { type: "array", items: STEP },
     stepIndex: INTEGER,
     weight: NUMBER,
     pausedSince: NUMBER,
@@ -123,8 +280,9 @@ export const ROLLOUT = openObject(
     lastError: STRING,
     needs: { type: "array", items: openObject({ service: STRING, step: STRING }, ["service"]) },
     gate: GATE,
-    analysis: { type: "object", additionalProperties: true },
-    backgroundRun: { type: "object", additionalProperties: true },
+    analysis: ANALYSIS_RUN,
+    backgroundAnalysis: ANALYSIS_SPEC,
+    backgroundRun: ANALYSIS_RUN,
     skipped: { type: "boolean" },
   },
   ["service", "version", "stableVersion", "status", "phase", "steps", "stepIndex", "weight"],
@@ -246,7 +404,6 @@ export const TOKEN = openObject(
   ["id", "name", "role", "environments"],
 );
 
-export const ANY_OBJECT = { type: "object", additionalProperties: true } as const;
 export const ANY_ARRAY = { type: "array", items: ANY_OBJECT } as const;
 
 /** Responses of a route: `ok` for 200, and the error shape for every 4xx/5xx. */

@@ -1209,9 +1209,258 @@ export interface operations {
                         revision?: number;
                         rollouts: ({
                             analysis?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            backgroundAnalysis?: {
+                                consecutiveErrorLimit: number;
+                                consecutiveSuccessLimit: number;
+                                count?: number;
+                                dryRun: boolean;
+                                failureLimit: number;
+                                inconclusiveLimit: number;
+                                interval: number;
+                                metrics: ({
+                                    compare?: {
+                                        alpha?: number;
+                                        maxIncrease: {
+                                            absolute?: number;
+                                            relative?: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        /** @enum {string} */
+                                        metric: "error_rate" | "latency";
+                                        quantile?: number;
+                                        rollbackIfWorse?: boolean;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    failureCondition?: string;
+                                    name: string;
+                                    provider: {
+                                        type: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    sloTest?: {
+                                        alpha: number;
+                                        maxErrorRate: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    successCondition?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                onInconclusive: "pause" | "rollback";
+                                templates: string[];
+                            } & {
                                 [key: string]: unknown;
                             };
                             backgroundRun?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
                                 [key: string]: unknown;
                             };
                             gate?: {
@@ -1277,9 +1526,122 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
                             stepIndex: number;
-                            steps: {
+                            steps: (({
+                                name?: string;
+                                replicas: number;
+                                /** @enum {string} */
+                                track: "new" | "stable";
+                                /** @enum {string} */
+                                type: "scale";
+                            } & {
                                 [key: string]: unknown;
-                            }[];
+                            }) | ({
+                                name?: string;
+                                /** @enum {string} */
+                                type: "setWeight";
+                                weight: number;
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                auto?: boolean;
+                                duration?: number;
+                                name?: string;
+                                reason?: string;
+                                /** @enum {string} */
+                                type: "pause";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                analysis: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "analysis";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                approval: {
+                                    allowSelfApproval: boolean;
+                                    approvers: string[];
+                                    escalateTo: string[];
+                                    /** @enum {string} */
+                                    onTimeout: "reject" | "escalate";
+                                    required: number;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "approval";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                hook: {
+                                    command: string[];
+                                    cwd?: string;
+                                    env: {
+                                        [key: string]: string;
+                                    };
+                                    name: string;
+                                    shell: boolean;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                stage: "pre" | "step" | "post";
+                                /** @enum {string} */
+                                type: "hook";
+                            } & {
+                                [key: string]: unknown;
+                            }))[];
                             version: string;
                             weight: number;
                         } & {
@@ -1382,9 +1744,258 @@ export interface operations {
                         revision?: number;
                         rollouts: ({
                             analysis?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            backgroundAnalysis?: {
+                                consecutiveErrorLimit: number;
+                                consecutiveSuccessLimit: number;
+                                count?: number;
+                                dryRun: boolean;
+                                failureLimit: number;
+                                inconclusiveLimit: number;
+                                interval: number;
+                                metrics: ({
+                                    compare?: {
+                                        alpha?: number;
+                                        maxIncrease: {
+                                            absolute?: number;
+                                            relative?: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        /** @enum {string} */
+                                        metric: "error_rate" | "latency";
+                                        quantile?: number;
+                                        rollbackIfWorse?: boolean;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    failureCondition?: string;
+                                    name: string;
+                                    provider: {
+                                        type: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    sloTest?: {
+                                        alpha: number;
+                                        maxErrorRate: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    successCondition?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                onInconclusive: "pause" | "rollback";
+                                templates: string[];
+                            } & {
                                 [key: string]: unknown;
                             };
                             backgroundRun?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
                                 [key: string]: unknown;
                             };
                             gate?: {
@@ -1450,9 +2061,122 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
                             stepIndex: number;
-                            steps: {
+                            steps: (({
+                                name?: string;
+                                replicas: number;
+                                /** @enum {string} */
+                                track: "new" | "stable";
+                                /** @enum {string} */
+                                type: "scale";
+                            } & {
                                 [key: string]: unknown;
-                            }[];
+                            }) | ({
+                                name?: string;
+                                /** @enum {string} */
+                                type: "setWeight";
+                                weight: number;
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                auto?: boolean;
+                                duration?: number;
+                                name?: string;
+                                reason?: string;
+                                /** @enum {string} */
+                                type: "pause";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                analysis: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "analysis";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                approval: {
+                                    allowSelfApproval: boolean;
+                                    approvers: string[];
+                                    escalateTo: string[];
+                                    /** @enum {string} */
+                                    onTimeout: "reject" | "escalate";
+                                    required: number;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "approval";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                hook: {
+                                    command: string[];
+                                    cwd?: string;
+                                    env: {
+                                        [key: string]: string;
+                                    };
+                                    name: string;
+                                    shell: boolean;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                stage: "pre" | "step" | "post";
+                                /** @enum {string} */
+                                type: "hook";
+                            } & {
+                                [key: string]: unknown;
+                            }))[];
                             version: string;
                             weight: number;
                         } & {
@@ -1549,9 +2273,258 @@ export interface operations {
                         revision?: number;
                         rollouts: ({
                             analysis?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            backgroundAnalysis?: {
+                                consecutiveErrorLimit: number;
+                                consecutiveSuccessLimit: number;
+                                count?: number;
+                                dryRun: boolean;
+                                failureLimit: number;
+                                inconclusiveLimit: number;
+                                interval: number;
+                                metrics: ({
+                                    compare?: {
+                                        alpha?: number;
+                                        maxIncrease: {
+                                            absolute?: number;
+                                            relative?: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        /** @enum {string} */
+                                        metric: "error_rate" | "latency";
+                                        quantile?: number;
+                                        rollbackIfWorse?: boolean;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    failureCondition?: string;
+                                    name: string;
+                                    provider: {
+                                        type: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    sloTest?: {
+                                        alpha: number;
+                                        maxErrorRate: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    successCondition?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                onInconclusive: "pause" | "rollback";
+                                templates: string[];
+                            } & {
                                 [key: string]: unknown;
                             };
                             backgroundRun?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
                                 [key: string]: unknown;
                             };
                             gate?: {
@@ -1617,9 +2590,122 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
                             stepIndex: number;
-                            steps: {
+                            steps: (({
+                                name?: string;
+                                replicas: number;
+                                /** @enum {string} */
+                                track: "new" | "stable";
+                                /** @enum {string} */
+                                type: "scale";
+                            } & {
                                 [key: string]: unknown;
-                            }[];
+                            }) | ({
+                                name?: string;
+                                /** @enum {string} */
+                                type: "setWeight";
+                                weight: number;
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                auto?: boolean;
+                                duration?: number;
+                                name?: string;
+                                reason?: string;
+                                /** @enum {string} */
+                                type: "pause";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                analysis: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "analysis";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                approval: {
+                                    allowSelfApproval: boolean;
+                                    approvers: string[];
+                                    escalateTo: string[];
+                                    /** @enum {string} */
+                                    onTimeout: "reject" | "escalate";
+                                    required: number;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "approval";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                hook: {
+                                    command: string[];
+                                    cwd?: string;
+                                    env: {
+                                        [key: string]: string;
+                                    };
+                                    name: string;
+                                    shell: boolean;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                stage: "pre" | "step" | "post";
+                                /** @enum {string} */
+                                type: "hook";
+                            } & {
+                                [key: string]: unknown;
+                            }))[];
                             version: string;
                             weight: number;
                         } & {
@@ -1926,9 +3012,258 @@ export interface operations {
                         revision?: number;
                         rollouts: ({
                             analysis?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            backgroundAnalysis?: {
+                                consecutiveErrorLimit: number;
+                                consecutiveSuccessLimit: number;
+                                count?: number;
+                                dryRun: boolean;
+                                failureLimit: number;
+                                inconclusiveLimit: number;
+                                interval: number;
+                                metrics: ({
+                                    compare?: {
+                                        alpha?: number;
+                                        maxIncrease: {
+                                            absolute?: number;
+                                            relative?: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        /** @enum {string} */
+                                        metric: "error_rate" | "latency";
+                                        quantile?: number;
+                                        rollbackIfWorse?: boolean;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    failureCondition?: string;
+                                    name: string;
+                                    provider: {
+                                        type: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    sloTest?: {
+                                        alpha: number;
+                                        maxErrorRate: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    successCondition?: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                /** @enum {string} */
+                                onInconclusive: "pause" | "rollback";
+                                templates: string[];
+                            } & {
                                 [key: string]: unknown;
                             };
                             backgroundRun?: {
+                                history: ({
+                                    at: number;
+                                    detail?: {
+                                        [key: string]: number | null;
+                                    };
+                                    metric: string;
+                                    reason: string;
+                                    value?: number | null;
+                                    /** @enum {string} */
+                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                judgeState?: {
+                                    [key: string]: unknown;
+                                };
+                                /** @enum {string} */
+                                kind: "step" | "background";
+                                lastMeasuredAt?: number;
+                                /** @enum {string} */
+                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                reason?: string;
+                                spec: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                startedAt: number;
+                                statsAtStart?: {
+                                    [key: string]: unknown;
+                                };
+                                stepIndex?: number;
+                                tallies: {
+                                    [key: string]: {
+                                        consecutiveErrors: number;
+                                        consecutiveSuccess: number;
+                                        errors: number;
+                                        failed: number;
+                                        inconclusive: number;
+                                        last?: {
+                                            at: number;
+                                            detail?: {
+                                                [key: string]: number | null;
+                                            };
+                                            metric: string;
+                                            reason: string;
+                                            value?: number | null;
+                                            /** @enum {string} */
+                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        measurements: number;
+                                        successful: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                };
+                            } & {
                                 [key: string]: unknown;
                             };
                             gate?: {
@@ -1994,9 +3329,122 @@ export interface operations {
                             /** @enum {string} */
                             status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
                             stepIndex: number;
-                            steps: {
+                            steps: (({
+                                name?: string;
+                                replicas: number;
+                                /** @enum {string} */
+                                track: "new" | "stable";
+                                /** @enum {string} */
+                                type: "scale";
+                            } & {
                                 [key: string]: unknown;
-                            }[];
+                            }) | ({
+                                name?: string;
+                                /** @enum {string} */
+                                type: "setWeight";
+                                weight: number;
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                auto?: boolean;
+                                duration?: number;
+                                name?: string;
+                                reason?: string;
+                                /** @enum {string} */
+                                type: "pause";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                analysis: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "analysis";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                approval: {
+                                    allowSelfApproval: boolean;
+                                    approvers: string[];
+                                    escalateTo: string[];
+                                    /** @enum {string} */
+                                    onTimeout: "reject" | "escalate";
+                                    required: number;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                type: "approval";
+                            } & {
+                                [key: string]: unknown;
+                            }) | ({
+                                hook: {
+                                    command: string[];
+                                    cwd?: string;
+                                    env: {
+                                        [key: string]: string;
+                                    };
+                                    name: string;
+                                    shell: boolean;
+                                    timeout: number;
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                name?: string;
+                                /** @enum {string} */
+                                stage: "pre" | "step" | "post";
+                                /** @enum {string} */
+                                type: "hook";
+                            } & {
+                                [key: string]: unknown;
+                            }))[];
                             version: string;
                             weight: number;
                         } & {
@@ -2666,9 +4114,258 @@ export interface operations {
                             revision?: number;
                             rollouts: ({
                                 analysis?: {
+                                    history: ({
+                                        at: number;
+                                        detail?: {
+                                            [key: string]: number | null;
+                                        };
+                                        metric: string;
+                                        reason: string;
+                                        value?: number | null;
+                                        /** @enum {string} */
+                                        verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    judgeState?: {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @enum {string} */
+                                    kind: "step" | "background";
+                                    lastMeasuredAt?: number;
+                                    /** @enum {string} */
+                                    phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                    reason?: string;
+                                    spec: {
+                                        consecutiveErrorLimit: number;
+                                        consecutiveSuccessLimit: number;
+                                        count?: number;
+                                        dryRun: boolean;
+                                        failureLimit: number;
+                                        inconclusiveLimit: number;
+                                        interval: number;
+                                        metrics: ({
+                                            compare?: {
+                                                alpha?: number;
+                                                maxIncrease: {
+                                                    absolute?: number;
+                                                    relative?: number;
+                                                } & {
+                                                    [key: string]: unknown;
+                                                };
+                                                /** @enum {string} */
+                                                metric: "error_rate" | "latency";
+                                                quantile?: number;
+                                                rollbackIfWorse?: boolean;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            failureCondition?: string;
+                                            name: string;
+                                            provider: {
+                                                type: string;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            sloTest?: {
+                                                alpha: number;
+                                                maxErrorRate: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            successCondition?: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        })[];
+                                        /** @enum {string} */
+                                        onInconclusive: "pause" | "rollback";
+                                        templates: string[];
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    startedAt: number;
+                                    statsAtStart?: {
+                                        [key: string]: unknown;
+                                    };
+                                    stepIndex?: number;
+                                    tallies: {
+                                        [key: string]: {
+                                            consecutiveErrors: number;
+                                            consecutiveSuccess: number;
+                                            errors: number;
+                                            failed: number;
+                                            inconclusive: number;
+                                            last?: {
+                                                at: number;
+                                                detail?: {
+                                                    [key: string]: number | null;
+                                                };
+                                                metric: string;
+                                                reason: string;
+                                                value?: number | null;
+                                                /** @enum {string} */
+                                                verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            measurements: number;
+                                            successful: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                    };
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                                backgroundAnalysis?: {
+                                    consecutiveErrorLimit: number;
+                                    consecutiveSuccessLimit: number;
+                                    count?: number;
+                                    dryRun: boolean;
+                                    failureLimit: number;
+                                    inconclusiveLimit: number;
+                                    interval: number;
+                                    metrics: ({
+                                        compare?: {
+                                            alpha?: number;
+                                            maxIncrease: {
+                                                absolute?: number;
+                                                relative?: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            /** @enum {string} */
+                                            metric: "error_rate" | "latency";
+                                            quantile?: number;
+                                            rollbackIfWorse?: boolean;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        failureCondition?: string;
+                                        name: string;
+                                        provider: {
+                                            type: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        sloTest?: {
+                                            alpha: number;
+                                            maxErrorRate: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        successCondition?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    /** @enum {string} */
+                                    onInconclusive: "pause" | "rollback";
+                                    templates: string[];
+                                } & {
                                     [key: string]: unknown;
                                 };
                                 backgroundRun?: {
+                                    history: ({
+                                        at: number;
+                                        detail?: {
+                                            [key: string]: number | null;
+                                        };
+                                        metric: string;
+                                        reason: string;
+                                        value?: number | null;
+                                        /** @enum {string} */
+                                        verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    judgeState?: {
+                                        [key: string]: unknown;
+                                    };
+                                    /** @enum {string} */
+                                    kind: "step" | "background";
+                                    lastMeasuredAt?: number;
+                                    /** @enum {string} */
+                                    phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                                    reason?: string;
+                                    spec: {
+                                        consecutiveErrorLimit: number;
+                                        consecutiveSuccessLimit: number;
+                                        count?: number;
+                                        dryRun: boolean;
+                                        failureLimit: number;
+                                        inconclusiveLimit: number;
+                                        interval: number;
+                                        metrics: ({
+                                            compare?: {
+                                                alpha?: number;
+                                                maxIncrease: {
+                                                    absolute?: number;
+                                                    relative?: number;
+                                                } & {
+                                                    [key: string]: unknown;
+                                                };
+                                                /** @enum {string} */
+                                                metric: "error_rate" | "latency";
+                                                quantile?: number;
+                                                rollbackIfWorse?: boolean;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            failureCondition?: string;
+                                            name: string;
+                                            provider: {
+                                                type: string;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            sloTest?: {
+                                                alpha: number;
+                                                maxErrorRate: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            successCondition?: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        })[];
+                                        /** @enum {string} */
+                                        onInconclusive: "pause" | "rollback";
+                                        templates: string[];
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    startedAt: number;
+                                    statsAtStart?: {
+                                        [key: string]: unknown;
+                                    };
+                                    stepIndex?: number;
+                                    tallies: {
+                                        [key: string]: {
+                                            consecutiveErrors: number;
+                                            consecutiveSuccess: number;
+                                            errors: number;
+                                            failed: number;
+                                            inconclusive: number;
+                                            last?: {
+                                                at: number;
+                                                detail?: {
+                                                    [key: string]: number | null;
+                                                };
+                                                metric: string;
+                                                reason: string;
+                                                value?: number | null;
+                                                /** @enum {string} */
+                                                verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            measurements: number;
+                                            successful: number;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                    };
+                                } & {
                                     [key: string]: unknown;
                                 };
                                 gate?: {
@@ -2734,9 +4431,122 @@ export interface operations {
                                 /** @enum {string} */
                                 status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
                                 stepIndex: number;
-                                steps: {
+                                steps: (({
+                                    name?: string;
+                                    replicas: number;
+                                    /** @enum {string} */
+                                    track: "new" | "stable";
+                                    /** @enum {string} */
+                                    type: "scale";
+                                } & {
                                     [key: string]: unknown;
-                                }[];
+                                }) | ({
+                                    name?: string;
+                                    /** @enum {string} */
+                                    type: "setWeight";
+                                    weight: number;
+                                } & {
+                                    [key: string]: unknown;
+                                }) | ({
+                                    auto?: boolean;
+                                    duration?: number;
+                                    name?: string;
+                                    reason?: string;
+                                    /** @enum {string} */
+                                    type: "pause";
+                                } & {
+                                    [key: string]: unknown;
+                                }) | ({
+                                    analysis: {
+                                        consecutiveErrorLimit: number;
+                                        consecutiveSuccessLimit: number;
+                                        count?: number;
+                                        dryRun: boolean;
+                                        failureLimit: number;
+                                        inconclusiveLimit: number;
+                                        interval: number;
+                                        metrics: ({
+                                            compare?: {
+                                                alpha?: number;
+                                                maxIncrease: {
+                                                    absolute?: number;
+                                                    relative?: number;
+                                                } & {
+                                                    [key: string]: unknown;
+                                                };
+                                                /** @enum {string} */
+                                                metric: "error_rate" | "latency";
+                                                quantile?: number;
+                                                rollbackIfWorse?: boolean;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            failureCondition?: string;
+                                            name: string;
+                                            provider: {
+                                                type: string;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            sloTest?: {
+                                                alpha: number;
+                                                maxErrorRate: number;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            successCondition?: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        })[];
+                                        /** @enum {string} */
+                                        onInconclusive: "pause" | "rollback";
+                                        templates: string[];
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    name?: string;
+                                    /** @enum {string} */
+                                    type: "analysis";
+                                } & {
+                                    [key: string]: unknown;
+                                }) | ({
+                                    approval: {
+                                        allowSelfApproval: boolean;
+                                        approvers: string[];
+                                        escalateTo: string[];
+                                        /** @enum {string} */
+                                        onTimeout: "reject" | "escalate";
+                                        required: number;
+                                        timeout: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    name?: string;
+                                    /** @enum {string} */
+                                    type: "approval";
+                                } & {
+                                    [key: string]: unknown;
+                                }) | ({
+                                    hook: {
+                                        command: string[];
+                                        cwd?: string;
+                                        env: {
+                                            [key: string]: string;
+                                        };
+                                        name: string;
+                                        shell: boolean;
+                                        timeout: number;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    name?: string;
+                                    /** @enum {string} */
+                                    stage: "pre" | "step" | "post";
+                                    /** @enum {string} */
+                                    type: "hook";
+                                } & {
+                                    [key: string]: unknown;
+                                }))[];
                                 version: string;
                                 weight: number;
                             } & {

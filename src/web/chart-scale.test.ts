@@ -29,13 +29,25 @@ describe("chart scales", () => {
 });
 
 describe("metric series", () => {
+  const provider = { type: "builtin", metric: "error_rate", quantile: 0.99 };
   const run: AnalysisRun = {
     kind: "step",
     phase: "running",
+    startedAt: 0,
+    tallies: {},
     spec: {
       templates: ["errors"],
       interval: 1000,
-      metrics: [{ name: "error-rate", failureCondition: "> 0.5" }, { name: "latency" }],
+      failureLimit: 0,
+      consecutiveSuccessLimit: 0,
+      inconclusiveLimit: 0,
+      consecutiveErrorLimit: 4,
+      dryRun: false,
+      onInconclusive: "pause",
+      metrics: [
+        { name: "error-rate", provider, failureCondition: "> 0.5" },
+        { name: "latency", provider },
+      ],
     },
     history: [
       { metric: "error-rate", at: 1000, value: 0.1, verdict: "successful", reason: "ok" },

@@ -65,7 +65,9 @@ export function metricSeries(runs: ReadonlyArray<AnalysisRun | undefined>): Metr
         points: records
           .filter((r) => typeof r.value === "number" && Number.isFinite(r.value))
           .map((r) => ({ at: r.at, value: r.value as number, verdict: r.verdict })),
-        ...(last ? { last: { value: last.value, verdict: last.verdict, reason: last.reason } } : {}),
+        ...(last
+          ? { last: { value: last.value ?? undefined, verdict: last.verdict, reason: last.reason } }
+          : {}),
       });
     }
   }

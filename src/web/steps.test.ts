@@ -16,9 +16,23 @@ describe("steps for people", () => {
     expect(describeStep({ type: "pause", duration: 30_000 })).toBe("pause 30s");
     expect(describeStep({ type: "scale", track: "new", replicas: 2 })).toBe("scale new to 2");
     expect(
-      describeStep({ type: "analysis", analysis: { templates: ["golden"], interval: 1000, metrics: [] } }),
+      describeStep({
+        type: "analysis",
+        analysis: {
+          templates: ["golden"],
+          interval: 1000,
+          failureLimit: 0,
+          consecutiveSuccessLimit: 0,
+          inconclusiveLimit: 0,
+          consecutiveErrorLimit: 4,
+          dryRun: false,
+          onInconclusive: "pause",
+          metrics: [],
+        },
+      }),
     ).toBe("analysis golden");
-    expect(describeStep({ type: "hook", hook: { name: "smoke" }, stage: "step" })).toBe("hook smoke");
+    const hook = { name: "smoke", command: ["./smoke.sh"], shell: false, timeout: 300_000, env: {} };
+    expect(describeStep({ type: "hook", hook, stage: "step" })).toBe("hook smoke");
   });
 
   it("says which step of how many a rollout is at", () => {

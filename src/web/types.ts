@@ -1,7 +1,6 @@
 /**
  * The API's answers as the dashboard reads them, derived from api-types.gen.ts (generated from the
- * OpenAPI document by `npm run gen:web-types`). What the document keeps as open objects (a rollout's
- * steps and analysis runs) is typed here; the delivery report's types are the server's own
+ * OpenAPI document by `npm run gen:web-types`); the delivery report's types are the server's own
  * (src/analytics/types.ts has no imports; type-only, erased from the bundle).
  */
 import type { operations } from "./api-types.gen.js";
@@ -22,54 +21,18 @@ export type Whoami = Ok<"getWhoami">;
 export type Role = Whoami["role"];
 export type Status = ApiRelease["status"];
 
-export type Step = (
-  | { type: "scale"; track: "new" | "stable"; replicas: number }
-  | { type: "setWeight"; weight: number }
-  | { type: "pause"; duration?: number; reason?: string; auto?: boolean }
-  | { type: "analysis"; analysis: AnalysisSpec }
-  | { type: "approval"; approval: unknown }
-  | { type: "hook"; hook: { name: string }; stage: string }
-) & { name?: string };
-
-export interface MetricSpec {
-  name: string;
-  successCondition?: string;
-  failureCondition?: string;
-}
-
-export interface AnalysisSpec {
-  templates: string[];
-  interval: number;
-  count?: number;
-  metrics: MetricSpec[];
-}
-
-export interface MetricRecord {
-  metric: string;
-  at: number;
-  value?: number;
-  verdict: string;
-  reason: string;
-}
-
-export interface AnalysisRun {
-  spec: AnalysisSpec;
-  kind: "step" | "background";
-  stepIndex?: number;
-  history: MetricRecord[];
-  phase: string;
-  reason?: string;
-}
+/** A strategy step: the union of the six step types, told apart by `type`. */
+export type Step = ApiRollout["steps"][number];
+export type AnalysisRun = NonNullable<ApiRollout["analysis"]>;
+export type AnalysisSpec = AnalysisRun["spec"];
+export type MetricSpec = AnalysisSpec["metrics"][number];
+export type MetricRecord = AnalysisRun["history"][number];
 
 export type ApprovalDecision = Gate["decisions"][number];
 export type Gate = NonNullable<ApiRelease["approval"]>;
 export type InstanceCount = NonNullable<ApiRollout["instances"]>["new"];
 
-export type Rollout = Omit<Known<ApiRollout>, "steps" | "analysis" | "backgroundRun"> & {
-  steps: Step[];
-  analysis?: AnalysisRun;
-  backgroundRun?: AnalysisRun;
-};
+export type Rollout = Known<ApiRollout>;
 
 export type Release = Omit<Known<ApiRelease>, "rollouts"> & { rollouts: Rollout[] };
 export type TandemEvent = Ok<"getReleasesByIdEvents">[number];

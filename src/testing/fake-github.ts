@@ -390,7 +390,9 @@ export class FakeGitHub {
       "x-ratelimit-limit": String(LIMIT),
       "x-ratelimit-remaining": String(Math.max(0, this.remaining)),
       "x-ratelimit-used": String(LIMIT - Math.max(0, this.remaining)),
-      "x-ratelimit-reset": String(Math.ceil(this.resetAt / 1000)),
+      // Wall-clock epoch seconds, as GitHub's: clients (Octokit's throttling plugin) read it against
+      // Date.now(), so on a virtual clock the reset is sent as the wall time that far ahead.
+      "x-ratelimit-reset": String(Math.ceil((Date.now() + this.resetAt - this.now()) / 1000)),
       "x-ratelimit-resource": "core",
     };
   }

@@ -102,7 +102,7 @@ export class FakeGitHub {
   private remaining = LIMIT;
   private resetAt: number;
   private throttledUntil = 0;
-  private failures: number[] = [];
+  private failures: { status: number; path?: RegExp }[] = [];
   private throttling = { status: 429, retryAfter: true };
   private readonly now: () => number;
 
@@ -182,7 +182,12 @@ export class FakeGitHub {
 
   /** The next requests answer these server errors (e.g. [502, 503]), one each, before anything else. */
   failNext(...statuses: number[]): void {
-    this.failures.push(...statuses);
+    this.failures.push(...statuses.map((status) => ({ status })));
+  }
+
+  /** The next requests whose path matches answer these server errors, one each; others pass. */
+  failNextOn(path: RegExp, ...statuses: number[]): void {
+    this.failures.push(...statuses.map((status) => ({ status, path })));
   }
 
   /**
@@ -215,8 +220,11 @@ export class FakeGitHub {
     if (auth !== `token ${this.options.token}` && auth !== `Bearer ${this.options.token}`) {
       return send(401, { message: "Bad credentials", documentation_url: DOCS });
     }
-    const failure = this.failures.shift();
-    if (failure !== undefined) return send(failure, { message: "Server Error", documentation_url: DOCS });
+    const failing = this.failures.findIndex((f) => !f.path || f.path.test(url.pathname));
+    if (failing >= 0) {
+      const [failure] = this.failures.splice(failing, 1);
+      return send(failure!.status, { message: "Server Error", documentation_url: DOCS });
+    }
     if (at < this.throttledUntil) {
       request.limited = true;
       const retryAfter = String(Math.ceil((this.throttledUntil - at) / 1000));
@@ -390,7 +398,9 @@ export class FakeGitHub {
       "x-ratelimit-limit": String(LIMIT),
       "x-ratelimit-remaining": String(Math.max(0, this.remaining)),
       "x-ratelimit-used": String(LIMIT - Math.max(0, this.remaining)),
-      "x-ratelimit-reset": String(Math.ceil(this.resetAt / 1000)),
+      // Wall-clock epoch seconds, as GitHub's: clients (Octokit's throttling plugin) read it against
+      // Date.now(), so on a virtual clock the reset is sent as the wall time that far ahead.
+      "x-ratelimit-reset": String(Math.ceil((Date.now() + this.resetAt - this.now()) / 1000)),
       "x-ratelimit-resource": "core",
     };
   }

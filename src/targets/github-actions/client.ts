@@ -45,13 +45,15 @@ export class RateLimitedError extends TargetError {
 /** A failure worth retrying later (5xx, network): the deployment is not failed by it. */
 export class TransientGitHubError extends TargetError {}
 
-/** GitHub asks to wait at least a minute after a secondary rate limit that names no time. */
-const SECONDARY_LIMIT_WAIT_MS = 60_000;
-/** A reset a little in the past (clock skew) still waits this long. */
-const MIN_LIMIT_WAIT_MS = 1_000;
 /** Consecutive rate-limited answers after which a waiting call gives up. */
 const MAX_LIMITED_ANSWERS = 20;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** plugin-retry waits (n+1)² times this in real time before retry n: 200 ms, then 800 ms. */
+const RETRY_BASE_MS = 200;
+/** Retries of the idempotent calls whose failure no later poll repeats (reading outputs, cancelling). */
+const RETRIES = 2;
+/** Only 5xx and network failures are retried: every 4xx is an answer (429 is the throttling plugin's). */
+const DO_NOT_RETRY = Array.from({ length: 100 }, (_, i) => 400 + i);
 
 type Headers = Record<string, string | number | undefined>;
 interface HttpFailure {
@@ -59,13 +61,22 @@ interface HttpFailure {
   message?: string;
   response?: { headers?: Headers; data?: unknown };
 }
+/** Per-request options Octokit passes through to its plugins (and to the throttle callbacks). */
+interface RequestOptions {
+  signal: AbortSignal;
+  retries: number;
+  /** Called by the throttle callbacks when this request was refused by a rate limit. */
+  onLimit: (retryAfterSeconds: number) => void;
+}
 
 /**
- * The GitHub REST calls of the github-actions target, through Octokit, with GitHub's rate limits kept:
- * a response with `x-ratelimit-remaining: 0` blocks further calls until `x-ratelimit-reset`; a 403/429
- * with `retry-after` or an exhausted limit blocks until then. A blocked call either waits on the
- * injected clock (`wait: true`) or throws RateLimitedError at once, sending nothing. The token never
- * appears in an error message or a log line.
+ * The GitHub REST calls of the github-actions target, through Octokit with its throttling and retry
+ * plugins. The throttling plugin recognises GitHub's refusals (primary limit: 403/429 with
+ * `x-ratelimit-remaining: 0`; secondary limit: its message, `retry-after` or a minute) and says how
+ * long to wait; it is told never to retry itself, since it would sleep in real time. Instead the client
+ * records `blockedUntil` on the injected clock, sends nothing before it, and a blocked call either
+ * waits on that clock (`wait: true`) or throws RateLimitedError at once so the engine reschedules.
+ * The token never appears in an error message or a log line.
  */
 export class GitHubClient {
   private octokit?: Promise<Octokit>;
@@ -75,15 +86,34 @@ export class GitHubClient {
 
   /** Octokit, loaded on first use: the CLI starts without it when no service deploys through GitHub. */
   private api(): Promise<Octokit> {
-    this.octokit ??= import("@octokit/rest").then(
-      ({ Octokit }) =>
-        new Octokit({
-          auth: this.options.token,
-          baseUrl: this.options.baseUrl,
-          userAgent: "tandem-deploy",
-          log: { debug() {}, info() {}, warn() {}, error() {} },
-        }),
-    );
+    this.octokit ??= Promise.all([
+      import("@octokit/rest"),
+      import("@octokit/plugin-throttling"),
+      import("@octokit/plugin-retry"),
+      import("bottleneck"),
+    ]).then(([{ Octokit }, { throttling }, { retry }, { default: Bottleneck }]) => {
+      const limited = (retryAfter: number, request: { request?: Partial<RequestOptions> }) => {
+        request.request?.onLimit?.(retryAfter);
+        return false;
+      };
+      // The plugin spaces writes 1 s apart (search 2 s, notifications 3 s) in real time by default;
+      // those would be real-time waits inside a reconcile pass. Concurrency stays limited.
+      const unspaced = () => new Bottleneck.Group({ maxConcurrent: 1 });
+      return new (Octokit.plugin(throttling, retry))({
+        auth: this.options.token,
+        baseUrl: this.options.baseUrl,
+        userAgent: "tandem-deploy",
+        log: { debug() {}, info() {}, warn() {}, error() {} },
+        throttle: {
+          onRateLimit: limited,
+          onSecondaryRateLimit: limited,
+          write: unspaced(),
+          search: unspaced(),
+          notifications: unspaced(),
+        },
+        retry: { retries: 0, doNotRetry: DO_NOT_RETRY, retryAfterBaseValue: RETRY_BASE_MS },
+      }) as unknown as Octokit;
+    });
     return this.octokit;
   }
 
@@ -155,6 +185,7 @@ export class GitHubClient {
         }),
       signal,
       wait,
+      RETRIES,
     );
     return (data as { jobs: WorkflowJob[] }).jobs;
   }
@@ -168,6 +199,7 @@ export class GitHubClient {
           octokit.rest.actions.cancelWorkflowRun({ ...this.repo(), run_id: runId, request }),
         signal,
         true,
+        RETRIES,
       );
       return "cancelling";
     } catch (error) {
@@ -187,9 +219,10 @@ export class GitHubClient {
 
   private async call<T>(
     what: string,
-    send: (octokit: Octokit, request: { signal: AbortSignal }) => Promise<{ data: T; headers: Headers }>,
+    send: (octokit: Octokit, request: RequestOptions) => Promise<{ data: T; headers: Headers }>,
     signal: AbortSignal,
     wait: boolean,
+    retries = 0,
   ): Promise<T> {
     for (let limited = 0; ; limited++) {
       const now = this.options.clock.now();
@@ -202,53 +235,56 @@ export class GitHubClient {
       }
       signal.throwIfAborted();
       const timeout = AbortSignal.timeout(this.options.requestTimeout ?? DEFAULT_REQUEST_TIMEOUT_MS);
+      let refusedFor: number | undefined;
+      const request: RequestOptions = {
+        signal: AbortSignal.any([signal, timeout]),
+        retries,
+        onLimit: (retryAfter) => {
+          refusedFor = retryAfter;
+        },
+      };
       try {
-        const response = await send(await this.api(), { signal: AbortSignal.any([signal, timeout]) });
-        this.noteLimit(response.headers, undefined);
+        const response = await send(await this.api(), request);
+        this.noteSpent(response.headers);
         return response.data;
       } catch (error) {
         signal.throwIfAborted();
+        if (refusedFor !== undefined) {
+          this.block(refusedFor * 1000, (error as HttpFailure).status);
+          continue;
+        }
         const failure = error as HttpFailure;
-        const status = typeof failure.status === "number" ? failure.status : undefined;
-        const said = (failure.response?.data as { message?: string } | undefined)?.message ?? "";
-        if (status !== undefined && this.noteLimit(failure.response?.headers ?? {}, status, said)) continue;
-        throw this.failed(what, failure, status);
+        throw this.failed(what, failure, typeof failure.status === "number" ? failure.status : undefined);
       }
     }
   }
 
-  /** Reads the rate-limit headers; true when this answer was a refusal to wait out. */
-  private noteLimit(headers: Headers, status: number | undefined, message = ""): boolean {
-    const now = this.options.clock.now();
-    const retryAfter = Number(headers["retry-after"]);
-    const remaining = headers["x-ratelimit-remaining"];
+  private block(ms: number, status: number): void {
+    const until = this.options.clock.now() + ms;
+    this.blocked = Math.max(this.blocked, until);
+    this.options.log.warn("GitHub API rate limit reached", { until: new Date(until).toISOString(), status });
+  }
+
+  /**
+   * The throttling plugin only reads the headers of refused requests (plugin-throttling
+   * dist-src/index.js, its retryLimiter "failed" handler); a success that spent the last request of
+   * the budget must block the next calls too, or the next one is refused. `x-ratelimit-reset` is a
+   * wall-clock instant (epoch seconds), measured against Date.now() as the plugin does, plus its 1 s.
+   */
+  private noteSpent(headers: Headers): void {
+    if (String(headers["x-ratelimit-remaining"]) !== "0") return;
     const reset = Number(headers["x-ratelimit-reset"]) * 1000;
-    let until = 0;
-    if (Number.isFinite(retryAfter) && retryAfter >= 0 && headers["retry-after"] !== undefined) {
-      until = now + Math.max(retryAfter * 1000, MIN_LIMIT_WAIT_MS);
-    } else if (String(remaining) === "0" && Number.isFinite(reset)) {
-      until = Math.max(reset, now + MIN_LIMIT_WAIT_MS);
-    } else if (status === 429 || (status === 403 && /secondary rate limit/i.test(message))) {
-      until = now + SECONDARY_LIMIT_WAIT_MS;
-    }
-    const refused = status === 403 || status === 429;
-    if (until > 0 && (status === undefined || refused)) {
-      this.blocked = Math.max(this.blocked, until);
-      if (refused) {
-        this.options.log.warn("GitHub API rate limit reached", {
-          until: new Date(until).toISOString(),
-          status,
-        });
-      }
-    }
-    return refused && until > 0;
+    if (!Number.isFinite(reset)) return;
+    const until = this.options.clock.now() + Math.max(reset - Date.now(), 0) + 1_000;
+    this.blocked = Math.max(this.blocked, until);
   }
 
   private failed(what: string, failure: HttpFailure, status: number | undefined): TargetError {
     const body = failure.response?.data as { message?: string } | undefined;
     const detail = this.redact(body?.message ?? failure.message ?? String(failure));
     const where = `${this.options.owner}/${this.options.repo}`;
-    if (status === undefined || status >= 500) {
+    // A 429 the throttling plugin did not recognise as a rate limit is still GitHub saying "later".
+    if (status === undefined || status >= 500 || status === 429) {
       return new TransientGitHubError(
         `GitHub ${what} in ${where} failed: ${status ?? "no answer"}: ${detail}`,
       );

@@ -8,7 +8,9 @@ const INSTALL_TIMEOUT_MS = 10 * 60_000;
  * when it is missing (as root with apt-get) and prints the path on its last line. Rejects with the
  * script's last words when it cannot, saying what the test needed.
  */
-export function ensureDebianProgram(name: "nginx" | "prometheus" | "chromium"): Promise<string> {
+export function ensureDebianProgram(
+  name: "nginx" | "prometheus" | "chromium" | "zsh" | "fish",
+): Promise<string> {
   const script = fileURLToPath(new URL(`../support/ensure-${name}.sh`, import.meta.url));
   return new Promise((resolve, reject) => {
     execFile(

@@ -1,4 +1,4 @@
-import type { DeliveryReport } from "./analytics/types.js";
+import type { DeliveryReport, ReportOptions } from "./analytics/types.js";
 import type { TokenView } from "./api/tokens.js";
 import type { AuditEntry, AuditFilter } from "./audit/types.js";
 import type { AuditVerdict } from "./audit/verify.js";
@@ -23,21 +23,12 @@ export interface TandemClient {
    */
   createRelease(request: ReleaseCreation): Promise<ReleaseState>;
   /** Releases a succeeded release's versions into the next environment (or `to`). */
-  promote(
-    releaseId: string,
-    request: { to?: string; overrideFreeze?: string; drive?: boolean },
-  ): Promise<ReleaseState>;
+  promote(releaseId: string, request: Promotion): Promise<ReleaseState>;
   /**
    * During a release of the service: asks its engine to roll the service back. Otherwise: starts a
    * quick release of the previous stable version (or `to`).
    */
-  rollbackService(request: {
-    service: string;
-    environment?: string;
-    to?: string;
-    reason?: string;
-    drive?: boolean;
-  }): Promise<RollbackOutcome>;
+  rollbackService(request: RollbackRequest): Promise<RollbackOutcome>;
   /** A person's decision or command on an unfinished release, recorded for its engine. */
   act(releaseId: string, action: ReleaseAction, options: ActionOptions): Promise<ReleaseCommand>;
   /** Whether an engine drives the release now, so a command is acted on (a server drives them all). */
@@ -45,12 +36,7 @@ export interface TandemClient {
   /** What runs where: stable version, instances, router and traffic per service and environment. */
   where(environment?: string): Promise<WhereEntry[]>;
   /** The delivery report (DORA metrics) over [since, until] (clock ms; defaults: 30 days to now). */
-  deliveryReport(query: {
-    since?: number;
-    until?: number;
-    environment?: string;
-    service?: string;
-  }): Promise<DeliveryReport>;
+  deliveryReport(query: ReportQuery): Promise<DeliveryReport>;
   /** The release a request would create, as a DAG with timings (`tandem plan`). */
   plan(request: { services: string[]; environment?: string }): Promise<ReleasePlan>;
   /** Releases, newest first. */
@@ -99,6 +85,23 @@ export interface ReleaseCreation {
   overrideFreeze?: string;
   drive?: boolean;
 }
+
+export interface Promotion {
+  to?: string;
+  overrideFreeze?: string;
+  drive?: boolean;
+}
+
+export interface RollbackRequest {
+  service: string;
+  environment?: string;
+  to?: string;
+  reason?: string;
+  drive?: boolean;
+}
+
+/** A report's window and scope; `now` is the transport's. */
+export type ReportQuery = Omit<ReportOptions, "now">;
 
 export type ReleaseAction = "approve" | "reject" | "abort" | "resume";
 

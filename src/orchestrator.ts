@@ -12,7 +12,14 @@ import {
 import { verifyStoredAudit } from "./audit/store-verify.js";
 import type { AuditEntry, AuditFilter, AuditOrigin } from "./audit/types.js";
 import type { AuditVerdict } from "./audit/verify.js";
-import type { ActionOptions, ReleaseAction, RollbackOutcome, TandemClient } from "./client.js";
+import type {
+  ActionOptions,
+  ReleaseAction,
+  ReportQuery,
+  RollbackOutcome,
+  RollbackRequest,
+  TandemClient,
+} from "./client.js";
 import { type LoadedConfig, loadConfigWithRaw, parseServiceSnapshot } from "./config/index.js";
 import { normalizeActor } from "./core/actor.js";
 import { type Clock, systemClock } from "./core/clock.js";
@@ -418,13 +425,7 @@ export class Orchestrator implements TandemClient {
     return this.clock.now();
   }
 
-  async rollbackService(request: {
-    service: string;
-    environment?: string;
-    to?: string;
-    reason?: string;
-    drive?: boolean;
-  }): Promise<RollbackOutcome> {
+  async rollbackService(request: RollbackRequest): Promise<RollbackOutcome> {
     const { service, ...options } = request;
     const result = await this.rollback(service, options);
     return result.kind === "command" ? result : { ...result, releaseId: result.release.id };
@@ -437,13 +438,8 @@ export class Orchestrator implements TandemClient {
     return this.resume(releaseId, options);
   }
 
-  deliveryReport(query: {
-    since?: number;
-    until?: number;
-    environment?: string;
-    service?: string;
-  }): Promise<DeliveryReport> {
-    return this.analytics({ ...query, until: query.until ?? this.clock.now() });
+  deliveryReport(query: ReportQuery): Promise<DeliveryReport> {
+    return this.analytics(query);
   }
 
   async close(): Promise<void> {

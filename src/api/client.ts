@@ -3,9 +3,12 @@ import type { AuditEntry, AuditFilter } from "../audit/types.js";
 import type { AuditVerdict } from "../audit/verify.js";
 import type {
   ActionOptions,
+  Promotion,
   ReleaseAction,
   ReleaseCreation,
+  ReportQuery,
   RollbackOutcome,
+  RollbackRequest,
   TandemClient,
 } from "../client.js";
 import { type ErrorCode, TandemError } from "../core/errors.js";
@@ -152,7 +155,7 @@ export class ApiClient implements TandemClient {
     );
   }
 
-  promote(id: string, request: { to?: string; overrideFreeze?: string; drive?: boolean }) {
+  promote(id: string, request: Promotion) {
     return this.request<ReleaseState>(
       "POST",
       `/api/v1/releases/${encodeURIComponent(id)}/promote`,
@@ -160,13 +163,7 @@ export class ApiClient implements TandemClient {
     );
   }
 
-  rollbackService(request: {
-    service: string;
-    environment?: string;
-    to?: string;
-    reason?: string;
-    drive?: boolean;
-  }) {
+  rollbackService(request: RollbackRequest) {
     const { service, environment, to, reason } = request;
     return this.request<RollbackOutcome>(
       "POST",
@@ -195,7 +192,7 @@ export class ApiClient implements TandemClient {
     return this.request<AuditVerdict>("GET", `/api/v1/audit/verify${queryString({ expectHead })}`);
   }
 
-  deliveryReport(query: { since?: number; until?: number; environment?: string; service?: string }) {
+  deliveryReport(query: ReportQuery) {
     const iso = (at: number | undefined) => (at === undefined ? undefined : new Date(at).toISOString());
     return this.request<DeliveryReport>(
       "GET",

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { onlyActive } from "./commands-release.js";
 import { type GlobalOptions, printJson } from "./context.js";
-import { withClient } from "./remote.js";
+import { onlyActive, withClient } from "./remote.js";
 import { runOrReturn } from "./run-release.js";
 
 type Globals = () => GlobalOptions;

@@ -1,12 +1,11 @@
 import type { Command } from "commander";
-import type { TandemClient } from "../client.js";
 import { formatDuration, parseDuration } from "../core/duration.js";
 import { checkPageSize, LIMITS } from "../core/limits.js";
 import { type GlobalOptions, printJson, withOrchestrator } from "./context.js";
 import { eventLine, releaseSummary, whereLines } from "./format.js";
 import { serviceLogger } from "./logger.js";
 import { formatPlan } from "./plan-format.js";
-import { theOnlyUnfinished, withClient } from "./remote.js";
+import { onlyActive, theOnlyUnfinished, withClient } from "./remote.js";
 import { driveWithProgress, runOrReturn } from "./run-release.js";
 import { reportToCi } from "./step-summary.js";
 import { watchRelease } from "./watch.js";
@@ -198,12 +197,6 @@ async function watchStatus(
     return watchRelease(client, id, {
       json: Boolean(options.json),
       timeoutMs: flags.timeout ? parseDuration(flags.timeout) : undefined,
-      now: () => client.now(),
     });
   });
-}
-
-/** The one unfinished release of the project, for commands whose release id may be left out. */
-export async function onlyActive(client: TandemClient): Promise<string> {
-  return theOnlyUnfinished(await client.releases({ active: true }));
 }

@@ -48,7 +48,7 @@ export function remoteServer(options: GlobalOptions): string | undefined {
   return options.server ?? (process.env.TANDEM_SERVER || undefined);
 }
 
-export function remoteClient(options: GlobalOptions): ApiClient | undefined {
+function remoteClient(options: GlobalOptions): ApiClient | undefined {
   const server = remoteServer(options);
   return server ? new ApiClient(server, process.env.TANDEM_TOKEN || undefined) : undefined;
 }
@@ -102,6 +102,11 @@ export async function followRemote(client: TandemClient, id: string, json: boole
   } finally {
     interrupt.dispose();
   }
+}
+
+/** The one unfinished release of the project, for commands whose release id may be left out. */
+export async function onlyActive(client: TandemClient): Promise<string> {
+  return theOnlyUnfinished(await client.releases({ active: true }));
 }
 
 /** The id of the one unfinished release among `releases`; none or several is an error naming them. */

@@ -1,19 +1,15 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import type { TandemClient } from "../client.js";
 import { TandemError } from "../core/errors.js";
-import { isTerminal, type ReleaseState, type TandemEvent } from "../core/types.js";
+import { isTerminal, type ReleaseState } from "../core/types.js";
 import { EXIT, printJson } from "./context.js";
 import { releaseSummary } from "./format.js";
 import { listenForInterrupt } from "./interrupt.js";
 import { ProgressView } from "./progress.js";
 import { reportToCi } from "./step-summary.js";
 
-/** What `tandem status --watch` reads: the local store (an Orchestrator) or a server (the ApiClient). */
-export interface ReleaseSource {
-  release(id: string): Promise<ReleaseState>;
-  events(id: string, afterSeq?: number): Promise<TandemEvent[]>;
-  /** False when no engine drives the release (local store only): said once, the watch goes on. */
-  isDriven?(id: string): Promise<boolean>;
-}
+/** What `tandem status --watch` reads, through either transport. */
+export type ReleaseSource = Pick<TandemClient, "release" | "events" | "isDriven" | "now">;
 
 export interface WatchOptions {
   json: boolean;
@@ -21,7 +17,6 @@ export interface WatchOptions {
   intervalMs?: number;
   /** Give up (TANDEM_ERR_TIMEOUT, exit 3) when the release has not ended after this long. */
   timeoutMs?: number;
-  now?: () => number;
 }
 
 /**
@@ -35,7 +30,7 @@ export async function watchRelease(
   id: string,
   options: WatchOptions,
 ): Promise<number> {
-  const now = options.now ?? Date.now;
+  const now = () => source.now();
   const out = options.json ? process.stderr : process.stdout;
   const view = new ProgressView(out);
   const controller = new AbortController();
@@ -56,7 +51,7 @@ export async function watchRelease(
       release = await source.release(id);
       if (isTerminal(release.status)) break;
       view.render(release, now());
-      if (!warned && source.isDriven && !(await source.isDriven(id))) {
+      if (!warned && !(await source.isDriven(id))) {
         warned = true;
         process.stderr.write(
           `no engine is driving release ${id} yet: it moves once \`tandem engine\` or \`tandem serve\` runs\n`,

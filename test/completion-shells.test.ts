@@ -70,6 +70,7 @@ describe("zsh and fish completion", () => {
           [
             "autoload -U compinit && compinit -u -D",
             // _describe's last argument names the array of "candidate:description".
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: zsh's own parameter expansion
             '_describe() { local -a offered; offered=("${(@P)${@[-1]}}"); print -l -- "${offered[@]%%:*}"; }',
             "_files() { print -- '<files>'; }",
             `source ${file}`,

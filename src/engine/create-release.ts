@@ -97,11 +97,7 @@ export async function createRelease(
     }
   }
   if (!request.fast) await checkPromotionOrder(store, config, request.environment, request.services);
-  const active = await store.listReleases({
-    project: config.project,
-    environment: request.environment,
-    active: true,
-  });
+  const active = await activeReleasesOf(store, config.project, request.environment, [...seen]);
   for (const release of active) {
     const clash = release.rollouts.find((r) => seen.has(r.service));
     if (clash) {
@@ -248,6 +244,25 @@ export async function createRelease(
       if (!(error instanceof ReleaseExistsError) || attempt >= MAX_ID_ATTEMPTS) throw error;
     }
   }
+}
+
+/** Few services: a query each (through the rollouts index), not every active release read whole. */
+const PER_SERVICE_LOOKUPS = 16;
+
+async function activeReleasesOf(
+  store: Store,
+  project: string,
+  environment: string,
+  services: string[],
+): Promise<ReleaseState[]> {
+  if (services.length > PER_SERVICE_LOOKUPS)
+    return store.listReleases({ project, environment, active: true });
+  const found = new Map<string, ReleaseState>();
+  for (const service of services) {
+    for (const r of await store.listReleases({ project, environment, service, active: true }))
+      found.set(r.id, r);
+  }
+  return [...found.values()];
 }
 
 function invalid(message: string, hint: string): TandemError {

@@ -29,6 +29,19 @@ export function getStable(
   return row && row.version !== "" ? registryFromRow(row) : undefined;
 }
 
+/** The newest entry of each service (withdrawals left out), by service. */
+export function listStable(sql: SqliteConnection, project: string, environment: string): RegistryEntry[] {
+  const rows = sql
+    .statement(
+      `SELECT * FROM (
+         SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY at DESC, id DESC) AS newest
+         FROM registry WHERE project = ? AND environment = ?
+       ) WHERE newest = 1 AND version != '' ORDER BY service`,
+    )
+    .all(project, environment) as RegistryRow[];
+  return rows.map(registryFromRow);
+}
+
 /** Newest first (time, then insertion order). */
 export function registryHistory(
   sql: SqliteConnection,

@@ -1,5 +1,5 @@
 // Control-plane scale: the real engine and SQLite store, in virtual time on the sim target.
-// Usage: npm run bench:scale   (or, after `npm run build`: node bench/scale.mjs [--n 100,1000,10000])
+// Usage: npm run bench:scale   (or, after `npm run build`: node bench/scale.mjs [--n 100,1000,10000] [--shape one,many])
 //
 // For each N, two shapes of N concurrent rollouts, each in a fresh store and process state:
 //   one  — one release of N services;
@@ -201,7 +201,10 @@ async function main() {
     `canary (setWeight 50, pause 5 s), 1 replica, startupTime 2 s; pass interval ${PASS_INTERVAL_MS} ms virtual\n`,
   );
   const results = [];
-  for (const shape of ["one", "many"]) {
+  const shapeFlag = process.argv.indexOf("--shape");
+  const shapes = shapeFlag >= 0 ? process.argv[shapeFlag + 1].split(",") : ["one", "many"];
+  if (shapes.some((s) => s !== "one" && s !== "many")) throw new Error("--shape wants one, many or one,many");
+  for (const shape of shapes) {
     for (const n of sizes) {
       const r = await run(n, shape);
       results.push(r);
@@ -217,7 +220,7 @@ async function main() {
   }
   if (sizes.length >= 2) {
     console.log("\ngrowth over N (log-log slope: 1 = linear, 2 = quadratic)");
-    for (const shape of ["one", "many"]) {
+    for (const shape of shapes) {
       const rs = results.filter((r) => r.shape === shape);
       const slope = (key) => exponent(rs.map((r) => [r.n, r[key]])).toFixed(2);
       console.log(

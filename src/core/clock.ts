@@ -47,7 +47,8 @@ export class ManualClock implements Clock {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const onAbort = () => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        const index = this.sleepers.indexOf(sleeper);
+        if (index >= 0) this.sleepers.splice(index, 1);
         reject(signal?.reason);
       };
       const sleeper: Sleeper = {
@@ -57,7 +58,16 @@ export class ManualClock implements Clock {
           resolve();
         },
       };
-      this.sleepers.push(sleeper);
+      // Kept in time order (after those due at the same instant): thousands of sleepers (one per probe
+      // at scale) are not sorted again at every wake-up.
+      let low = 0;
+      let high = this.sleepers.length;
+      while (low < high) {
+        const mid = (low + high) >>> 1;
+        if (this.sleepers[mid]!.at <= sleeper.at) low = mid + 1;
+        else high = mid;
+      }
+      this.sleepers.splice(low, 0, sleeper);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -70,7 +80,6 @@ export class ManualClock implements Clock {
     const end = this.current + ms;
     for (;;) {
       await settle();
-      this.sleepers.sort((a, b) => a.at - b.at);
       const next = this.sleepers[0];
       if (!next || next.at > end) break;
       this.sleepers.shift();

@@ -114,6 +114,9 @@ export class StoreError extends TandemError {
   }
 }
 
+/** The store already holds a release under this id; the caller draws another id. */
+export class ReleaseExistsError extends StoreError {}
+
 export function isTandemError(error: unknown): error is TandemError {
   return error instanceof TandemError;
 }

@@ -1,13 +1,13 @@
-import { randomBytes } from "node:crypto";
 import type { AuditDraft } from "../audit/types.js";
 import { restoreEnvPlaceholders } from "../config/redact.js";
 import { serviceIn, type TandemConfig } from "../core/config.js";
-import { TandemError } from "../core/errors.js";
+import { ReleaseExistsError, TandemError } from "../core/errors.js";
 import type { ReleaseState, RolloutState, TandemEvent, VersionMetadata } from "../core/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import { describeGate, openGate } from "./approval.js";
 import { newRollout } from "./new-rollout.js";
 import { checkFreeze, checkPromotionOrder, type Move, planAndCheck } from "./release-checks.js";
+import { newReleaseId, type ReleaseIdGenerator } from "./release-id.js";
 
 export interface ServiceVersion {
   service: string;
@@ -45,12 +45,12 @@ export interface CreateReleaseDeps {
   verify?(service: string, version: string): void;
   /** What a version provides and requires (published, or from its manifest); none when absent. */
   metadata?(service: string, version: string): Promise<VersionMetadata | undefined>;
+  /** Makes release ids (tests inject one that clashes); the process's generator by default. */
+  newId?: ReleaseIdGenerator;
 }
 
-export function newReleaseId(now: number): string {
-  const stamp = new Date(now).toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 13);
-  return `${stamp}-${randomBytes(2).toString("hex")}`;
-}
+/** Ids tried when the store already holds the id drawn (80 random bits: a clash is a generator fault). */
+const MAX_ID_ATTEMPTS = 5;
 
 /** Refuses an impossible request before anything moves, then stores the release as pending. */
 export async function createRelease(
@@ -97,11 +97,7 @@ export async function createRelease(
     }
   }
   if (!request.fast) await checkPromotionOrder(store, config, request.environment, request.services);
-  const active = await store.listReleases({
-    project: config.project,
-    environment: request.environment,
-    active: true,
-  });
+  const active = await activeReleasesOf(store, config.project, request.environment, [...seen]);
   for (const release of active) {
     const clash = release.rollouts.find((r) => seen.has(r.service));
     if (clash) {
@@ -151,92 +147,122 @@ export async function createRelease(
     });
   });
 
-  const id = newReleaseId(now);
   const gate =
     environment.approval && !request.fast ? openGate(environment.approval, request.actor, now) : undefined;
-  const pre = [...config.hooks.pre, ...environment.hooks.pre];
-  const post = [...config.hooks.post, ...environment.hooks.post];
-  const release: ReleaseState = {
-    id,
-    project: config.project,
-    environment: request.environment,
-    status: gate ? "awaiting_approval" : "pending",
-    rollbackPolicy: config.rollbackPolicy,
-    ...(gate ? { approval: gate } : {}),
-    // Stored with `${secret:X}` where a hook or step holds a secret; interpolated again when it runs.
-    ...(pre.length + post.length > 0 && !request.fast
-      ? { hooks: { pre: restoreEnvPlaceholders(pre), post: restoreEnvPlaceholders(post), done: [] } }
-      : {}),
-    ...(request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
-    ...(freeze && request.overrideFreeze
-      ? { freezeOverride: { window: freeze.window, reason: request.overrideFreeze, actor: request.actor } }
-      : {}),
-    revision: 0,
-    createdAt: now,
-    updatedAt: now,
-    createdBy: request.actor,
-    services: Object.fromEntries(request.services.map(({ service }) => [service, deps.snapshot(service)])),
-    rollouts: rollouts.map((r) => ({
-      ...r,
-      steps: r.steps.map((step) =>
-        step.type === "hook"
-          ? { ...step, hook: restoreEnvPlaceholders(step.hook) }
-          : step.type === "analysis"
-            ? { ...step, analysis: restoreEnvPlaceholders(step.analysis) }
-            : step,
-      ),
-      ...(r.backgroundAnalysis ? { backgroundAnalysis: restoreEnvPlaceholders(r.backgroundAnalysis) } : {}),
-    })),
-  };
-  const created: TandemEvent = {
-    at: now,
-    releaseId: id,
-    project: config.project,
-    environment: request.environment,
-    type: "release.created",
-    severity: "info",
-    message: `release ${id} created by ${request.actor}: ${rollouts
-      .map((r) => `${r.service} ${r.stableVersion ?? "(none)"} -> ${r.version}`)
-      .join(
-        ", ",
-      )} in ${request.environment}${request.promotedFrom ? ` (promoted from ${request.promotedFrom})` : ""}`,
-    data: {
-      services: request.services,
-      actor: request.actor,
-      fast: request.fast ?? false,
-      order: dag.order,
-      needs: dag.needs,
-      promotedFrom: request.promotedFrom,
-    },
-  };
-  const events: TandemEvent[] = [created];
-  const base = { at: now, releaseId: id, project: config.project, environment: request.environment };
-  if (release.freezeOverride) {
-    events.push({
-      ...base,
-      type: "release.freeze_overridden",
-      severity: "warning",
-      message: `${request.actor} overrode the change freeze (${release.freezeOverride.window}): ${request.overrideFreeze}`,
-      data: { ...release.freezeOverride },
-    });
-  }
-  if (gate) {
-    events.push({
-      ...base,
-      type: "approval.requested",
-      severity: "warning",
-      message: `release ${id} into ${request.environment} waits for approval: ${describeGate(gate)}; \`tandem approve ${id}\``,
+  const build = (id: string) => {
+    const pre = [...config.hooks.pre, ...environment.hooks.pre];
+    const post = [...config.hooks.post, ...environment.hooks.post];
+    const release: ReleaseState = {
+      id,
+      project: config.project,
+      environment: request.environment,
+      status: gate ? "awaiting_approval" : "pending",
+      rollbackPolicy: config.rollbackPolicy,
+      ...(gate ? { approval: gate } : {}),
+      // Stored with `${secret:X}` where a hook or step holds a secret; interpolated again when it runs.
+      ...(pre.length + post.length > 0 && !request.fast
+        ? { hooks: { pre: restoreEnvPlaceholders(pre), post: restoreEnvPlaceholders(post), done: [] } }
+        : {}),
+      ...(request.promotedFrom ? { promotedFrom: request.promotedFrom } : {}),
+      ...(freeze && request.overrideFreeze
+        ? { freezeOverride: { window: freeze.window, reason: request.overrideFreeze, actor: request.actor } }
+        : {}),
+      revision: 0,
+      createdAt: now,
+      updatedAt: now,
+      createdBy: request.actor,
+      services: Object.fromEntries(request.services.map(({ service }) => [service, deps.snapshot(service)])),
+      rollouts: rollouts.map((r) => ({
+        ...r,
+        steps: r.steps.map((step) =>
+          step.type === "hook"
+            ? { ...step, hook: restoreEnvPlaceholders(step.hook) }
+            : step.type === "analysis"
+              ? { ...step, analysis: restoreEnvPlaceholders(step.analysis) }
+              : step,
+        ),
+        ...(r.backgroundAnalysis ? { backgroundAnalysis: restoreEnvPlaceholders(r.backgroundAnalysis) } : {}),
+      })),
+    };
+    const created: TandemEvent = {
+      at: now,
+      releaseId: id,
+      project: config.project,
+      environment: request.environment,
+      type: "release.created",
+      severity: "info",
+      message: `release ${id} created by ${request.actor}: ${rollouts
+        .map((r) => `${r.service} ${r.stableVersion ?? "(none)"} -> ${r.version}`)
+        .join(
+          ", ",
+        )} in ${request.environment}${request.promotedFrom ? ` (promoted from ${request.promotedFrom})` : ""}`,
       data: {
-        gate: "environment",
-        approvers: gate.spec.approvers,
-        required: gate.spec.required,
-        deadline: gate.deadline,
+        services: request.services,
+        actor: request.actor,
+        fast: request.fast ?? false,
+        order: dag.order,
+        needs: dag.needs,
+        promotedFrom: request.promotedFrom,
       },
-    });
+    };
+    const events: TandemEvent[] = [created];
+    const base = { at: now, releaseId: id, project: config.project, environment: request.environment };
+    if (release.freezeOverride) {
+      events.push({
+        ...base,
+        type: "release.freeze_overridden",
+        severity: "warning",
+        message: `${request.actor} overrode the change freeze (${release.freezeOverride.window}): ${request.overrideFreeze}`,
+        data: { ...release.freezeOverride },
+      });
+    }
+    if (gate) {
+      events.push({
+        ...base,
+        type: "approval.requested",
+        severity: "warning",
+        message: `release ${id} into ${request.environment} waits for approval: ${describeGate(gate)}; \`tandem approve ${id}\``,
+        data: {
+          gate: "environment",
+          approvers: gate.spec.approvers,
+          required: gate.spec.required,
+          deadline: gate.deadline,
+        },
+      });
+    }
+    return { release, events };
+  };
+  const newId = deps.newId ?? newReleaseId;
+  if (request.dryRun) return build(newId(now)).release;
+  for (let attempt = 1; ; attempt++) {
+    const id = newId(now);
+    const { release, events } = build(id);
+    try {
+      await store.createRelease(release, events, deps.audit?.(release), deps.lease?.(id));
+      return (await store.getRelease(id)) ?? release;
+    } catch (error) {
+      if (!(error instanceof ReleaseExistsError) || attempt >= MAX_ID_ATTEMPTS) throw error;
+    }
   }
-  if (request.dryRun) return release;
-  await store.createRelease(release, events, deps.audit?.(release), deps.lease?.(id));
-  return (await store.getRelease(id)) ?? release;
+}
+
+/** Few services: a query each (through the rollouts index), not every active release read whole. */
+const PER_SERVICE_LOOKUPS = 16;
+
+async function activeReleasesOf(
+  store: Store,
+  project: string,
+  environment: string,
+  services: string[],
+): Promise<ReleaseState[]> {
+  if (services.length > PER_SERVICE_LOOKUPS)
+    return store.listReleases({ project, environment, active: true });
+  const found = new Map<string, ReleaseState>();
+  for (const service of services) {
+    for (const r of await store.listReleases({ project, environment, service, active: true }))
+      found.set(r.id, r);
+  }
+  return [...found.values()];
 }
 
 function invalid(message: string, hint: string): TandemError {

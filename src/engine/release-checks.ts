@@ -90,9 +90,11 @@ export async function planAndCheck(moves: Move[], deps: CompatibilityDeps): Prom
   );
   const moving = new Set(moves.map((m) => m.service));
   const live = [];
+  // One read of every stable version, not a query per configured service.
+  const stables = new Map((await store.listStable(config.project, environment)).map((e) => [e.service, e]));
   for (const service of Object.keys(config.services)) {
     if (moving.has(service)) continue;
-    const stable = await store.getStable(config.project, environment, service);
+    const stable = stables.get(service);
     if (!stable) continue;
     live.push({ service, version: stable.version, meta: await deps.metadata(service, stable.version) });
   }

@@ -28,14 +28,34 @@ export function requirementEdges(moves: ServiceMove[]): RequirementEdge[] {
     if (!existing) edges.set(id, { from, to, reason });
     else if (!existing.reason.split("; ").includes(reason)) existing.reason += `; ${reason}`;
   };
+  // Provides parsed once per move, and each requirement looked up among the moves providing its key
+  // (in the moves' order, so edges and reasons come out as a visit of every pair would give them).
+  const fresh = moves.map((t) => effectiveProvides(t.toMeta, t.service, t.to));
+  const stale = moves.map((t) => (t.from === null ? {} : effectiveProvides(t.fromMeta, t.service, t.from)));
+  const providers = new Map<string, number[]>();
+  moves.forEach((_, i) => {
+    for (const key of new Set([...Object.keys(fresh[i]!), ...Object.keys(stale[i]!)])) {
+      const list = providers.get(key);
+      if (list) list.push(i);
+      else providers.set(key, [i]);
+    }
+  });
   for (const x of moves) {
-    for (const t of moves) {
+    const toRequires = Object.entries(x.toMeta?.requires ?? {});
+    const fromRequires = x.from === null ? [] : Object.entries(x.fromMeta?.requires ?? {});
+    if (toRequires.length + fromRequires.length === 0) continue;
+    const candidates = new Set<number>();
+    for (const [key] of [...toRequires, ...fromRequires]) {
+      for (const i of providers.get(key) ?? []) candidates.add(i);
+    }
+    for (const i of [...candidates].sort((a, b) => a - b)) {
+      const t = moves[i]!;
       if (x.service === t.service) continue;
-      const fresh = effectiveProvides(t.toMeta, t.service, t.to);
-      const stale = t.from === null ? {} : effectiveProvides(t.fromMeta, t.service, t.from);
-      for (const [key, range] of Object.entries(x.toMeta?.requires ?? {})) {
-        if (fresh[key] === undefined || !satisfiesRange(fresh[key], range)) continue;
-        if (stale[key] !== undefined && satisfiesRange(stale[key], range)) continue;
+      const provided = fresh[i]!;
+      const before = stale[i]!;
+      for (const [key, range] of toRequires) {
+        if (provided[key] === undefined || !satisfiesRange(provided[key], range)) continue;
+        if (before[key] !== undefined && satisfiesRange(before[key], range)) continue;
         const old = t.from === null ? "" : `, ${t.service}@${t.from} does not`;
         add(
           t.service,
@@ -43,13 +63,12 @@ export function requirementEdges(moves: ServiceMove[]): RequirementEdge[] {
           `${x.service}@${x.to} requires ${key} ${range}: ${t.service}@${t.to} provides it${old}`,
         );
       }
-      if (x.from === null) continue;
-      for (const [key, range] of Object.entries(x.fromMeta?.requires ?? {})) {
-        const next = fresh[key];
+      for (const [key, range] of fromRequires) {
+        const next = provided[key];
         const breaks =
           next !== undefined
             ? !satisfiesRange(next, range)
-            : stale[key] !== undefined && satisfiesRange(stale[key], range);
+            : before[key] !== undefined && satisfiesRange(before[key], range);
         if (!breaks) continue;
         const what = next !== undefined ? "does not satisfy" : "no longer provides";
         add(

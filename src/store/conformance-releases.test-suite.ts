@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CasConflictError } from "../core/errors.js";
+import { CasConflictError, ReleaseExistsError } from "../core/errors.js";
 import { command, copy, event, PROJECT, registryEntry, release, rollout } from "./conformance.fixtures.js";
 import type { Store } from "./types.js";
 
@@ -38,11 +38,11 @@ export function releaseConformance(store: () => Store): void {
       expect(await store().getRelease("r1")).toBeUndefined();
     });
 
-    it("refuses a second release with the same id and keeps the first", async () => {
+    it("refuses a second release with the same id (ReleaseExistsError, so the caller draws another id) and keeps the first", async () => {
       await store().createRelease(release("r1", { environment: "staging" }), [event("r1", 1_000)]);
       await expect(
         store().createRelease(release("r1", { environment: "production" }), [event("r1", 2_000)]),
-      ).rejects.toThrow();
+      ).rejects.toBeInstanceOf(ReleaseExistsError);
       expect((await store().getRelease("r1"))?.environment).toBe("staging");
       expect(await store().listEvents({ releaseId: "r1" })).toHaveLength(1);
     });

@@ -37,6 +37,23 @@ export function sideTableConformance(store: () => Store): void {
       );
     });
 
+    it("lists the stable version of every service of an environment at once, as getStable gives each", async () => {
+      expect(await store().listStable(PROJECT, "staging")).toEqual([]);
+      await recordStable(registryEntry("web", "1.0.0", 1_000), registryEntry("api", "1.0.0", 1_000));
+      await recordStable(registryEntry("api", "2.0.0", 2_000));
+      await recordStable(registryEntry("api", "1.5.0", 2_000, { releaseId: "rollback" }));
+      await recordStable(registryEntry("db", "1.0.0", 1_000), registryEntry("db", "", 3_000));
+      await recordStable(registryEntry("api", "9.0.0", 9_000, { environment: "production" }));
+      const stable = await store().listStable(PROJECT, "staging");
+      expect(stable).toEqual([
+        registryEntry("api", "1.5.0", 2_000, { releaseId: "rollback" }),
+        registryEntry("web", "1.0.0", 1_000),
+      ]);
+      for (const entry of stable)
+        expect(await store().getStable(PROJECT, "staging", entry.service)).toEqual(entry);
+      expect(await store().listStable("elsewhere", "staging")).toEqual([]);
+    });
+
     it("lists history newest first, per service or all, with a limit", async () => {
       await recordStable(registryEntry("api", "1.0.0", 1_000), registryEntry("web", "1.0.0", 1_000));
       await recordStable(registryEntry("api", "2.0.0", 2_000));

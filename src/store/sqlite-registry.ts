@@ -29,6 +29,19 @@ export function getStable(
   return row && row.version !== "" ? registryFromRow(row) : undefined;
 }
 
+/** The newest entry of each service (withdrawals left out), by service. */
+export function listStable(sql: SqliteConnection, project: string, environment: string): RegistryEntry[] {
+  const rows = sql
+    .statement(
+      `SELECT * FROM (
+         SELECT *, ROW_NUMBER() OVER (PARTITION BY service ORDER BY at DESC, id DESC) AS newest
+         FROM registry WHERE project = ? AND environment = ?
+       ) WHERE newest = 1 AND version != '' ORDER BY service`,
+    )
+    .all(project, environment) as RegistryRow[];
+  return rows.map(registryFromRow);
+}
+
 /** Newest first (time, then insertion order). */
 export function registryHistory(
   sql: SqliteConnection,
@@ -77,18 +90,24 @@ export function listInstances(
   sql: SqliteConnection,
   filter: { project: string; environment?: string; service?: string; version?: string },
 ): InstanceRecord[] {
+  // One statement per set of filters (cached by the connection), so SQLite uses instances_by_service:
+  // `(? IS NULL OR col = ?)` would make every engine's target.list() scan the whole table.
+  const where = ["project = ?"];
+  const values: string[] = [filter.project];
+  for (const [column, value] of [
+    ["environment", filter.environment],
+    ["service", filter.service],
+    ["version", filter.version],
+  ] as const) {
+    if (value === undefined) continue;
+    where.push(`${column} = ?`);
+    values.push(value);
+  }
   const rows = sql
     .statement(
-      `SELECT * FROM instances WHERE project = ?
-         AND (? IS NULL OR environment = ?) AND (? IS NULL OR service = ?) AND (? IS NULL OR version = ?)
-       ORDER BY environment, service, started_at, id`,
+      `SELECT * FROM instances WHERE ${where.join(" AND ")} ORDER BY environment, service, started_at, id`,
     )
-    .all(
-      filter.project,
-      ...twice(filter.environment),
-      ...twice(filter.service),
-      ...twice(filter.version),
-    ) as InstanceRow[];
+    .all(...values) as InstanceRow[];
   return rows.map(instanceFromRow);
 }
 
@@ -183,8 +202,4 @@ export function getLease(
     | { holder: string; expires_at: number }
     | undefined;
   return row ? { holder: row.holder, expiresAt: row.expires_at } : undefined;
-}
-
-function twice(value: string | undefined): [string | null, string | null] {
-  return [value ?? null, value ?? null];
 }

@@ -1,5 +1,5 @@
 import type { AuditDraft } from "../audit/types.js";
-import { CasConflictError, NotFoundError, StoreError, TandemError } from "../core/errors.js";
+import { CasConflictError, NotFoundError, ReleaseExistsError, TandemError } from "../core/errors.js";
 import {
   type RegistryEntry,
   type ReleaseCommand,
@@ -54,7 +54,7 @@ export function createRelease(
         JSON.stringify(release),
       );
     if (inserted.changes === 0) {
-      throw new StoreError(`release ${release.id} already exists`, {
+      throw new ReleaseExistsError(`release ${release.id} already exists`, {
         hint: "release ids must be unique; create the release under a new id",
       });
     }

@@ -115,6 +115,10 @@ export class SqliteStore implements Store {
     return this.guard("getStable", () => registry.getStable(this.sql, project, environment, service));
   }
 
+  async listStable(project: string, environment: string): Promise<RegistryEntry[]> {
+    return this.guard("listStable", () => registry.listStable(this.sql, project, environment));
+  }
+
   async registryHistory(
     project: string,
     environment: string,

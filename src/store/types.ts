@@ -187,6 +187,8 @@ export interface Store extends AuditLog {
   pendingCommands(releaseId: string): Promise<ReleaseCommand[]>;
 
   getStable(project: string, environment: string, service: string): Promise<RegistryEntry | undefined>;
+  /** getStable of every service of the environment that has a stable version, in one read (by service). */
+  listStable(project: string, environment: string): Promise<RegistryEntry[]>;
   /** Newest first. */
   registryHistory(
     project: string,

@@ -80,8 +80,8 @@ http {
 `;
 }
 
-/** Pids whose parent is `pid` (nginx's workers), from /proc. */
-function childrenOf(pid) {
+/** Pids whose parent is `pid` (nginx's workers, the router's workers), from /proc. */
+export function childrenOf(pid) {
   const found = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -113,11 +113,50 @@ function accepts(host, port) {
  * Returns {allUrl, splitUrl, pids() (master and workers, for CPU time), stop(), kill()}.
  */
 export async function startNginx({ binary, host, workers, stablePort, canaryPort, timeoutMs = 10_000 }) {
+  const [allPort, splitPort] = [await freePort(host), await freePort(host)];
+  const render = (prefix) => config({ prefix, host, workers, stablePort, canaryPort, allPort, splitPort });
+  const nginx = await run({ binary, host, ports: [allPort, splitPort], render, timeoutMs });
+  return { ...nginx, allUrl: `http://${host}:${allPort}/`, splitUrl: `http://${host}:${splitPort}/` };
+}
+
+/**
+ * nginx as the benchmark's upstream: `workers` worker processes answering every request with 200 and a fixed
+ * small JSON body from memory (`return 200`), so the upstream is far from being the bottleneck.
+ * Returns {port, url, pids(), stop(), kill(), errorLog()}.
+ */
+export async function startNginxUpstream({ binary, host, workers, version = "stable", timeoutMs = 10_000 }) {
+  const port = await freePort(host);
+  const body = JSON.stringify({ version, ok: true });
+  const render = (prefix) => `
+worker_processes ${workers};
+daemon off;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${prefix}/tmp/body;
+  proxy_temp_path ${prefix}/tmp/proxy;
+  fastcgi_temp_path ${prefix}/tmp/fastcgi;
+  uwsgi_temp_path ${prefix}/tmp/uwsgi;
+  scgi_temp_path ${prefix}/tmp/scgi;
+  keepalive_requests 1000000;
+  keepalive_timeout 30s;
+  server {
+    listen ${host}:${port};
+    location / { default_type application/json; return 200 '${body}'; }
+  }
+}
+`;
+  const nginx = await run({ binary, host, ports: [port], render, timeoutMs });
+  return { ...nginx, port, url: `http://${host}:${port}/` };
+}
+
+async function run({ binary, host, ports, render, timeoutMs }) {
   const prefix = mkdtempSync(join(tmpdir(), "tandem-bench-nginx-"));
   mkdirSync(join(prefix, "tmp"));
-  const [allPort, splitPort] = [await freePort(host), await freePort(host)];
   const conf = join(prefix, "nginx.conf");
-  writeFileSync(conf, config({ prefix, host, workers, stablePort, canaryPort, allPort, splitPort }));
+  writeFileSync(conf, render(prefix));
   const child = spawn(binary, ["-p", prefix, "-c", conf], {
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
@@ -142,7 +181,11 @@ export async function startNginx({ binary, host, workers, stablePort, canaryPort
     rmSync(prefix, { recursive: true, force: true });
   };
   const deadline = Date.now() + timeoutMs;
-  while (!(await accepts(host, allPort)) || !(await accepts(host, splitPort))) {
+  const allAccept = async () => {
+    for (const port of ports) if (!(await accepts(host, port))) return false;
+    return true;
+  };
+  while (!(await allAccept())) {
     if (child.exitCode !== null || Date.now() > deadline) {
       kill();
       throw new Error(`nginx did not start (exit ${child.exitCode}): ${stderr}${errorLog()}`);
@@ -151,8 +194,6 @@ export async function startNginx({ binary, host, workers, stablePort, canaryPort
   }
   let workerPids = childrenOf(child.pid);
   return {
-    allUrl: `http://${host}:${allPort}/`,
-    splitUrl: `http://${host}:${splitPort}/`,
     pids: () => {
       if (workerPids.length === 0) workerPids = childrenOf(child.pid);
       return [child.pid, ...workerPids];

@@ -1,49 +1,70 @@
-// The builtin router's cost, measured against nginx proxying to the same upstream and against its anchor
-// (the same upstream hit directly), all in the same run, with the same load tool.
-// Usage: npm run bench:router   (or, after `npm run build`: node bench/router.mjs [--cpu-prof DIR])
+// The builtin router's throughput, CPU per request and added latency, measured with standard C load tools
+// against nginx proxying to the same upstream, and both against the upstream hit directly, in one run.
+// Usage: npm run bench:router   (or, after `npm run build`: node bench/router.mjs [--workers N] [--quick]
+//        [--cpu-prof DIR])
 //
-// Processes, all on 127.0.0.1: two upstream servers (bench/upstream-server.mjs), the router daemon
-// (dist/routers/builtin/daemon.js, configured through its admin API), two nginx instances (bench/nginx.mjs:
-// one with worker_processes 1, one with auto), and for every measurement a fresh load client
-// (bench/load-client.mjs) so the load shares no thread with what it measures. Targets run in turn (direct,
-// builtin 100%, nginx 100%, builtin 90/10, nginx 90/10, nginx auto 100%, then again) for ROUNDS rounds, and
-// medians are reported. The 90/10 splits and nginx auto are measured in closed loop only, to keep the whole
-// run under three minutes.
-//
-// nginx with ONE worker is the fair comparison: the builtin router is one Node.js thread, and one nginx
-// worker is one event loop on one core too; `auto` (a worker per core) is shown as well, for what nginx does
-// when it may use every core (on a 2-core machine it then competes with the upstream and the load client).
+// Processes, all on 127.0.0.1:
+// - the upstream: Debian's nginx answering every request with 200 and a fixed 30-byte JSON body from memory
+//   (bench/nginx.mjs startNginxUpstream), with as many workers as the machine has cores, so that it is
+//   not the bottleneck (a Node upstream was);
+// - the builtin router daemon (dist/routers/builtin/daemon.js --workers N), configured through its admin API
+//   to send 100% to the upstream;
+// - nginx as the reference proxy (bench/nginx.mjs startNginx, worker_processes N), upstream keep-alive on;
+// - the load: wrk (Debian's, test/support/ensure-wrk.sh) for closed-loop throughput at 1, 32 and 256
+//   connections, and h2load (Debian's nghttp2-client, test/support/ensure-h2load.sh) for the latency at a
+//   fixed 1,000 requests/s (`--h1 --rps`, every request's latency from its `--log-file`): wrk cannot hold a
+//   fixed rate and wrk2 is not in Debian.
+// Both proxies get the same number of workers N (default 1: one event loop each; the bench then states it).
+// Targets alternate in every round (the order rotates), for ROUNDS rounds; medians are reported, and every
+// figure is printed as a ratio against nginx measured in the same run. CPU per request is the utime+stime of
+// the proxy's processes (master and workers) from /proc/PID/stat over the requests wrk counted.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { nginxBinary, startNginx } from "./nginx.mjs";
-import { mergeCounts, report, summarize } from "./router-report.mjs";
+import { childrenOf, nginxBinary, startNginx, startNginxUpstream } from "./nginx.mjs";
+import { report } from "./router-report.mjs";
 
-const ROUNDS = 3;
-const WARMUP_MS = 1000;
-const MEASURE_MS = 5000;
-const CONCURRENCY = 32;
-const FIXED_RATE_PER_SECOND = 1000;
+const args = process.argv.slice(2);
+const option = (name) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const QUICK = args.includes("--quick");
+const WORKERS = Number(option("--workers") ?? 1);
+const ROUNDS = QUICK ? 1 : 3;
+const MEASURE_S = QUICK ? 2 : 4;
+const WARMUP_S = 1;
+const CONNECTIONS = [1, 32, 256];
+const FIXED_RATE = 1000;
+/** h2load clients sharing the fixed rate (each sends FIXED_RATE / RATE_CLIENTS requests per second). */
+const RATE_CLIENTS = 10;
+const RATE_S = QUICK ? 2 : 4;
 /** Everything is killed and the run fails if it takes longer than this. */
-const HARD_LIMIT_MS = 200_000;
+const HARD_LIMIT_MS = 420_000;
 const HOST = "127.0.0.1";
 
 const here = (relative) => fileURLToPath(new URL(relative, import.meta.url));
-const UPSTREAM_SCRIPT = here("./upstream-server.mjs");
-const CLIENT_SCRIPT = here("./load-client.mjs");
 const DAEMON_SCRIPT = here("../dist/routers/builtin/daemon.js");
 
 const children = new Set();
-/** nginx instances: each runs in its own process group, killed as a whole. */
 const nginxes = new Set();
+const scratch = mkdtempSync(join(tmpdir(), "tandem-bench-router-"));
 
 function killAll(signal = "SIGKILL") {
   for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(-child.pid, signal); // the router daemon runs in its own group, with its workers
+      } catch {
+        child.kill(signal);
+      }
+    }
   }
   for (const nginx of nginxes) nginx.kill();
+  rmSync(scratch, { recursive: true, force: true });
 }
 process.on("exit", () => killAll());
 for (const signal of ["SIGINT", "SIGTERM"]) {
@@ -58,11 +79,39 @@ setTimeout(() => {
   process.exit(1);
 }, HARD_LIMIT_MS).unref();
 
-function start(args, env = process.env, stderr = "inherit") {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", stderr], env });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  return child;
+function ensure(script, what) {
+  try {
+    const out = execFileSync("sh", [here(`../test/support/${script}`)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    return out.trim().split("\n").pop();
+  } catch (error) {
+    throw new Error(`${what} is needed and is missing: ${error.stderr?.toString().trim() || error.message}`);
+  }
+}
+
+/** Runs a program to its end; resolves with its stdout, rejects with its stderr on a non-zero exit. */
+function run(program, argv, timeoutMs) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on("data", (chunk) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      children.delete(child);
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`${program} ${argv.join(" ")}: exit ${code ?? signal}: ${stderr}${stdout}`));
+    });
+  });
 }
 
 /** Resolves with the first stdout line of `child`, parsed as JSON. */
@@ -92,25 +141,34 @@ function firstJsonLine(child, what, timeoutMs) {
   });
 }
 
-async function startUpstream(version) {
-  const child = start([UPSTREAM_SCRIPT, version]);
-  const { port } = await firstJsonLine(child, `upstream ${version}`, 10_000);
-  return { version, port, pid: child.pid, endpoint: { id: `${version}-1`, host: HOST, port } };
-}
-
 async function startRouter(cpuProfileDir) {
   const token = randomBytes(24).toString("hex");
   const profile = cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : [];
-  const args = [...profile, DAEMON_SCRIPT, "--host", HOST, "--port", "0", "--name", "bench"];
+  const argv = [...profile, DAEMON_SCRIPT, "--host", HOST, "--port", "0", "--name", "bench"];
+  argv.push("--workers", String(WORKERS));
   // The daemon logs JSON lines on stderr; they are kept and shown only if the benchmark fails.
-  const child = start(args, { ...process.env, TANDEM_ROUTER_TOKEN: token }, "pipe");
+  const child = spawn(process.execPath, argv, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TANDEM_ROUTER_TOKEN: token },
+    detached: true,
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let log = "";
   child.stderr.on("data", (chunk) => {
     log = (log + chunk.toString("utf8")).slice(-4000);
   });
-  const ready = await firstJsonLine(child, "router daemon", 10_000);
+  const ready = await firstJsonLine(child, "router daemon", 15_000);
   if (ready.ready !== true) throw new Error(`router daemon did not start: ${JSON.stringify(ready)}`);
-  return { child, token, listenPort: ready.listenPort, adminPort: ready.adminPort, log: () => log };
+  return {
+    child,
+    token,
+    listenPort: ready.listenPort,
+    adminPort: ready.adminPort,
+    // The primary and its workers (a single-process daemon has none).
+    pids: () => [child.pid, ...childrenOf(child.pid)],
+    log: () => log,
+  };
 }
 
 async function applyRoutes(router, backends) {
@@ -122,17 +180,6 @@ async function applyRoutes(router, backends) {
   if (!response.ok) throw new Error(`PUT /routes: ${response.status} ${await response.text()}`);
 }
 
-/** CPU time (user + system) a process has used so far, in microseconds; NaN where /proc is not there. */
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 const CLOCK_TICKS_PER_SECOND = (() => {
   try {
     return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" })) || 100;
@@ -141,42 +188,75 @@ const CLOCK_TICKS_PER_SECOND = (() => {
   }
 })();
 
-/** Runs one load client against `url`; `watched` maps names to functions giving the pids whose CPU time is counted. */
-async function measure(url, withFixedRate, watched) {
-  const plan = {
-    url,
-    warmupMs: WARMUP_MS,
-    closedMs: MEASURE_MS,
-    concurrency: CONCURRENCY,
-    rateMs: withFixedRate ? MEASURE_MS : 0,
-    ratePerSecond: FIXED_RATE_PER_SECOND,
-  };
-  const cpuOf = (pids) => pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
-  const cpuBefore = Object.entries(watched).map(([name, pids]) => [name, pids, cpuOf(pids())]);
-  const child = start([CLIENT_SCRIPT, JSON.stringify(plan)]);
-  const result = await firstJsonLine(child, "load client", WARMUP_MS + 2 * MEASURE_MS + 10_000);
-  const { warmup, closed, rate, cpuMicros: clientMicros } = result;
-  for (const [phase, report] of Object.entries({ warmup, closed, rate })) {
-    if (report && (report.failed > 0 || report.rejected > 0)) {
-      throw new Error(
-        `${url} ${phase}: ${report.failed} failed, ${report.rejected} rejected: ${JSON.stringify(report.failures)}`,
-      );
+/** CPU time (utime + stime) the processes have used so far, in microseconds; NaN where /proc is not there. */
+function cpuMicros(pids) {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SECOND;
+    } catch {
+      return Number.NaN;
     }
   }
-  const requests = warmup.sent + closed.sent + (rate?.sent ?? 0);
-  const cpuPerRequest = { client: clientMicros / requests };
-  for (const [name, pids, before] of cpuBefore) cpuPerRequest[name] = (cpuOf(pids()) - before) / requests;
-  const throughput = closed.ok / (closed.elapsedMs / 1000);
+  return total;
+}
+
+const WRK_SCRIPT = join(scratch, "report.lua");
+writeFileSync(
+  WRK_SCRIPT,
+  `done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('BENCH {"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50Us":%d,"p99Us":%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+`,
+);
+
+/** One closed-loop wrk run; `watched` maps names to functions giving the pids whose CPU is counted. */
+async function wrk(binary, url, connections, seconds, watched = {}) {
+  const threads = Math.min(connections, cpus().length);
+  const before = Object.entries(watched).map(([name, pids]) => [name, pids, cpuMicros(pids())]);
+  const argv = ["-t", String(threads), "-c", String(connections), "-d", `${seconds}s`];
+  const out = await run(binary, [...argv, "-s", WRK_SCRIPT, url], (seconds + 15) * 1000);
+  const line = out.split("\n").find((l) => l.startsWith("BENCH "));
+  if (!line) throw new Error(`wrk printed no summary: ${out}`);
+  const result = JSON.parse(line.slice("BENCH ".length));
+  const errors = result.connect + result.read + result.write + result.status + result.timeout;
+  if (errors > 0) throw new Error(`${url} at ${connections} connections: errors ${line}`);
+  const cpu = {};
+  for (const [name, pids, cpuBefore] of before) cpu[name] = (cpuMicros(pids()) - cpuBefore) / result.requests;
+  return { throughput: result.requests / (result.durationUs / 1e6), requests: result.requests, cpu };
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** Latency at a fixed rate with h2load (HTTP/1.1, RATE_CLIENTS connections, each at its share of the rate). */
+async function fixedRate(binary, url) {
+  const logFile = join(scratch, `h2load-${randomBytes(4).toString("hex")}.log`);
+  const argv = ["--h1", "-t", "1", "-c", String(RATE_CLIENTS), "--rps", String(FIXED_RATE / RATE_CLIENTS)];
+  argv.push("-D", String(RATE_S), "--warm-up-time", String(WARMUP_S), "--log-file", logFile, url);
+  await run(binary, argv, (RATE_S + WARMUP_S + 15) * 1000);
+  const rows = readFileSync(logFile, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => line.split("\t").map(Number));
+  rmSync(logFile, { force: true });
+  const failed = rows.filter(([, status]) => status !== 200).length;
+  if (failed > 0)
+    throw new Error(`${url} at ${FIXED_RATE} req/s: ${failed} of ${rows.length} responses not 200`);
+  const latenciesMs = rows.map(([, , micros]) => micros / 1000).sort((a, b) => a - b);
+  const startsUs = rows.map(([start]) => start);
+  const spanS = (Math.max(...startsUs) - Math.min(...startsUs)) / 1e6;
   return {
-    cpuPerRequest,
-    throughput,
-    // The share of one core the load client used at the closed loop's throughput: near 100%, it is the bottleneck.
-    clientBusy: (cpuPerRequest.client * throughput) / 1e6,
-    closedP99: closed.latencyMs.p99,
-    rateAchieved: rate ? rate.ok / (rate.elapsedMs / 1000) : Number.NaN,
-    p50: rate ? rate.latencyMs.p50 : Number.NaN,
-    p99: rate ? rate.latencyMs.p99 : Number.NaN,
-    versions: mergeCounts(closed.versions, rate?.versions ?? {}),
+    rate: rows.length / Math.max(spanS, 1e-3),
+    p50: percentile(latenciesMs, 50),
+    p99: percentile(latenciesMs, 99),
   };
 }
 
@@ -187,106 +267,97 @@ async function stopRouter(router) {
   await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
 }
 
-function nginxVersion(binary) {
-  try {
-    // nginx -v prints "nginx version: nginx/1.22.1" on stderr.
-    const out = spawnSync(binary, ["-v"], { encoding: "utf8" });
-    return (out.stderr || out.stdout).trim().replace(/^nginx version: nginx\//, "");
-  } catch {
-    return "?";
-  }
+function version(binary, argv, pattern) {
+  const out = spawnSync(binary, argv, { encoding: "utf8" });
+  return (`${out.stdout}${out.stderr}`.match(pattern) ?? [])[1] ?? "?";
 }
 
 async function main() {
   const startedAt = performance.now();
-  const profileFlag = process.argv.indexOf("--cpu-prof");
-  const cpuProfileDir = profileFlag >= 0 ? process.argv[profileFlag + 1] : undefined;
-  const load = loadavg();
-  const loadBefore = load.map((l) => l.toFixed(2)).join(" ");
-  const binary = nginxBinary();
-  const [stable, canary] = await Promise.all([startUpstream("stable"), startUpstream("canary")]);
+  const cpuProfileDir = option("--cpu-prof");
+  const loadBefore = loadavg();
+  const nginx = nginxBinary();
+  const wrkBinary = ensure("ensure-wrk.sh", "wrk");
+  const h2load = ensure("ensure-h2load.sh", "h2load");
+  const upstreamWorkers = cpus().length;
+  const upstream = await startNginxUpstream({ binary: nginx, host: HOST, workers: upstreamWorkers });
+  nginxes.add(upstream);
   const router = await startRouter(cpuProfileDir);
-  const nginxOptions = { binary, host: HOST, stablePort: stable.port, canaryPort: canary.port };
-  const nginx = await startNginx({ ...nginxOptions, workers: 1 });
-  nginxes.add(nginx);
-  const nginxAuto = await startNginx({ ...nginxOptions, workers: "auto" });
-  nginxes.add(nginxAuto);
+  const proxyNginx = await startNginx({
+    binary: nginx,
+    host: HOST,
+    workers: WORKERS,
+    stablePort: upstream.port,
+    canaryPort: upstream.port,
+  });
+  nginxes.add(proxyNginx);
   try {
-    const routerUrl = `http://${HOST}:${router.listenPort}/`;
-    const upstream = () => [stable.pid];
-    const routerPids = () => [router.child.pid];
-    const oneToOne = [{ version: "stable", weight: 100, endpoints: [stable.endpoint] }];
-    const ninetyTen = [
-      { version: "stable", weight: 90, endpoints: [stable.endpoint] },
-      { version: "canary", weight: 10, endpoints: [canary.endpoint] },
-    ];
-    // The 90/10 rows and nginx with `auto` workers are measured in closed loop only, to bound the run.
+    await applyRoutes(router, [
+      { version: "stable", weight: 100, endpoints: [{ id: "stable-1", host: HOST, port: upstream.port }] },
+    ]);
     const targets = [
-      { name: "direct", url: `http://${HOST}:${stable.port}/`, withFixedRate: true, watched: { upstream } },
+      { name: "direct", url: upstream.url, watched: { upstream: upstream.pids } },
       {
-        name: "builtin 100%",
-        url: routerUrl,
-        withFixedRate: true,
-        watched: { proxy: routerPids, upstream },
-        routes: oneToOne,
+        name: "builtin",
+        url: `http://${HOST}:${router.listenPort}/`,
+        watched: { proxy: router.pids, upstream: upstream.pids },
       },
-      {
-        name: "nginx 100%",
-        url: nginx.allUrl,
-        withFixedRate: true,
-        watched: { proxy: nginx.pids, upstream },
-      },
-      {
-        name: "builtin 90/10",
-        url: routerUrl,
-        withFixedRate: false,
-        watched: { proxy: routerPids },
-        routes: ninetyTen,
-      },
-      { name: "nginx 90/10", url: nginx.splitUrl, withFixedRate: false, watched: { proxy: nginx.pids } },
-      {
-        name: "nginx auto 100%",
-        url: nginxAuto.allUrl,
-        withFixedRate: false,
-        watched: { proxy: nginxAuto.pids, upstream },
-      },
+      { name: "nginx", url: proxyNginx.allUrl, watched: { proxy: proxyNginx.pids, upstream: upstream.pids } },
     ];
-    const runs = new Map(targets.map((t) => [t.name, []]));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const target of targets) {
-        if (target.routes) await applyRoutes(router, target.routes);
-        runs.get(target.name).push(await measure(target.url, target.withFixedRate, target.watched));
-      }
+    for (const target of targets) {
+      for (const connections of CONNECTIONS) await wrk(wrkBinary, target.url, connections, WARMUP_S);
     }
-    report(
-      targets.map((t) => summarize(t, runs.get(t.name))),
-      {
-        rounds: ROUNDS,
-        concurrency: CONCURRENCY,
-        measureMs: MEASURE_MS,
-        warmupMs: WARMUP_MS,
-        ratePerSecond: FIXED_RATE_PER_SECOND,
-        nginxAutoWorkers: nginxAuto.workerCount(),
-        nginxVersion: nginxVersion(binary),
-        loadBefore,
-        // More runnable processes than cores in the last minute: others compete with what is measured.
-        busy: load[0] > cpus().length,
-      },
-      startedAt,
+    const closed = Object.fromEntries(
+      targets.map((t) => [t.name, Object.fromEntries(CONNECTIONS.map((c) => [c, []]))]),
     );
+    const latency = Object.fromEntries(targets.map((t) => [t.name, []]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const connections of CONNECTIONS) {
+        for (const target of order) {
+          const result = await wrk(wrkBinary, target.url, connections, MEASURE_S, target.watched);
+          closed[target.name][connections].push(result);
+        }
+      }
+      for (const target of order) latency[target.name].push(await fixedRate(h2load, target.url));
+    }
+    const passed = report({
+      closed,
+      latency,
+      settings: {
+        rounds: ROUNDS,
+        connections: CONNECTIONS,
+        measureS: MEASURE_S,
+        rateS: RATE_S,
+        warmupS: WARMUP_S,
+        fixedRate: FIXED_RATE,
+        rateClients: RATE_CLIENTS,
+        workers: WORKERS,
+        upstreamWorkers,
+        wrkThreads: (connections) => Math.min(connections, cpus().length),
+        nginxVersion: version(nginx, ["-v"], /nginx\/(\S+)/),
+        wrkVersion: version(wrkBinary, ["-v"], /wrk (\S+)/),
+        h2loadVersion: version(h2load, ["--version"], /nghttp2\/(\S+)/),
+        loadBefore,
+        loadAfter: loadavg(),
+        startedAt,
+      },
+    });
+    // A FAIL is a figure of the run, printed, not a failure of the bench.
+    void passed;
   } catch (error) {
     process.stderr.write(`router daemon log (last lines):\n${router.log()}\n`);
-    process.stderr.write(`nginx error log (last lines):\n${nginx.errorLog()}\n`);
+    process.stderr.write(`nginx error log (last lines):\n${proxyNginx.errorLog()}\n`);
     throw error;
   } finally {
     await stopRouter(router);
-    await Promise.all([nginx.stop(), nginxAuto.stop()]);
+    await Promise.all([proxyNginx.stop(), upstream.stop()]);
     killAll();
   }
 }
 
 main().then(
-  () => process.exit(0),
+  () => process.exit(process.exitCode ?? 0),
   (error) => {
     process.stderr.write(`bench/router failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     killAll();

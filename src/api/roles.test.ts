@@ -10,6 +10,7 @@ interface OpenApiDocument {
     string,
     Record<string, { responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
   >;
+  components?: Record<string, unknown>;
 }
 interface Case {
   route: string;
@@ -191,7 +192,11 @@ describe("the role matrix", () => {
         expect(status, `${c.route}: ${body}`).toBeLessThan(300);
         const schema = operation?.responses[String(status)]?.content?.["application/json"]?.schema;
         expect(schema, `${c.route} answers ${status}, which its schema does not list`).toBeDefined();
-        const valid = ajv.validate(schema as object, JSON.parse(body));
+        // The document's shared schemas beside the response's, so its #/components/… references resolve.
+        const valid = ajv.validate(
+          { ...(schema as object), components: document.components },
+          JSON.parse(body),
+        );
         expect(valid, `${c.route} ${status}: ${ajv.errorsText()}`).toBe(true);
         checked++;
       } finally {

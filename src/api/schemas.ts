@@ -257,7 +257,7 @@ export const STEP = {
 } as const;
 
 /** One service's rollout in a release. */
-export const ROLLOUT = openObject(
+const ROLLOUT_SCHEMA = openObject(
   {
     service: STRING,
     version: STRING,
@@ -288,7 +288,7 @@ export const ROLLOUT = openObject(
   ["service", "version", "stableVersion", "status", "phase", "steps", "stepIndex", "weight"],
 );
 
-export const RELEASE = openObject(
+const RELEASE_SCHEMA = openObject(
   {
     id: STRING,
     project: STRING,
@@ -300,14 +300,14 @@ export const RELEASE = openObject(
     finishedAt: NUMBER,
     createdBy: STRING,
     reason: STRING,
-    rollouts: { type: "array", items: ROLLOUT },
+    rollouts: { type: "array", items: { $ref: "Rollout#" } },
     approval: GATE,
     promotedFrom: STRING,
   },
   ["id", "project", "environment", "status", "createdAt", "updatedAt", "createdBy", "rollouts"],
 );
 
-export const EVENT = openObject(
+const EVENT_SCHEMA = openObject(
   {
     seq: INTEGER,
     at: NUMBER,
@@ -410,3 +410,15 @@ export const ANY_ARRAY = { type: "array", items: ANY_OBJECT } as const;
 export function responses(ok: unknown, okStatus = 200) {
   return { [okStatus]: ok, "4xx": ERROR, "5xx": ERROR };
 }
+
+/**
+ * Schemas the routes share by reference (`app.addSchema` in server.ts): the OpenAPI document then
+ * names each once under components.schemas, instead of inlining it in every route that returns it.
+ */
+export const SHARED_SCHEMAS = [
+  { $id: "Rollout", ...ROLLOUT_SCHEMA },
+  { $id: "Release", ...RELEASE_SCHEMA },
+  { $id: "Event", ...EVENT_SCHEMA },
+];
+export const RELEASE = { $ref: "Release#" } as const;
+export const EVENT = { $ref: "Event#" } as const;

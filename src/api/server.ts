@@ -16,6 +16,7 @@ import { registerOperationRoutes } from "./routes-operations.js";
 import { registerProjectRoutes } from "./routes-project.js";
 import { registerReleaseRoutes } from "./routes-releases.js";
 import { registerTokenRoutes } from "./routes-tokens.js";
+import { SHARED_SCHEMAS } from "./schemas.js";
 import { checkScope } from "./scope.js";
 import { registerEventStream, type StreamOptions } from "./sse.js";
 import { authenticate } from "./tokens.js";
@@ -99,6 +100,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     }),
   );
 
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
@@ -107,6 +109,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       security: [{ bearer: [] }],
     },
     transform: openapiTransform(API_PREFIX),
+    // A shared schema keeps its $id as its name in components.schemas (default: def-0, def-1…).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
   });
 
   const context: ApiContext = {

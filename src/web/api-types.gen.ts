@@ -501,7 +501,503 @@ export interface paths {
 }
 export type webhooks = Record<string, never>;
 export interface components {
-    schemas: never;
+    schemas: {
+        Event: {
+            at: number;
+            data?: {
+                [key: string]: unknown;
+            };
+            environment: string;
+            message: string;
+            releaseId: string;
+            seq?: number;
+            service?: string;
+            /** @enum {string} */
+            severity: "info" | "warning" | "error";
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        Release: {
+            approval?: {
+                decisions: ({
+                    actor: string;
+                    at: number;
+                    comment?: string;
+                    /** @enum {string} */
+                    decision: "approve" | "reject";
+                } & {
+                    [key: string]: unknown;
+                })[];
+                /** @enum {string} */
+                outcome?: "approved" | "rejected";
+                requestedAt: number;
+                requestedBy: string;
+                spec: {
+                    required: number;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            createdAt: number;
+            createdBy: string;
+            environment: string;
+            finishedAt?: number;
+            id: string;
+            project: string;
+            promotedFrom?: string;
+            reason?: string;
+            revision?: number;
+            rollouts: components["schemas"]["Rollout"][];
+            /** @enum {string} */
+            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+            updatedAt: number;
+        } & {
+            [key: string]: unknown;
+        };
+        Rollout: {
+            analysis?: {
+                history: ({
+                    at: number;
+                    detail?: {
+                        [key: string]: number | null;
+                    };
+                    metric: string;
+                    reason: string;
+                    value?: number | null;
+                    /** @enum {string} */
+                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                } & {
+                    [key: string]: unknown;
+                })[];
+                judgeState?: {
+                    [key: string]: unknown;
+                };
+                /** @enum {string} */
+                kind: "step" | "background";
+                lastMeasuredAt?: number;
+                /** @enum {string} */
+                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                reason?: string;
+                spec: {
+                    consecutiveErrorLimit: number;
+                    consecutiveSuccessLimit: number;
+                    count?: number;
+                    dryRun: boolean;
+                    failureLimit: number;
+                    inconclusiveLimit: number;
+                    interval: number;
+                    metrics: ({
+                        compare?: {
+                            alpha?: number;
+                            maxIncrease: {
+                                absolute?: number;
+                                relative?: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            metric: "error_rate" | "latency";
+                            quantile?: number;
+                            rollbackIfWorse?: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        failureCondition?: string;
+                        name: string;
+                        provider: {
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        sloTest?: {
+                            alpha: number;
+                            maxErrorRate: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        successCondition?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    /** @enum {string} */
+                    onInconclusive: "pause" | "rollback";
+                    templates: string[];
+                } & {
+                    [key: string]: unknown;
+                };
+                startedAt: number;
+                statsAtStart?: {
+                    [key: string]: unknown;
+                };
+                stepIndex?: number;
+                tallies: {
+                    [key: string]: {
+                        consecutiveErrors: number;
+                        consecutiveSuccess: number;
+                        errors: number;
+                        failed: number;
+                        inconclusive: number;
+                        last?: {
+                            at: number;
+                            detail?: {
+                                [key: string]: number | null;
+                            };
+                            metric: string;
+                            reason: string;
+                            value?: number | null;
+                            /** @enum {string} */
+                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        measurements: number;
+                        successful: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            backgroundAnalysis?: {
+                consecutiveErrorLimit: number;
+                consecutiveSuccessLimit: number;
+                count?: number;
+                dryRun: boolean;
+                failureLimit: number;
+                inconclusiveLimit: number;
+                interval: number;
+                metrics: ({
+                    compare?: {
+                        alpha?: number;
+                        maxIncrease: {
+                            absolute?: number;
+                            relative?: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        /** @enum {string} */
+                        metric: "error_rate" | "latency";
+                        quantile?: number;
+                        rollbackIfWorse?: boolean;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    failureCondition?: string;
+                    name: string;
+                    provider: {
+                        type: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    sloTest?: {
+                        alpha: number;
+                        maxErrorRate: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    successCondition?: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
+                /** @enum {string} */
+                onInconclusive: "pause" | "rollback";
+                templates: string[];
+            } & {
+                [key: string]: unknown;
+            };
+            backgroundRun?: {
+                history: ({
+                    at: number;
+                    detail?: {
+                        [key: string]: number | null;
+                    };
+                    metric: string;
+                    reason: string;
+                    value?: number | null;
+                    /** @enum {string} */
+                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                } & {
+                    [key: string]: unknown;
+                })[];
+                judgeState?: {
+                    [key: string]: unknown;
+                };
+                /** @enum {string} */
+                kind: "step" | "background";
+                lastMeasuredAt?: number;
+                /** @enum {string} */
+                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+                reason?: string;
+                spec: {
+                    consecutiveErrorLimit: number;
+                    consecutiveSuccessLimit: number;
+                    count?: number;
+                    dryRun: boolean;
+                    failureLimit: number;
+                    inconclusiveLimit: number;
+                    interval: number;
+                    metrics: ({
+                        compare?: {
+                            alpha?: number;
+                            maxIncrease: {
+                                absolute?: number;
+                                relative?: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            metric: "error_rate" | "latency";
+                            quantile?: number;
+                            rollbackIfWorse?: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        failureCondition?: string;
+                        name: string;
+                        provider: {
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        sloTest?: {
+                            alpha: number;
+                            maxErrorRate: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        successCondition?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    /** @enum {string} */
+                    onInconclusive: "pause" | "rollback";
+                    templates: string[];
+                } & {
+                    [key: string]: unknown;
+                };
+                startedAt: number;
+                statsAtStart?: {
+                    [key: string]: unknown;
+                };
+                stepIndex?: number;
+                tallies: {
+                    [key: string]: {
+                        consecutiveErrors: number;
+                        consecutiveSuccess: number;
+                        errors: number;
+                        failed: number;
+                        inconclusive: number;
+                        last?: {
+                            at: number;
+                            detail?: {
+                                [key: string]: number | null;
+                            };
+                            metric: string;
+                            reason: string;
+                            value?: number | null;
+                            /** @enum {string} */
+                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        measurements: number;
+                        successful: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            gate?: {
+                decisions: ({
+                    actor: string;
+                    at: number;
+                    comment?: string;
+                    /** @enum {string} */
+                    decision: "approve" | "reject";
+                } & {
+                    [key: string]: unknown;
+                })[];
+                /** @enum {string} */
+                outcome?: "approved" | "rejected";
+                requestedAt: number;
+                requestedBy: string;
+                spec: {
+                    required: number;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            instances?: {
+                new: {
+                    ready: number;
+                    total: number;
+                } & {
+                    [key: string]: unknown;
+                };
+                stable: {
+                    ready: number;
+                    total: number;
+                } & {
+                    [key: string]: unknown;
+                };
+            } & {
+                [key: string]: unknown;
+            };
+            lastError?: string;
+            needs?: ({
+                service: string;
+                step?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            pausedSince?: number;
+            pauseReason?: string;
+            phase: string;
+            probeFailure?: {
+                at: number;
+                endpoint: string;
+                message: string;
+                probe: string;
+            } & {
+                [key: string]: unknown;
+            };
+            reason?: string;
+            service: string;
+            skipped?: boolean;
+            stableVersion: string | null;
+            /** @enum {string} */
+            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
+            stepIndex: number;
+            steps: (({
+                name?: string;
+                replicas: number;
+                /** @enum {string} */
+                track: "new" | "stable";
+                /** @enum {string} */
+                type: "scale";
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                name?: string;
+                /** @enum {string} */
+                type: "setWeight";
+                weight: number;
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                auto?: boolean;
+                duration?: number;
+                name?: string;
+                reason?: string;
+                /** @enum {string} */
+                type: "pause";
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                analysis: {
+                    consecutiveErrorLimit: number;
+                    consecutiveSuccessLimit: number;
+                    count?: number;
+                    dryRun: boolean;
+                    failureLimit: number;
+                    inconclusiveLimit: number;
+                    interval: number;
+                    metrics: ({
+                        compare?: {
+                            alpha?: number;
+                            maxIncrease: {
+                                absolute?: number;
+                                relative?: number;
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @enum {string} */
+                            metric: "error_rate" | "latency";
+                            quantile?: number;
+                            rollbackIfWorse?: boolean;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        failureCondition?: string;
+                        name: string;
+                        provider: {
+                            type: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        sloTest?: {
+                            alpha: number;
+                            maxErrorRate: number;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                        successCondition?: string;
+                    } & {
+                        [key: string]: unknown;
+                    })[];
+                    /** @enum {string} */
+                    onInconclusive: "pause" | "rollback";
+                    templates: string[];
+                } & {
+                    [key: string]: unknown;
+                };
+                name?: string;
+                /** @enum {string} */
+                type: "analysis";
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                approval: {
+                    allowSelfApproval: boolean;
+                    approvers: string[];
+                    escalateTo: string[];
+                    /** @enum {string} */
+                    onTimeout: "reject" | "escalate";
+                    required: number;
+                    timeout: number;
+                } & {
+                    [key: string]: unknown;
+                };
+                name?: string;
+                /** @enum {string} */
+                type: "approval";
+            } & {
+                [key: string]: unknown;
+            }) | ({
+                hook: {
+                    command: string[];
+                    cwd?: string;
+                    env: {
+                        [key: string]: string;
+                    };
+                    name: string;
+                    shell: boolean;
+                    timeout: number;
+                } & {
+                    [key: string]: unknown;
+                };
+                name?: string;
+                /** @enum {string} */
+                stage: "pre" | "step" | "post";
+                /** @enum {string} */
+                type: "hook";
+            } & {
+                [key: string]: unknown;
+            }))[];
+            version: string;
+            weight: number;
+        } & {
+            [key: string]: unknown;
+        };
+    };
     responses: never;
     parameters: never;
     requestBodies: never;
@@ -1175,484 +1671,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": ({
-                        approval?: {
-                            decisions: ({
-                                actor: string;
-                                at: number;
-                                comment?: string;
-                                /** @enum {string} */
-                                decision: "approve" | "reject";
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            /** @enum {string} */
-                            outcome?: "approved" | "rejected";
-                            requestedAt: number;
-                            requestedBy: string;
-                            spec: {
-                                required: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        createdAt: number;
-                        createdBy: string;
-                        environment: string;
-                        finishedAt?: number;
-                        id: string;
-                        project: string;
-                        promotedFrom?: string;
-                        reason?: string;
-                        revision?: number;
-                        rollouts: ({
-                            analysis?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundAnalysis?: {
-                                consecutiveErrorLimit: number;
-                                consecutiveSuccessLimit: number;
-                                count?: number;
-                                dryRun: boolean;
-                                failureLimit: number;
-                                inconclusiveLimit: number;
-                                interval: number;
-                                metrics: ({
-                                    compare?: {
-                                        alpha?: number;
-                                        maxIncrease: {
-                                            absolute?: number;
-                                            relative?: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        /** @enum {string} */
-                                        metric: "error_rate" | "latency";
-                                        quantile?: number;
-                                        rollbackIfWorse?: boolean;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    failureCondition?: string;
-                                    name: string;
-                                    provider: {
-                                        type: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    sloTest?: {
-                                        alpha: number;
-                                        maxErrorRate: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    successCondition?: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                onInconclusive: "pause" | "rollback";
-                                templates: string[];
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundRun?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            gate?: {
-                                decisions: ({
-                                    actor: string;
-                                    at: number;
-                                    comment?: string;
-                                    /** @enum {string} */
-                                    decision: "approve" | "reject";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                outcome?: "approved" | "rejected";
-                                requestedAt: number;
-                                requestedBy: string;
-                                spec: {
-                                    required: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            instances?: {
-                                new: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                stable: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            lastError?: string;
-                            needs?: ({
-                                service: string;
-                                step?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            pausedSince?: number;
-                            pauseReason?: string;
-                            phase: string;
-                            probeFailure?: {
-                                at: number;
-                                endpoint: string;
-                                message: string;
-                                probe: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            reason?: string;
-                            service: string;
-                            skipped?: boolean;
-                            stableVersion: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                            stepIndex: number;
-                            steps: (({
-                                name?: string;
-                                replicas: number;
-                                /** @enum {string} */
-                                track: "new" | "stable";
-                                /** @enum {string} */
-                                type: "scale";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                name?: string;
-                                /** @enum {string} */
-                                type: "setWeight";
-                                weight: number;
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                auto?: boolean;
-                                duration?: number;
-                                name?: string;
-                                reason?: string;
-                                /** @enum {string} */
-                                type: "pause";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                analysis: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "analysis";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                approval: {
-                                    allowSelfApproval: boolean;
-                                    approvers: string[];
-                                    escalateTo: string[];
-                                    /** @enum {string} */
-                                    onTimeout: "reject" | "escalate";
-                                    required: number;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "approval";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                hook: {
-                                    command: string[];
-                                    cwd?: string;
-                                    env: {
-                                        [key: string]: string;
-                                    };
-                                    name: string;
-                                    shell: boolean;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                stage: "pre" | "step" | "post";
-                                /** @enum {string} */
-                                type: "hook";
-                            } & {
-                                [key: string]: unknown;
-                            }))[];
-                            version: string;
-                            weight: number;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                        /** @enum {string} */
-                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                        updatedAt: number;
-                    } & {
-                        [key: string]: unknown;
-                    })[];
+                    "application/json": components["schemas"]["Release"][];
                 };
             };
         };
@@ -1710,484 +1729,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        approval?: {
-                            decisions: ({
-                                actor: string;
-                                at: number;
-                                comment?: string;
-                                /** @enum {string} */
-                                decision: "approve" | "reject";
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            /** @enum {string} */
-                            outcome?: "approved" | "rejected";
-                            requestedAt: number;
-                            requestedBy: string;
-                            spec: {
-                                required: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        createdAt: number;
-                        createdBy: string;
-                        environment: string;
-                        finishedAt?: number;
-                        id: string;
-                        project: string;
-                        promotedFrom?: string;
-                        reason?: string;
-                        revision?: number;
-                        rollouts: ({
-                            analysis?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundAnalysis?: {
-                                consecutiveErrorLimit: number;
-                                consecutiveSuccessLimit: number;
-                                count?: number;
-                                dryRun: boolean;
-                                failureLimit: number;
-                                inconclusiveLimit: number;
-                                interval: number;
-                                metrics: ({
-                                    compare?: {
-                                        alpha?: number;
-                                        maxIncrease: {
-                                            absolute?: number;
-                                            relative?: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        /** @enum {string} */
-                                        metric: "error_rate" | "latency";
-                                        quantile?: number;
-                                        rollbackIfWorse?: boolean;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    failureCondition?: string;
-                                    name: string;
-                                    provider: {
-                                        type: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    sloTest?: {
-                                        alpha: number;
-                                        maxErrorRate: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    successCondition?: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                onInconclusive: "pause" | "rollback";
-                                templates: string[];
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundRun?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            gate?: {
-                                decisions: ({
-                                    actor: string;
-                                    at: number;
-                                    comment?: string;
-                                    /** @enum {string} */
-                                    decision: "approve" | "reject";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                outcome?: "approved" | "rejected";
-                                requestedAt: number;
-                                requestedBy: string;
-                                spec: {
-                                    required: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            instances?: {
-                                new: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                stable: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            lastError?: string;
-                            needs?: ({
-                                service: string;
-                                step?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            pausedSince?: number;
-                            pauseReason?: string;
-                            phase: string;
-                            probeFailure?: {
-                                at: number;
-                                endpoint: string;
-                                message: string;
-                                probe: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            reason?: string;
-                            service: string;
-                            skipped?: boolean;
-                            stableVersion: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                            stepIndex: number;
-                            steps: (({
-                                name?: string;
-                                replicas: number;
-                                /** @enum {string} */
-                                track: "new" | "stable";
-                                /** @enum {string} */
-                                type: "scale";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                name?: string;
-                                /** @enum {string} */
-                                type: "setWeight";
-                                weight: number;
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                auto?: boolean;
-                                duration?: number;
-                                name?: string;
-                                reason?: string;
-                                /** @enum {string} */
-                                type: "pause";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                analysis: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "analysis";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                approval: {
-                                    allowSelfApproval: boolean;
-                                    approvers: string[];
-                                    escalateTo: string[];
-                                    /** @enum {string} */
-                                    onTimeout: "reject" | "escalate";
-                                    required: number;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "approval";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                hook: {
-                                    command: string[];
-                                    cwd?: string;
-                                    env: {
-                                        [key: string]: string;
-                                    };
-                                    name: string;
-                                    shell: boolean;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                stage: "pre" | "step" | "post";
-                                /** @enum {string} */
-                                type: "hook";
-                            } & {
-                                [key: string]: unknown;
-                            }))[];
-                            version: string;
-                            weight: number;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                        /** @enum {string} */
-                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                        updatedAt: number;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Release"];
                 };
             };
         };
@@ -2239,484 +1781,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        approval?: {
-                            decisions: ({
-                                actor: string;
-                                at: number;
-                                comment?: string;
-                                /** @enum {string} */
-                                decision: "approve" | "reject";
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            /** @enum {string} */
-                            outcome?: "approved" | "rejected";
-                            requestedAt: number;
-                            requestedBy: string;
-                            spec: {
-                                required: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        createdAt: number;
-                        createdBy: string;
-                        environment: string;
-                        finishedAt?: number;
-                        id: string;
-                        project: string;
-                        promotedFrom?: string;
-                        reason?: string;
-                        revision?: number;
-                        rollouts: ({
-                            analysis?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundAnalysis?: {
-                                consecutiveErrorLimit: number;
-                                consecutiveSuccessLimit: number;
-                                count?: number;
-                                dryRun: boolean;
-                                failureLimit: number;
-                                inconclusiveLimit: number;
-                                interval: number;
-                                metrics: ({
-                                    compare?: {
-                                        alpha?: number;
-                                        maxIncrease: {
-                                            absolute?: number;
-                                            relative?: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        /** @enum {string} */
-                                        metric: "error_rate" | "latency";
-                                        quantile?: number;
-                                        rollbackIfWorse?: boolean;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    failureCondition?: string;
-                                    name: string;
-                                    provider: {
-                                        type: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    sloTest?: {
-                                        alpha: number;
-                                        maxErrorRate: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    successCondition?: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                onInconclusive: "pause" | "rollback";
-                                templates: string[];
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundRun?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            gate?: {
-                                decisions: ({
-                                    actor: string;
-                                    at: number;
-                                    comment?: string;
-                                    /** @enum {string} */
-                                    decision: "approve" | "reject";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                outcome?: "approved" | "rejected";
-                                requestedAt: number;
-                                requestedBy: string;
-                                spec: {
-                                    required: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            instances?: {
-                                new: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                stable: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            lastError?: string;
-                            needs?: ({
-                                service: string;
-                                step?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            pausedSince?: number;
-                            pauseReason?: string;
-                            phase: string;
-                            probeFailure?: {
-                                at: number;
-                                endpoint: string;
-                                message: string;
-                                probe: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            reason?: string;
-                            service: string;
-                            skipped?: boolean;
-                            stableVersion: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                            stepIndex: number;
-                            steps: (({
-                                name?: string;
-                                replicas: number;
-                                /** @enum {string} */
-                                track: "new" | "stable";
-                                /** @enum {string} */
-                                type: "scale";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                name?: string;
-                                /** @enum {string} */
-                                type: "setWeight";
-                                weight: number;
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                auto?: boolean;
-                                duration?: number;
-                                name?: string;
-                                reason?: string;
-                                /** @enum {string} */
-                                type: "pause";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                analysis: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "analysis";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                approval: {
-                                    allowSelfApproval: boolean;
-                                    approvers: string[];
-                                    escalateTo: string[];
-                                    /** @enum {string} */
-                                    onTimeout: "reject" | "escalate";
-                                    required: number;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "approval";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                hook: {
-                                    command: string[];
-                                    cwd?: string;
-                                    env: {
-                                        [key: string]: string;
-                                    };
-                                    name: string;
-                                    shell: boolean;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                stage: "pre" | "step" | "post";
-                                /** @enum {string} */
-                                type: "hook";
-                            } & {
-                                [key: string]: unknown;
-                            }))[];
-                            version: string;
-                            weight: number;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                        /** @enum {string} */
-                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                        updatedAt: number;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Release"];
                 };
             };
         };
@@ -2904,22 +1969,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": ({
-                        at: number;
-                        data?: {
-                            [key: string]: unknown;
-                        };
-                        environment: string;
-                        message: string;
-                        releaseId: string;
-                        seq?: number;
-                        service?: string;
-                        /** @enum {string} */
-                        severity: "info" | "warning" | "error";
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    })[];
+                    "application/json": components["schemas"]["Event"][];
                 };
             };
         };
@@ -2978,484 +2028,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        approval?: {
-                            decisions: ({
-                                actor: string;
-                                at: number;
-                                comment?: string;
-                                /** @enum {string} */
-                                decision: "approve" | "reject";
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            /** @enum {string} */
-                            outcome?: "approved" | "rejected";
-                            requestedAt: number;
-                            requestedBy: string;
-                            spec: {
-                                required: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        createdAt: number;
-                        createdBy: string;
-                        environment: string;
-                        finishedAt?: number;
-                        id: string;
-                        project: string;
-                        promotedFrom?: string;
-                        reason?: string;
-                        revision?: number;
-                        rollouts: ({
-                            analysis?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundAnalysis?: {
-                                consecutiveErrorLimit: number;
-                                consecutiveSuccessLimit: number;
-                                count?: number;
-                                dryRun: boolean;
-                                failureLimit: number;
-                                inconclusiveLimit: number;
-                                interval: number;
-                                metrics: ({
-                                    compare?: {
-                                        alpha?: number;
-                                        maxIncrease: {
-                                            absolute?: number;
-                                            relative?: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        /** @enum {string} */
-                                        metric: "error_rate" | "latency";
-                                        quantile?: number;
-                                        rollbackIfWorse?: boolean;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    failureCondition?: string;
-                                    name: string;
-                                    provider: {
-                                        type: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    sloTest?: {
-                                        alpha: number;
-                                        maxErrorRate: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    successCondition?: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                onInconclusive: "pause" | "rollback";
-                                templates: string[];
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            backgroundRun?: {
-                                history: ({
-                                    at: number;
-                                    detail?: {
-                                        [key: string]: number | null;
-                                    };
-                                    metric: string;
-                                    reason: string;
-                                    value?: number | null;
-                                    /** @enum {string} */
-                                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                judgeState?: {
-                                    [key: string]: unknown;
-                                };
-                                /** @enum {string} */
-                                kind: "step" | "background";
-                                lastMeasuredAt?: number;
-                                /** @enum {string} */
-                                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                reason?: string;
-                                spec: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                startedAt: number;
-                                statsAtStart?: {
-                                    [key: string]: unknown;
-                                };
-                                stepIndex?: number;
-                                tallies: {
-                                    [key: string]: {
-                                        consecutiveErrors: number;
-                                        consecutiveSuccess: number;
-                                        errors: number;
-                                        failed: number;
-                                        inconclusive: number;
-                                        last?: {
-                                            at: number;
-                                            detail?: {
-                                                [key: string]: number | null;
-                                            };
-                                            metric: string;
-                                            reason: string;
-                                            value?: number | null;
-                                            /** @enum {string} */
-                                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        measurements: number;
-                                        successful: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            gate?: {
-                                decisions: ({
-                                    actor: string;
-                                    at: number;
-                                    comment?: string;
-                                    /** @enum {string} */
-                                    decision: "approve" | "reject";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                outcome?: "approved" | "rejected";
-                                requestedAt: number;
-                                requestedBy: string;
-                                spec: {
-                                    required: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            instances?: {
-                                new: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                stable: {
-                                    ready: number;
-                                    total: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            lastError?: string;
-                            needs?: ({
-                                service: string;
-                                step?: string;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            pausedSince?: number;
-                            pauseReason?: string;
-                            phase: string;
-                            probeFailure?: {
-                                at: number;
-                                endpoint: string;
-                                message: string;
-                                probe: string;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            reason?: string;
-                            service: string;
-                            skipped?: boolean;
-                            stableVersion: string | null;
-                            /** @enum {string} */
-                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                            stepIndex: number;
-                            steps: (({
-                                name?: string;
-                                replicas: number;
-                                /** @enum {string} */
-                                track: "new" | "stable";
-                                /** @enum {string} */
-                                type: "scale";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                name?: string;
-                                /** @enum {string} */
-                                type: "setWeight";
-                                weight: number;
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                auto?: boolean;
-                                duration?: number;
-                                name?: string;
-                                reason?: string;
-                                /** @enum {string} */
-                                type: "pause";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                analysis: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "analysis";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                approval: {
-                                    allowSelfApproval: boolean;
-                                    approvers: string[];
-                                    escalateTo: string[];
-                                    /** @enum {string} */
-                                    onTimeout: "reject" | "escalate";
-                                    required: number;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                type: "approval";
-                            } & {
-                                [key: string]: unknown;
-                            }) | ({
-                                hook: {
-                                    command: string[];
-                                    cwd?: string;
-                                    env: {
-                                        [key: string]: string;
-                                    };
-                                    name: string;
-                                    shell: boolean;
-                                    timeout: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                name?: string;
-                                /** @enum {string} */
-                                stage: "pre" | "step" | "post";
-                                /** @enum {string} */
-                                type: "hook";
-                            } & {
-                                [key: string]: unknown;
-                            }))[];
-                            version: string;
-                            weight: number;
-                        } & {
-                            [key: string]: unknown;
-                        })[];
-                        /** @enum {string} */
-                        status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                        updatedAt: number;
-                    } & {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Release"];
                 };
             };
         };
@@ -4080,484 +2653,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         ok?: boolean;
-                        release?: {
-                            approval?: {
-                                decisions: ({
-                                    actor: string;
-                                    at: number;
-                                    comment?: string;
-                                    /** @enum {string} */
-                                    decision: "approve" | "reject";
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                /** @enum {string} */
-                                outcome?: "approved" | "rejected";
-                                requestedAt: number;
-                                requestedBy: string;
-                                spec: {
-                                    required: number;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            createdAt: number;
-                            createdBy: string;
-                            environment: string;
-                            finishedAt?: number;
-                            id: string;
-                            project: string;
-                            promotedFrom?: string;
-                            reason?: string;
-                            revision?: number;
-                            rollouts: ({
-                                analysis?: {
-                                    history: ({
-                                        at: number;
-                                        detail?: {
-                                            [key: string]: number | null;
-                                        };
-                                        metric: string;
-                                        reason: string;
-                                        value?: number | null;
-                                        /** @enum {string} */
-                                        verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    judgeState?: {
-                                        [key: string]: unknown;
-                                    };
-                                    /** @enum {string} */
-                                    kind: "step" | "background";
-                                    lastMeasuredAt?: number;
-                                    /** @enum {string} */
-                                    phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                    reason?: string;
-                                    spec: {
-                                        consecutiveErrorLimit: number;
-                                        consecutiveSuccessLimit: number;
-                                        count?: number;
-                                        dryRun: boolean;
-                                        failureLimit: number;
-                                        inconclusiveLimit: number;
-                                        interval: number;
-                                        metrics: ({
-                                            compare?: {
-                                                alpha?: number;
-                                                maxIncrease: {
-                                                    absolute?: number;
-                                                    relative?: number;
-                                                } & {
-                                                    [key: string]: unknown;
-                                                };
-                                                /** @enum {string} */
-                                                metric: "error_rate" | "latency";
-                                                quantile?: number;
-                                                rollbackIfWorse?: boolean;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            failureCondition?: string;
-                                            name: string;
-                                            provider: {
-                                                type: string;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            sloTest?: {
-                                                alpha: number;
-                                                maxErrorRate: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            successCondition?: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        })[];
-                                        /** @enum {string} */
-                                        onInconclusive: "pause" | "rollback";
-                                        templates: string[];
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    startedAt: number;
-                                    statsAtStart?: {
-                                        [key: string]: unknown;
-                                    };
-                                    stepIndex?: number;
-                                    tallies: {
-                                        [key: string]: {
-                                            consecutiveErrors: number;
-                                            consecutiveSuccess: number;
-                                            errors: number;
-                                            failed: number;
-                                            inconclusive: number;
-                                            last?: {
-                                                at: number;
-                                                detail?: {
-                                                    [key: string]: number | null;
-                                                };
-                                                metric: string;
-                                                reason: string;
-                                                value?: number | null;
-                                                /** @enum {string} */
-                                                verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            measurements: number;
-                                            successful: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                    };
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                backgroundAnalysis?: {
-                                    consecutiveErrorLimit: number;
-                                    consecutiveSuccessLimit: number;
-                                    count?: number;
-                                    dryRun: boolean;
-                                    failureLimit: number;
-                                    inconclusiveLimit: number;
-                                    interval: number;
-                                    metrics: ({
-                                        compare?: {
-                                            alpha?: number;
-                                            maxIncrease: {
-                                                absolute?: number;
-                                                relative?: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            /** @enum {string} */
-                                            metric: "error_rate" | "latency";
-                                            quantile?: number;
-                                            rollbackIfWorse?: boolean;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        failureCondition?: string;
-                                        name: string;
-                                        provider: {
-                                            type: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        sloTest?: {
-                                            alpha: number;
-                                            maxErrorRate: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                        successCondition?: string;
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    onInconclusive: "pause" | "rollback";
-                                    templates: string[];
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                backgroundRun?: {
-                                    history: ({
-                                        at: number;
-                                        detail?: {
-                                            [key: string]: number | null;
-                                        };
-                                        metric: string;
-                                        reason: string;
-                                        value?: number | null;
-                                        /** @enum {string} */
-                                        verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    judgeState?: {
-                                        [key: string]: unknown;
-                                    };
-                                    /** @enum {string} */
-                                    kind: "step" | "background";
-                                    lastMeasuredAt?: number;
-                                    /** @enum {string} */
-                                    phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                                    reason?: string;
-                                    spec: {
-                                        consecutiveErrorLimit: number;
-                                        consecutiveSuccessLimit: number;
-                                        count?: number;
-                                        dryRun: boolean;
-                                        failureLimit: number;
-                                        inconclusiveLimit: number;
-                                        interval: number;
-                                        metrics: ({
-                                            compare?: {
-                                                alpha?: number;
-                                                maxIncrease: {
-                                                    absolute?: number;
-                                                    relative?: number;
-                                                } & {
-                                                    [key: string]: unknown;
-                                                };
-                                                /** @enum {string} */
-                                                metric: "error_rate" | "latency";
-                                                quantile?: number;
-                                                rollbackIfWorse?: boolean;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            failureCondition?: string;
-                                            name: string;
-                                            provider: {
-                                                type: string;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            sloTest?: {
-                                                alpha: number;
-                                                maxErrorRate: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            successCondition?: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        })[];
-                                        /** @enum {string} */
-                                        onInconclusive: "pause" | "rollback";
-                                        templates: string[];
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    startedAt: number;
-                                    statsAtStart?: {
-                                        [key: string]: unknown;
-                                    };
-                                    stepIndex?: number;
-                                    tallies: {
-                                        [key: string]: {
-                                            consecutiveErrors: number;
-                                            consecutiveSuccess: number;
-                                            errors: number;
-                                            failed: number;
-                                            inconclusive: number;
-                                            last?: {
-                                                at: number;
-                                                detail?: {
-                                                    [key: string]: number | null;
-                                                };
-                                                metric: string;
-                                                reason: string;
-                                                value?: number | null;
-                                                /** @enum {string} */
-                                                verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            measurements: number;
-                                            successful: number;
-                                        } & {
-                                            [key: string]: unknown;
-                                        };
-                                    };
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                gate?: {
-                                    decisions: ({
-                                        actor: string;
-                                        at: number;
-                                        comment?: string;
-                                        /** @enum {string} */
-                                        decision: "approve" | "reject";
-                                    } & {
-                                        [key: string]: unknown;
-                                    })[];
-                                    /** @enum {string} */
-                                    outcome?: "approved" | "rejected";
-                                    requestedAt: number;
-                                    requestedBy: string;
-                                    spec: {
-                                        required: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                instances?: {
-                                    new: {
-                                        ready: number;
-                                        total: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    stable: {
-                                        ready: number;
-                                        total: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                lastError?: string;
-                                needs?: ({
-                                    service: string;
-                                    step?: string;
-                                } & {
-                                    [key: string]: unknown;
-                                })[];
-                                pausedSince?: number;
-                                pauseReason?: string;
-                                phase: string;
-                                probeFailure?: {
-                                    at: number;
-                                    endpoint: string;
-                                    message: string;
-                                    probe: string;
-                                } & {
-                                    [key: string]: unknown;
-                                };
-                                reason?: string;
-                                service: string;
-                                skipped?: boolean;
-                                stableVersion: string | null;
-                                /** @enum {string} */
-                                status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                                stepIndex: number;
-                                steps: (({
-                                    name?: string;
-                                    replicas: number;
-                                    /** @enum {string} */
-                                    track: "new" | "stable";
-                                    /** @enum {string} */
-                                    type: "scale";
-                                } & {
-                                    [key: string]: unknown;
-                                }) | ({
-                                    name?: string;
-                                    /** @enum {string} */
-                                    type: "setWeight";
-                                    weight: number;
-                                } & {
-                                    [key: string]: unknown;
-                                }) | ({
-                                    auto?: boolean;
-                                    duration?: number;
-                                    name?: string;
-                                    reason?: string;
-                                    /** @enum {string} */
-                                    type: "pause";
-                                } & {
-                                    [key: string]: unknown;
-                                }) | ({
-                                    analysis: {
-                                        consecutiveErrorLimit: number;
-                                        consecutiveSuccessLimit: number;
-                                        count?: number;
-                                        dryRun: boolean;
-                                        failureLimit: number;
-                                        inconclusiveLimit: number;
-                                        interval: number;
-                                        metrics: ({
-                                            compare?: {
-                                                alpha?: number;
-                                                maxIncrease: {
-                                                    absolute?: number;
-                                                    relative?: number;
-                                                } & {
-                                                    [key: string]: unknown;
-                                                };
-                                                /** @enum {string} */
-                                                metric: "error_rate" | "latency";
-                                                quantile?: number;
-                                                rollbackIfWorse?: boolean;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            failureCondition?: string;
-                                            name: string;
-                                            provider: {
-                                                type: string;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            sloTest?: {
-                                                alpha: number;
-                                                maxErrorRate: number;
-                                            } & {
-                                                [key: string]: unknown;
-                                            };
-                                            successCondition?: string;
-                                        } & {
-                                            [key: string]: unknown;
-                                        })[];
-                                        /** @enum {string} */
-                                        onInconclusive: "pause" | "rollback";
-                                        templates: string[];
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    name?: string;
-                                    /** @enum {string} */
-                                    type: "analysis";
-                                } & {
-                                    [key: string]: unknown;
-                                }) | ({
-                                    approval: {
-                                        allowSelfApproval: boolean;
-                                        approvers: string[];
-                                        escalateTo: string[];
-                                        /** @enum {string} */
-                                        onTimeout: "reject" | "escalate";
-                                        required: number;
-                                        timeout: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    name?: string;
-                                    /** @enum {string} */
-                                    type: "approval";
-                                } & {
-                                    [key: string]: unknown;
-                                }) | ({
-                                    hook: {
-                                        command: string[];
-                                        cwd?: string;
-                                        env: {
-                                            [key: string]: string;
-                                        };
-                                        name: string;
-                                        shell: boolean;
-                                        timeout: number;
-                                    } & {
-                                        [key: string]: unknown;
-                                    };
-                                    name?: string;
-                                    /** @enum {string} */
-                                    stage: "pre" | "step" | "post";
-                                    /** @enum {string} */
-                                    type: "hook";
-                                } & {
-                                    [key: string]: unknown;
-                                }))[];
-                                version: string;
-                                weight: number;
-                            } & {
-                                [key: string]: unknown;
-                            })[];
-                            /** @enum {string} */
-                            status: "pending" | "awaiting_approval" | "running" | "paused" | "succeeded" | "failed" | "rolled_back" | "aborted";
-                            updatedAt: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
+                        release?: components["schemas"]["Release"];
                     };
                 };
             };

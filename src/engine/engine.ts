@@ -17,6 +17,7 @@ import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
+import { type PassTarget, passTarget } from "./pass-target.js";
 import { pluginContext } from "./plugin-context.js";
 import { reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
@@ -68,6 +69,7 @@ export class Engine {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly runtimes = new Map<string, ServiceRuntime>();
+  private readonly passTargets = new WeakMap<ServiceRuntime, PassTarget>();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
   private hookRunner?: HookRunner;
@@ -239,10 +241,14 @@ export class Engine {
     return this.hookRunner;
   }
 
+  /** The service's runtime, fetched once as each rollout's pass begins: its target lists anew then. */
   private runtime(release: ReleaseState, service: string): ServiceRuntime {
     const key = `${release.id}/${service}`;
     const existing = this.runtimes.get(key);
-    if (existing) return existing;
+    if (existing) {
+      this.passTargets.get(existing)?.newPass();
+      return existing;
+    }
     const config = this.options.serviceConfig(release, service);
     const { store, config: project } = this.options;
     const context = pluginContext(
@@ -251,13 +257,15 @@ export class Engine {
       { store, clock: this.clock, log: this.log },
     );
     const target = this.options.plugins.createTarget(config.target, context);
+    const memo = passTarget(target);
     const runtime: ServiceRuntime = {
       service: config,
-      target,
+      target: memo.target,
       router: this.options.plugins.createRouter(config.router, context),
       monitor: this.options.plugins.createMonitor(config, this.clock, target),
     };
     this.runtimes.set(key, runtime);
+    this.passTargets.set(runtime, memo);
     return runtime;
   }
 

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { engineEntries } from "../audit/entries.js";
 import { AbortFanout } from "../core/abort.js";
 import type { Clock } from "../core/clock.js";
@@ -8,6 +9,7 @@ import {
   isTerminal,
   type Logger,
   type ReleaseState,
+  type RolloutState,
   silentLogger,
   type TandemEvent,
   withFields,
@@ -164,6 +166,7 @@ export class Engine {
       await store.writeRelease({
         release: result.release,
         expectedRevision: release.revision,
+        changedRollouts: changedRollouts(release.rollouts, result.release.rollouts),
         events: result.events,
         consumedCommands: result.consumedCommands,
         registry: result.registry,
@@ -277,4 +280,22 @@ export class Engine {
     this.runtimes.get(key)?.monitor.stop();
     this.runtimes.delete(key);
   }
+}
+
+/**
+ * The services whose rollouts a pass changed, so the store writes only those; undefined (write them
+ * all) when the pass changed which rollouts there are or their order.
+ */
+export function changedRollouts(
+  before: readonly RolloutState[],
+  after: readonly RolloutState[],
+): string[] | undefined {
+  if (before.length !== after.length) return undefined;
+  const changed: string[] = [];
+  for (let i = 0; i < after.length; i++) {
+    const [was, is] = [before[i]!, after[i]!];
+    if (was.service !== is.service) return undefined;
+    if (was !== is && !isDeepStrictEqual(was, is)) changed.push(is.service);
+  }
+  return changed;
 }

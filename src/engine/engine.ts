@@ -70,7 +70,8 @@ export class Engine {
   readonly holder = newHolderId();
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly runtimes = new Map<string, ServiceRuntime>();
+  /** By release, then service: a release that ends disposes of its own without a scan of all. */
+  private readonly runtimes = new Map<string, Map<string, ServiceRuntime>>();
   private readonly passTargets = new WeakMap<ServiceRuntime, PassTarget>();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
@@ -221,7 +222,7 @@ export class Engine {
   }
 
   close(): void {
-    for (const key of [...this.runtimes.keys()]) this.disposeKey(key);
+    for (const releaseId of [...this.runtimes.keys()]) this.dispose(releaseId);
     this.listeners.clear();
     this.passListeners.clear();
   }
@@ -246,8 +247,8 @@ export class Engine {
 
   /** The service's runtime, fetched once as each rollout's pass begins: its target lists anew then. */
   private runtime(release: ReleaseState, service: string): ServiceRuntime {
-    const key = `${release.id}/${service}`;
-    const existing = this.runtimes.get(key);
+    let ofRelease = this.runtimes.get(release.id);
+    const existing = ofRelease?.get(service);
     if (existing) {
       this.passTargets.get(existing)?.newPass();
       return existing;
@@ -267,18 +268,18 @@ export class Engine {
       router: this.options.plugins.createRouter(config.router, context),
       monitor: this.options.plugins.createMonitor(config, this.clock, target),
     };
-    this.runtimes.set(key, runtime);
+    if (!ofRelease) {
+      ofRelease = new Map();
+      this.runtimes.set(release.id, ofRelease);
+    }
+    ofRelease.set(service, runtime);
     this.passTargets.set(runtime, memo);
     return runtime;
   }
 
   private dispose(releaseId: string): void {
-    for (const key of [...this.runtimes.keys()]) if (key.startsWith(`${releaseId}/`)) this.disposeKey(key);
-  }
-
-  private disposeKey(key: string): void {
-    this.runtimes.get(key)?.monitor.stop();
-    this.runtimes.delete(key);
+    for (const runtime of this.runtimes.get(releaseId)?.values() ?? []) runtime.monitor.stop();
+    this.runtimes.delete(releaseId);
   }
 }
 

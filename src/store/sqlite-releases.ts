@@ -105,7 +105,7 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
     params.push(filter.environment);
   }
   if (filter.service !== undefined) {
-    conditions.push("EXISTS (SELECT 1 FROM rollouts o WHERE o.release_id = r.id AND o.service = ?)");
+    conditions.push("o.service = ?");
     params.push(filter.service);
   }
   if (filter.active) {
@@ -123,9 +123,13 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
     params.push(filter.before);
   }
   params.push(filter.limit ?? -1);
+  // By service: driven from rollouts_by_service (CROSS JOIN keeps that order), so the releases of one
+  // service are read, not every release of the project probed for it.
+  const from =
+    filter.service === undefined ? "releases r" : "rollouts o CROSS JOIN releases r ON r.id = o.release_id";
   const rows = sql
     .statement(
-      `SELECT r.id, r.revision, r.state FROM releases r WHERE ${conditions.join(" AND ")}
+      `SELECT r.id, r.revision, r.state FROM ${from} WHERE ${conditions.join(" AND ")}
        ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`,
     )
     .all(...params) as ReleaseRow[];

@@ -28,12 +28,17 @@ export const systemClock: Clock = {
 interface Sleeper {
   at: number;
   resolve: () => void;
+  /** Aborted: left in place (finding it among thousands due at the same instant costs a scan) and skipped. */
+  cancelled?: boolean;
 }
 
 /** A clock that moves only when told to. `advance` wakes every sleeper whose time has come, in order. */
 export class ManualClock implements Clock {
   private current: number;
+  /** In time order from `head` (entries before it are woken); `shift` on a big array copies it all. */
   private sleepers: Sleeper[] = [];
+  private head = 0;
+  private cancelled = 0;
 
   constructor(start = Date.UTC(2026, 0, 1)) {
     this.current = start;
@@ -47,8 +52,8 @@ export class ManualClock implements Clock {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const onAbort = () => {
-        const index = this.sleepers.indexOf(sleeper);
-        if (index >= 0) this.sleepers.splice(index, 1);
+        sleeper.cancelled = true;
+        this.cancelled++;
         reject(signal?.reason);
       };
       const sleeper: Sleeper = {
@@ -60,7 +65,7 @@ export class ManualClock implements Clock {
       };
       // Kept in time order (after those due at the same instant): thousands of sleepers (one per probe
       // at scale) are not sorted again at every wake-up.
-      let low = 0;
+      let low = this.head;
       let high = this.sleepers.length;
       while (low < high) {
         const mid = (low + high) >>> 1;
@@ -80,9 +85,14 @@ export class ManualClock implements Clock {
     const end = this.current + ms;
     for (;;) {
       await settle();
-      const next = this.sleepers[0];
+      while (this.sleepers[this.head]?.cancelled) {
+        this.head++;
+        this.cancelled--;
+      }
+      const next = this.sleepers[this.head];
       if (!next || next.at > end) break;
-      this.sleepers.shift();
+      this.head++;
+      this.compact();
       this.current = next.at;
       next.resolve();
     }
@@ -90,8 +100,14 @@ export class ManualClock implements Clock {
     await settle();
   }
 
+  private compact(): void {
+    if (this.head < 1024 || this.head * 2 < this.sleepers.length) return;
+    this.sleepers = this.sleepers.slice(this.head);
+    this.head = 0;
+  }
+
   pendingSleepers(): number {
-    return this.sleepers.length;
+    return this.sleepers.length - this.head - this.cancelled;
   }
 }
 

@@ -136,8 +136,9 @@ export async function createRelease(
     environment: request.environment,
     metadata: deps.metadata ?? (async () => undefined),
   });
+  const moveOf = new Map(moves.map((m) => [m.service, m]));
   const rollouts: RolloutState[] = dag.order.map((service) => {
-    const move = moves.find((m) => m.service === service)!;
+    const move = moveOf.get(service)!;
     const spec = serviceIn(config, request.environment, service)!;
     return newRollout(spec, move.version, move.stableVersion, {
       fast: request.fast ?? false,

@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { engineEntries } from "../audit/entries.js";
 import { AbortFanout } from "../core/abort.js";
 import type { Clock } from "../core/clock.js";
@@ -8,6 +9,7 @@ import {
   isTerminal,
   type Logger,
   type ReleaseState,
+  type RolloutState,
   silentLogger,
   type TandemEvent,
   withFields,
@@ -17,6 +19,7 @@ import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
+import { type PassTarget, passTarget } from "./pass-target.js";
 import { pluginContext } from "./plugin-context.js";
 import { reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
@@ -67,7 +70,9 @@ export class Engine {
   readonly holder = newHolderId();
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly runtimes = new Map<string, ServiceRuntime>();
+  /** By release, then service: a release that ends disposes of its own without a scan of all. */
+  private readonly runtimes = new Map<string, Map<string, ServiceRuntime>>();
+  private readonly passTargets = new WeakMap<ServiceRuntime, PassTarget>();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
   private hookRunner?: HookRunner;
@@ -162,6 +167,7 @@ export class Engine {
       await store.writeRelease({
         release: result.release,
         expectedRevision: release.revision,
+        changedRollouts: changedRollouts(release.rollouts, result.release.rollouts),
         events: result.events,
         consumedCommands: result.consumedCommands,
         registry: result.registry,
@@ -216,7 +222,7 @@ export class Engine {
   }
 
   close(): void {
-    for (const key of [...this.runtimes.keys()]) this.disposeKey(key);
+    for (const releaseId of [...this.runtimes.keys()]) this.dispose(releaseId);
     this.listeners.clear();
     this.passListeners.clear();
   }
@@ -239,10 +245,14 @@ export class Engine {
     return this.hookRunner;
   }
 
+  /** The service's runtime, fetched once as each rollout's pass begins: its target lists anew then. */
   private runtime(release: ReleaseState, service: string): ServiceRuntime {
-    const key = `${release.id}/${service}`;
-    const existing = this.runtimes.get(key);
-    if (existing) return existing;
+    let ofRelease = this.runtimes.get(release.id);
+    const existing = ofRelease?.get(service);
+    if (existing) {
+      this.passTargets.get(existing)?.newPass();
+      return existing;
+    }
     const config = this.options.serviceConfig(release, service);
     const { store, config: project } = this.options;
     const context = pluginContext(
@@ -251,22 +261,42 @@ export class Engine {
       { store, clock: this.clock, log: this.log },
     );
     const target = this.options.plugins.createTarget(config.target, context);
+    const memo = passTarget(target);
     const runtime: ServiceRuntime = {
       service: config,
-      target,
+      target: memo.target,
       router: this.options.plugins.createRouter(config.router, context),
       monitor: this.options.plugins.createMonitor(config, this.clock, target),
     };
-    this.runtimes.set(key, runtime);
+    if (!ofRelease) {
+      ofRelease = new Map();
+      this.runtimes.set(release.id, ofRelease);
+    }
+    ofRelease.set(service, runtime);
+    this.passTargets.set(runtime, memo);
     return runtime;
   }
 
   private dispose(releaseId: string): void {
-    for (const key of [...this.runtimes.keys()]) if (key.startsWith(`${releaseId}/`)) this.disposeKey(key);
+    for (const runtime of this.runtimes.get(releaseId)?.values() ?? []) runtime.monitor.stop();
+    this.runtimes.delete(releaseId);
   }
+}
 
-  private disposeKey(key: string): void {
-    this.runtimes.get(key)?.monitor.stop();
-    this.runtimes.delete(key);
+/**
+ * The services whose rollouts a pass changed, so the store writes only those; undefined (write them
+ * all) when the pass changed which rollouts there are or their order.
+ */
+export function changedRollouts(
+  before: readonly RolloutState[],
+  after: readonly RolloutState[],
+): string[] | undefined {
+  if (before.length !== after.length) return undefined;
+  const changed: string[] = [];
+  for (let i = 0; i < after.length; i++) {
+    const [was, is] = [before[i]!, after[i]!];
+    if (was.service !== is.service) return undefined;
+    if (was !== is && !isDeepStrictEqual(was, is)) changed.push(is.service);
   }
+  return changed;
 }

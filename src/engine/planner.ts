@@ -46,26 +46,80 @@ export function planDag(
   };
 }
 
-/** Kahn's algorithm, keeping the request's order among services that are ready at the same time. */
+/**
+ * Kahn's algorithm, keeping the request's order among services that are ready at the same time (the
+ * first ready in request order goes next): a heap of ready services by request position, so thousands
+ * of services are ordered in O(N log N), not by a scan per service placed.
+ */
 function topologicalOrder(names: string[], needs: Record<string, Need[]>): string[] {
-  const order: string[] = [];
-  const placed = new Set<string>();
-  while (order.length < names.length) {
-    const next = names.find((n) => !placed.has(n) && needs[n]!.every((need) => placed.has(need.service)));
-    if (next === undefined) {
-      const stuck = names.filter((n) => !placed.has(n));
-      throw new TandemError(
-        "TANDEM_ERR_INVALID_REQUEST",
-        `these services wait for each other: ${describeCycle(stuck, needs)}`,
-        {
-          hint: "a dependency cycle (dependsOn or version requirements) means none of them could ever start; release them separately or fix the requirements",
-        },
-      );
+  const position = new Map(names.map((name, index) => [name, index]));
+  const waitingFor = names.map((name) => new Set(needs[name]!.map((need) => need.service)).size);
+  const dependents = names.map((): number[] => []);
+  names.forEach((name, index) => {
+    for (const service of new Set(needs[name]!.map((need) => need.service))) {
+      dependents[position.get(service)!]!.push(index);
     }
-    order.push(next);
-    placed.add(next);
+  });
+  const ready = new MinHeap();
+  waitingFor.forEach((count, index) => {
+    if (count === 0) ready.push(index);
+  });
+  const order: string[] = [];
+  for (let next = ready.pop(); next !== undefined; next = ready.pop()) {
+    order.push(names[next]!);
+    for (const dependent of dependents[next]!) {
+      waitingFor[dependent]!--;
+      if (waitingFor[dependent] === 0) ready.push(dependent);
+    }
+  }
+  if (order.length < names.length) {
+    const placed = new Set(order);
+    const stuck = names.filter((n) => !placed.has(n));
+    throw new TandemError(
+      "TANDEM_ERR_INVALID_REQUEST",
+      `these services wait for each other: ${describeCycle(stuck, needs)}`,
+      {
+        hint: "a dependency cycle (dependsOn or version requirements) means none of them could ever start; release them separately or fix the requirements",
+      },
+    );
   }
   return order;
+}
+
+/** Smallest number first. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  push(value: number): void {
+    const items = this.items;
+    items.push(value);
+    for (let i = items.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (items[parent]! <= items[i]!) break;
+      [items[parent], items[i]] = [items[i]!, items[parent]!];
+      i = parent;
+    }
+  }
+
+  pop(): number | undefined {
+    const items = this.items;
+    if (items.length === 0) return undefined;
+    const top = items[0]!;
+    const last = items.pop()!;
+    if (items.length > 0) {
+      items[0] = last;
+      for (let i = 0; ; ) {
+        const [left, right] = [2 * i + 1, 2 * i + 2];
+        let smallest = i;
+        if (left < items.length && items[left]! < items[smallest]!) smallest = left;
+        if (right < items.length && items[right]! < items[smallest]!) smallest = right;
+        if (smallest === i) break;
+        [items[smallest], items[i]] = [items[i]!, items[smallest]!];
+        i = smallest;
+      }
+    }
+    return top;
+  }
 }
 
 function describeCycle(stuck: string[], needs: Record<string, Need[]>): string {

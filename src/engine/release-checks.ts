@@ -67,6 +67,69 @@ export interface CompatibilityDeps {
 }
 
 /**
+ * The services outside the release whose live version the compatibility check must see. A version
+ * without metadata (none stored, no manifest directory) requires nothing and provides only
+ * `<service>: <version>`, so such a service matters only when a version in the release requires it by
+ * name. Hence: those, plus services with stored metadata or a manifest directory. A release of a few
+ * services among thousands reads a few stable versions, not every one.
+ */
+async function liveToCheck(
+  moves: ReadonlyArray<{ service: string; toMeta?: VersionMetadata; fromMeta?: VersionMetadata }>,
+  known: readonly VersionMetadata[],
+  deps: CompatibilityDeps,
+): Promise<string[]> {
+  const { config, environment } = deps;
+  const moving = new Set(moves.map((m) => m.service));
+  const named = new Set(
+    moves.flatMap((m) => [
+      ...Object.keys(m.toMeta?.requires ?? {}),
+      ...Object.keys(m.fromMeta?.requires ?? {}),
+    ]),
+  );
+  const candidates = new Set([
+    ...named,
+    ...known.map((v) => v.service),
+    ...withManifests(config, environment),
+  ]);
+  const position = servicePositions(config);
+  return [...candidates]
+    .filter((service) => !moving.has(service) && position.has(service))
+    .sort((a, b) => position.get(a)! - position.get(b)!);
+}
+
+const positions = new WeakMap<TandemConfig, Map<string, number>>();
+
+/** Where each service stands in the configuration (the order the live versions are checked in). */
+function servicePositions(config: TandemConfig): Map<string, number> {
+  let found = positions.get(config);
+  if (!found) {
+    found = new Map(Object.keys(config.services).map((service, index) => [service, index]));
+    positions.set(config, found);
+  }
+  return found;
+}
+
+const manifestServices = new WeakMap<TandemConfig, Map<string, string[]>>();
+
+/** The services of an environment whose versions may ship a manifest; once per configuration. */
+function withManifests(config: TandemConfig, environment: string): string[] {
+  let byEnvironment = manifestServices.get(config);
+  if (!byEnvironment) {
+    byEnvironment = new Map();
+    manifestServices.set(config, byEnvironment);
+  }
+  let services = byEnvironment.get(environment);
+  if (!services) {
+    services = Object.keys(config.services).filter(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the target's own placeholder
+      (service) => versionDirectory(config, environment, service, "${version}") !== undefined,
+    );
+    byEnvironment.set(environment, services);
+  }
+  return services;
+}
+
+/**
  * Builds the release DAG (dependsOn + requirements between the new versions) and checks that every
  * requirement holds at every moment of it. Throws with each unmet requirement and what would satisfy it.
  */
@@ -88,13 +151,10 @@ export async function planAndCheck(moves: Move[], deps: CompatibilityDeps): Prom
     })),
     requirementEdges(withMeta),
   );
-  const moving = new Set(moves.map((m) => m.service));
+  const known = await store.listVersions(config.project);
   const live = [];
-  // One read of every stable version, not a query per configured service.
-  const stables = new Map((await store.listStable(config.project, environment)).map((e) => [e.service, e]));
-  for (const service of Object.keys(config.services)) {
-    if (moving.has(service)) continue;
-    const stable = stables.get(service);
+  for (const service of await liveToCheck(withMeta, known, deps)) {
+    const stable = await store.getStable(config.project, environment, service);
     if (!stable) continue;
     live.push({ service, version: stable.version, meta: await deps.metadata(service, stable.version) });
   }
@@ -103,7 +163,7 @@ export async function planAndCheck(moves: Move[], deps: CompatibilityDeps): Prom
     moves: withMeta,
     live,
     precedes: (a, b) => precedes(dag, a, b),
-    known: await store.listVersions(config.project),
+    known,
   });
   if (unmet.length > 0) {
     throw new TandemError(

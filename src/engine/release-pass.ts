@@ -30,6 +30,7 @@ export interface PassDeps {
   now: number;
   signal: AbortSignal;
   commands: ReleaseCommand[];
+  /** Fetched once as each rollout's pass begins (its target's listing is then taken anew). */
   runtime(service: string): ServiceRuntime;
   hooks: HookRunner;
   env: NodeJS.ProcessEnv;
@@ -137,12 +138,20 @@ async function moveRollouts(
 ): Promise<ReleaseState> {
   const rollouts = [...release.rollouts];
   const policy = release.rollbackPolicy ?? "release";
+  // The first failed rollout, kept up to date as rollouts change (not searched for at each one).
+  let failureAt = rollouts.findIndex(isFailure);
+  const put = (i: number, next: RolloutState) => {
+    rollouts[i] = next;
+    if (isFailure(next)) {
+      if (failureAt < 0 || i < failureAt) failureAt = i;
+    } else if (i === failureAt) failureAt = rollouts.findIndex(isFailure);
+  };
   for (let i = 0; i < rollouts.length; i++) {
     let rollout = rollouts[i]!;
-    const failure = rollouts.find(isFailure);
+    const failure = failureAt >= 0 ? rollouts[failureAt] : undefined;
     if (rollout.status === "pending" && (failure || release.backingOut)) {
       const cause = release.backingOut?.cause ?? `${failure!.service} ${failure!.status.replace("_", " ")}`;
-      rollouts[i] = skip(rollout, cause, ctx);
+      put(i, skip(rollout, cause, ctx));
       continue;
     }
     if (release.backingOut && policy === "release") {
@@ -157,7 +166,7 @@ async function moveRollouts(
       }
     }
     if (isTerminal(rollout.status) || (rollout.status === "pending" && !needsMet(rollout, rollouts))) {
-      rollouts[i] = rollout;
+      put(i, rollout);
       continue;
     }
     const moved = await moveOne(rollout, deps, ctx);
@@ -174,7 +183,7 @@ async function moveRollouts(
       // first release, nothing is (an empty version withdraws the entry).
       registry.push(entry(release, moved.service, moved.stableVersion ?? "", ctx.now));
     }
-    rollouts[i] = moved;
+    put(i, moved);
     if (isFailure(moved) && !isFailure(rollout) && !release.backingOut && policy === "release") {
       release = startBackingOut(
         release,

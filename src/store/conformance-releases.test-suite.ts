@@ -230,6 +230,122 @@ export function releaseConformance(store: () => Store): void {
     });
   });
 
+  describe("writeRelease with changedRollouts (a pass writes what changed)", () => {
+    const two = () => release("r1", { rollouts: [rollout("api", "2.0.0"), rollout("web", "1.8.0")] });
+
+    it("writes the release's own fields and the named rollouts only; the others stay as stored", async () => {
+      await store().createRelease(two(), []);
+      const next = (await store().getRelease("r1"))!;
+      next.status = "running";
+      next.updatedAt = 2_000;
+      next.rollouts[0] = { ...next.rollouts[0]!, status: "running", weight: 25 };
+      // Changed in memory but not named: the contract says the writer names every rollout it changed.
+      next.rollouts[1] = { ...next.rollouts[1]!, status: "running" };
+      await store().writeRelease({ release: next, expectedRevision: 0, changedRollouts: ["api"] });
+      expect(next.revision).toBe(1);
+      const stored = (await store().getRelease("r1"))!;
+      expect(stored.status).toBe("running");
+      expect(stored.updatedAt).toBe(2_000);
+      expect(stored.revision).toBe(1);
+      expect(stored.rollouts).toEqual([
+        { ...rollout("api", "2.0.0"), status: "running", weight: 25 },
+        rollout("web", "1.8.0"),
+      ]);
+      expect((await store().listReleases({ project: PROJECT, active: true })).map((r) => r.rollouts)).toEqual(
+        [stored.rollouts],
+      );
+    });
+
+    it("with no rollout changed, writes the release's own fields and bumps the revision", async () => {
+      await store().createRelease(two(), []);
+      const next = (await store().getRelease("r1"))!;
+      next.updatedAt = 3_000;
+      await store().writeRelease({ release: next, expectedRevision: 0, changedRollouts: [] });
+      expect(await store().getRelease("r1")).toEqual({ ...two(), updatedAt: 3_000, revision: 1 });
+    });
+
+    it("keeps the rollouts in release order across partial writes", async () => {
+      const created = release("r1", {
+        rollouts: [rollout("db", "1.0.0"), rollout("api", "2.0.0"), rollout("web", "1.8.0")],
+      });
+      await store().createRelease(copy(created), []);
+      let current = (await store().getRelease("r1"))!;
+      for (const [revision, service] of [
+        [0, "web"],
+        [1, "db"],
+        [2, "api"],
+      ] as const) {
+        current.rollouts = current.rollouts.map((r) =>
+          r.service === service ? { ...r, status: "succeeded" } : r,
+        );
+        await store().writeRelease({
+          release: current,
+          expectedRevision: revision,
+          changedRollouts: [service],
+        });
+        current = (await store().getRelease("r1"))!;
+      }
+      expect(current.rollouts.map((r) => [r.service, r.status])).toEqual([
+        ["db", "succeeded"],
+        ["api", "succeeded"],
+        ["web", "succeeded"],
+      ]);
+      expect(
+        (await store().listReleases({ project: PROJECT, service: "db", statuses: ["pending"] })).length,
+      ).toBe(1);
+    });
+
+    it("refuses the second of two partial writers of the same revision, even for another rollout", async () => {
+      await store().createRelease(two(), []);
+      const first = (await store().getRelease("r1"))!;
+      const second = copy(first);
+      first.rollouts[0] = { ...first.rollouts[0]!, status: "running" };
+      await store().writeRelease({ release: first, expectedRevision: 0, changedRollouts: ["api"] });
+      second.rollouts[1] = { ...second.rollouts[1]!, status: "aborted" };
+      const write = store().writeRelease({
+        release: second,
+        expectedRevision: 0,
+        changedRollouts: ["web"],
+        events: [event("r1", 2_100, "release.aborted")],
+      });
+      await expect(write).rejects.toBeInstanceOf(CasConflictError);
+      expect(await store().getRelease("r1")).toEqual(first);
+      expect(await store().listEvents({ releaseId: "r1" })).toEqual([]);
+    });
+
+    it("refuses a changed rollout the release does not have, and writes nothing", async () => {
+      await store().createRelease(two(), []);
+      const next = (await store().getRelease("r1"))!;
+      next.status = "running";
+      for (const changed of [["api", "ghost"], ["ghost"]]) {
+        const write = store().writeRelease({
+          release: copy(next),
+          expectedRevision: 0,
+          changedRollouts: changed,
+          events: [event("r1", 2_000, "rollout.started")],
+        });
+        await expect(write).rejects.toMatchObject({ code: "TANDEM_ERR_INVALID_REQUEST" });
+      }
+      // A rollout in the written release but not stored (added without a full write) is refused too.
+      const added = copy(next);
+      added.rollouts.push(rollout("cache", "1.0.0"));
+      await expect(
+        store().writeRelease({ release: added, expectedRevision: 0, changedRollouts: ["cache"] }),
+      ).rejects.toMatchObject({ code: "TANDEM_ERR_INVALID_REQUEST" });
+      expect(await store().getRelease("r1")).toEqual(two());
+      expect(await store().listEvents({ releaseId: "r1" })).toEqual([]);
+    });
+
+    it("keeps the services' configuration as created: writes do not rewrite it", async () => {
+      await store().createRelease(two(), []);
+      const next = (await store().getRelease("r1"))!;
+      next.services = { api: { changed: true } };
+      await store().writeRelease({ release: next, expectedRevision: 0, changedRollouts: [] });
+      await store().writeRelease({ release: next, expectedRevision: 1 });
+      expect((await store().getRelease("r1"))?.services).toEqual(two().services);
+    });
+  });
+
   describe("events", () => {
     it("appends events in order with increasing seq and reads them back whole", async () => {
       const events = [

@@ -229,6 +229,41 @@ ALTER TABLE commands ADD COLUMN token_id TEXT;
 ALTER TABLE commands ADD COLUMN token_name TEXT;
 `;
 
+/**
+ * Each rollout its own row (its state as JSON, in release order by `position`), the services' stored
+ * configuration in `release_services` (written once, at creation), and `releases.state` only the
+ * release's own fields: a reconcile pass rewrites the small release row and the rollouts it changed,
+ * not the whole release. Existing releases are split from their stored JSON, the authoritative copy.
+ */
+const rolloutRows = `
+CREATE TABLE release_services (
+  release_id TEXT PRIMARY KEY REFERENCES releases (id) ON DELETE CASCADE,
+  services   TEXT NOT NULL CHECK (json_valid(services))
+);
+INSERT INTO release_services (release_id, services)
+  SELECT id, json_extract(state, '$.services') FROM releases WHERE json_type(state, '$.services') = 'object';
+
+DROP TABLE rollouts;
+CREATE TABLE rollouts (
+  release_id     TEXT NOT NULL REFERENCES releases (id) ON DELETE CASCADE,
+  service        TEXT NOT NULL,
+  position       INTEGER NOT NULL,
+  version        TEXT NOT NULL,
+  stable_version TEXT,
+  status         TEXT NOT NULL,
+  state          TEXT NOT NULL CHECK (json_valid(state)),
+  PRIMARY KEY (release_id, service)
+);
+CREATE INDEX rollouts_by_service ON rollouts (service, release_id);
+CREATE INDEX rollouts_in_order ON rollouts (release_id, position);
+INSERT INTO rollouts (release_id, service, position, version, stable_version, status, state)
+  SELECT r.id, json_extract(j.value, '$.service'), CAST(j.key AS INTEGER), json_extract(j.value, '$.version'),
+         json_extract(j.value, '$.stableVersion'), json_extract(j.value, '$.status'), json(j.value)
+  FROM releases r, json_each(r.state, '$.rollouts') j;
+
+UPDATE releases SET state = json_remove(state, '$.rollouts', '$.services');
+`;
+
 /** Every migration, oldest first. Append new ones; never edit one that has shipped. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: initialSchema },
@@ -237,6 +272,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "api tokens", sql: apiTokensTable },
   { version: 5, name: "audit trail", sql: auditTable },
   { version: 6, name: "command tokens", sql: commandTokens },
+  { version: 7, name: "rollout rows", sql: rolloutRows },
 ];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -18,7 +18,7 @@ import {
   eventFromRow,
   eventParams,
   type ReleaseRow,
-  releaseFromRow,
+  releaseFromRows,
 } from "./sqlite-rows.js";
 import type { EventFilter, LeaseClaim, OutboxRouting, ReleaseFilter, ReleaseWrite } from "./types.js";
 
@@ -51,14 +51,19 @@ export function createRelease(
         release.status,
         release.createdAt,
         release.updatedAt,
-        JSON.stringify(release),
+        headerJson(release, 0),
       );
     if (inserted.changes === 0) {
       throw new ReleaseExistsError(`release ${release.id} already exists`, {
         hint: "release ids must be unique; create the release under a new id",
       });
     }
-    writeRollouts(sql, release);
+    if (release.services !== undefined) {
+      sql
+        .statement("INSERT INTO release_services (release_id, services) VALUES (?, ?)")
+        .run(release.id, JSON.stringify(release.services));
+    }
+    writeAllRollouts(sql, release);
     const assigned = insertEvents(sql, events, outbox);
     insertAudit(sql, audit);
     if (lease && !acquireLease(sql, lease.name, lease.holder, lease.ttlMs, lease.now)) {
@@ -72,10 +77,23 @@ export function createRelease(
 }
 
 export function getRelease(sql: SqliteConnection, id: string): ReleaseState | undefined {
-  const row = sql.statement("SELECT revision, state FROM releases WHERE id = ?").get(id) as
+  const row = sql.statement("SELECT id, revision, state FROM releases WHERE id = ?").get(id) as
     | ReleaseRow
     | undefined;
-  return row ? releaseFromRow(row) : undefined;
+  return row ? assemble(sql, row) : undefined;
+}
+
+/** The release row, its services' configuration and its rollout rows (in release order), as one state. */
+function assemble(sql: SqliteConnection, row: ReleaseRow): ReleaseState {
+  const services = sql
+    .statement("SELECT services FROM release_services WHERE release_id = ?")
+    .pluck()
+    .get(row.id) as string | undefined;
+  const rollouts = sql
+    .statement("SELECT state FROM rollouts WHERE release_id = ? ORDER BY position")
+    .pluck()
+    .all(row.id) as string[];
+  return releaseFromRows(row, services, rollouts);
 }
 
 /** Newest first (creation time, then insertion order). An empty `statuses` list does not filter. */
@@ -87,7 +105,7 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
     params.push(filter.environment);
   }
   if (filter.service !== undefined) {
-    conditions.push("EXISTS (SELECT 1 FROM rollouts o WHERE o.release_id = r.id AND o.service = ?)");
+    conditions.push("o.service = ?");
     params.push(filter.service);
   }
   if (filter.active) {
@@ -105,19 +123,24 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
     params.push(filter.before);
   }
   params.push(filter.limit ?? -1);
+  // By service: driven from rollouts_by_service (CROSS JOIN keeps that order), so the releases of one
+  // service are read, not every release of the project probed for it.
+  const from =
+    filter.service === undefined ? "releases r" : "rollouts o CROSS JOIN releases r ON r.id = o.release_id";
   const rows = sql
     .statement(
-      `SELECT r.revision, r.state FROM releases r WHERE ${conditions.join(" AND ")}
+      `SELECT r.id, r.revision, r.state FROM ${from} WHERE ${conditions.join(" AND ")}
        ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`,
     )
     .all(...params) as ReleaseRow[];
-  return rows.map(releaseFromRow);
+  return rows.map((row) => assemble(sql, row));
 }
 
 /**
  * The CAS write of one reconcile pass, in one transaction: the release row (only if its stored
- * revision is still `expectedRevision`), its rollout rows, events, consumed commands and registry
- * entries. On a conflict nothing is written. On success `write.release.revision` is the new revision.
+ * revision is still `expectedRevision`), its changed rollout rows (all without `changedRollouts`),
+ * events, consumed commands and registry entries. On a conflict nothing is written. On success
+ * `write.release.revision` is the new revision.
  */
 export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?: OutboxRouting): void {
   const { release, expectedRevision } = write;
@@ -135,7 +158,7 @@ export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?
         release.status,
         newRevision,
         release.updatedAt,
-        JSON.stringify({ ...release, revision: newRevision }),
+        headerJson(release, newRevision),
         release.id,
         expectedRevision,
       );
@@ -145,7 +168,8 @@ export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?
         | undefined;
       throw new CasConflictError(`release ${release.id}`, expectedRevision, stored);
     }
-    writeRollouts(sql, release);
+    if (write.changedRollouts === undefined) writeAllRollouts(sql, release);
+    else writeChangedRollouts(sql, release, write.changedRollouts);
     const assigned = insertEvents(sql, events, outbox);
     consumeCommands(sql, release.id, write.consumedCommands ?? [], release.updatedAt);
     insertRegistryEntries(sql, write.registry ?? []);
@@ -221,14 +245,65 @@ export function pendingCommands(sql: SqliteConnection, releaseId: string): Relea
   return rows.map(commandFromRow);
 }
 
-/** Rewrites the rollout rows of a release (one per rollout), for queries such as history per service. */
-function writeRollouts(sql: SqliteConnection, release: ReleaseState): void {
+/** The release's own fields, as stored in its row: rollouts and services have their own rows. */
+function headerJson(release: ReleaseState, revision: number): string {
+  const { rollouts: _rollouts, services: _services, ...header } = release;
+  return JSON.stringify({ ...header, revision });
+}
+
+/** Rewrites every rollout row of a release (one per rollout, in release order). */
+function writeAllRollouts(sql: SqliteConnection, release: ReleaseState): void {
   sql.statement("DELETE FROM rollouts WHERE release_id = ?").run(release.id);
   const insert = sql.statement(
-    "INSERT INTO rollouts (release_id, service, version, stable_version, status) VALUES (?, ?, ?, ?, ?)",
+    `INSERT INTO rollouts (release_id, service, position, version, stable_version, status, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
-  for (const rollout of release.rollouts) {
-    insert.run(release.id, rollout.service, rollout.version, rollout.stableVersion, rollout.status);
+  release.rollouts.forEach((rollout, position) => {
+    insert.run(
+      release.id,
+      rollout.service,
+      position,
+      rollout.version,
+      rollout.stableVersion,
+      rollout.status,
+      JSON.stringify(rollout),
+    );
+  });
+}
+
+/** Rewrites the rows of these services' rollouts only; each must be a stored rollout of the release. */
+function writeChangedRollouts(
+  sql: SqliteConnection,
+  release: ReleaseState,
+  services: readonly string[],
+): void {
+  if (services.length === 0) return;
+  const byService = new Map(release.rollouts.map((rollout) => [rollout.service, rollout]));
+  const update = sql.statement(
+    `UPDATE rollouts SET version = ?, stable_version = ?, status = ?, state = ?
+     WHERE release_id = ? AND service = ?`,
+  );
+  for (const service of services) {
+    const rollout = byService.get(service);
+    const written =
+      rollout &&
+      update.run(
+        rollout.version,
+        rollout.stableVersion,
+        rollout.status,
+        JSON.stringify(rollout),
+        release.id,
+        service,
+      ).changes > 0;
+    if (!written) {
+      throw new TandemError(
+        "TANDEM_ERR_INVALID_REQUEST",
+        `release ${release.id}: changed rollout ${service} is not a rollout of the ${rollout ? "stored" : "written"} release`,
+        {
+          hint: "a write that adds or removes rollouts leaves changedRollouts out (every rollout is written)",
+        },
+      );
+    }
   }
 }
 

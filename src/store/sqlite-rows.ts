@@ -4,6 +4,7 @@ import type {
   RegistryEntry,
   ReleaseCommand,
   ReleaseState,
+  RolloutState,
   Severity,
   TandemEvent,
   VersionMetadata,
@@ -13,14 +14,26 @@ import type { InstanceRecord, RouterRecord } from "./types.js";
 /** Row shapes as better-sqlite3 returns them, and their conversion to Tandem records. */
 
 export interface ReleaseRow {
+  id: string;
   revision: number;
+  /** The release's own fields (rollouts and services are stored in their own rows). */
   state: string;
 }
 
-export function releaseFromRow(row: ReleaseRow): ReleaseState {
-  const release = JSON.parse(row.state) as ReleaseState;
-  // The column is authoritative: it is what the CAS compares against.
-  release.revision = row.revision;
+/** A release from its row, its services' configuration (JSON) and its rollouts' (JSON, in order). */
+export function releaseFromRows(
+  row: ReleaseRow,
+  services: string | undefined,
+  rollouts: string[],
+): ReleaseState {
+  const header = JSON.parse(row.state) as Omit<ReleaseState, "rollouts" | "services">;
+  const release = {
+    ...header,
+    // The column is authoritative: it is what the CAS compares against.
+    revision: row.revision,
+    ...(services !== undefined ? { services: JSON.parse(services) as Record<string, unknown> } : {}),
+    rollouts: rollouts.map((state) => JSON.parse(state) as RolloutState),
+  } as ReleaseState;
   return release;
 }
 

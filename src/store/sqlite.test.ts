@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +7,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { StoreConfig } from "../core/config.js";
 import { CasConflictError, StoreError, UnknownTypeError } from "../core/errors.js";
-import { command, event, PROJECT, release } from "./conformance.fixtures.js";
+import { command, event, PROJECT, release, rollout } from "./conformance.fixtures.js";
 import { storeConformanceSuite } from "./conformance.test-suite.js";
 import { openStore, SqliteStore } from "./index.js";
 import { applyMigrations, MIGRATIONS } from "./migrations.js";
@@ -70,6 +70,60 @@ describe("SqliteStore specifics", () => {
     expect(versions).toEqual(MIGRATIONS.map((m) => m.version));
     const db = raw();
     expect(applyMigrations(db)).toEqual([]);
+  });
+
+  it("migrates a store of the whole-release schema (v6) to rollout rows, keeping every release", async () => {
+    // A store as tandem wrote it before migration 7: the release JSON holds its rollouts and services.
+    mkdirSync(join(dir, "state"), { recursive: true });
+    const old = raw();
+    applyMigrations(
+      old,
+      MIGRATIONS.filter((m) => m.version <= 6),
+    );
+    const r1 = release("r1", { rollouts: [rollout("db", "1.0.0"), rollout("api", "2.0.0", "running")] });
+    const r2 = { ...release("r2", { createdAt: 2_000, status: "succeeded" }), revision: 3 };
+    for (const r of [r1, r2]) {
+      old
+        .prepare(
+          `INSERT INTO releases (id, project, environment, status, revision, created_at, updated_at, state)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          r.id,
+          r.project,
+          r.environment,
+          r.status,
+          r.revision,
+          r.createdAt,
+          r.updatedAt,
+          JSON.stringify(r),
+        );
+      for (const o of r.rollouts) {
+        old
+          .prepare(
+            "INSERT INTO rollouts (release_id, service, version, stable_version, status) VALUES (?, ?, ?, ?, ?)",
+          )
+          .run(r.id, o.service, o.version, o.stableVersion, o.status);
+      }
+    }
+    old.close();
+
+    const store = await open();
+    expect(await store.getRelease("r1")).toEqual(r1);
+    expect(await store.getRelease("r2")).toEqual(r2);
+    expect((await store.listReleases({ project: PROJECT, service: "db" })).map((r) => r.id)).toEqual(["r1"]);
+    expect((await store.listReleases({ project: PROJECT, active: true })).map((r) => r.id)).toEqual(["r1"]);
+    // The release row keeps only the release's own fields.
+    const state = JSON.parse(
+      raw().prepare("SELECT state FROM releases WHERE id = 'r1'").pluck().get() as string,
+    );
+    expect(state.rollouts).toBeUndefined();
+    expect(state.services).toBeUndefined();
+    // And the migrated release takes partial writes.
+    const next = (await store.getRelease("r1"))!;
+    next.rollouts[1] = { ...next.rollouts[1]!, status: "succeeded" };
+    await store.writeRelease({ release: next, expectedRevision: 0, changedRollouts: ["api"] });
+    expect((await store.getRelease("r1"))?.rollouts.map((r) => r.status)).toEqual(["pending", "succeeded"]);
   });
 
   it("refuses a database migrated by a newer tandem", async () => {

@@ -43,11 +43,31 @@ export interface ReleaseFilter {
   limit?: number;
 }
 
-/** Everything one engine pass writes, atomically: the release (CAS on revision) and what goes with it. */
+/**
+ * Everything one engine pass writes, atomically: the release (CAS on revision) and what goes with it.
+ *
+ * Contract every store keeps (the conformance suite checks it):
+ *  - One compare-and-swap on the release revision guards the whole write: when the stored revision is
+ *    not `expectedRevision`, CasConflictError and nothing of the write is stored. So two engines never
+ *    both write a pass, and the rollouts a write leaves alone are those the writer read.
+ *  - With `changedRollouts`, the store writes the release's own fields and only the rollouts of those
+ *    services, so a pass over a release of thousands of services costs what changed. Without it, every
+ *    rollout is written and stored rollouts no longer in `release.rollouts` are removed (the only way
+ *    to change the set or the order of rollouts).
+ *  - `release.services` (the configuration snapshots) is stored by createRelease and never rewritten:
+ *    reads return the created one.
+ *  - Events are appended, never rewritten.
+ */
 export interface ReleaseWrite {
+  /** The release as it stands after the change, every rollout included. */
   release: ReleaseState;
   /** The revision the writer read; the write fails with CasConflictError if the stored one differs. */
   expectedRevision: number;
+  /**
+   * Services whose rollouts differ from the ones read at `expectedRevision` (each must be a rollout of
+   * the release, or the write fails with TANDEM_ERR_INVALID_REQUEST and writes nothing). Absent: all.
+   */
+  changedRollouts?: readonly string[];
   events?: TandemEvent[];
   consumedCommands?: string[];
   registry?: RegistryEntry[];
@@ -177,7 +197,10 @@ export interface Store extends AuditLog {
   ): Promise<void>;
   getRelease(id: string): Promise<ReleaseState | undefined>;
   listReleases(filter: ReleaseFilter): Promise<ReleaseState[]>;
-  /** CAS write; on success the stored revision is expectedRevision + 1 (and release.revision is set so). */
+  /**
+   * CAS write (see ReleaseWrite for the contract); on success the stored revision is expectedRevision + 1
+   * (and release.revision is set so).
+   */
   writeRelease(write: ReleaseWrite): Promise<void>;
 
   appendEvents(events: TandemEvent[]): Promise<void>;

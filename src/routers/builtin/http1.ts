@@ -1,0 +1,298 @@
+// HTTP/1.x message heads as the builtin router's fast path reads them (RFC 9112): the request line or
+// status line and the header fields, strictly. Anything this file does not accept is either answered with
+// a 4xx (malformed) or marked `special` so the proxy hands the connection to node:http (valid but unusual).
+
+/** Longest request or response head accepted (Node's default `maxHeaderSize`); longer heads get 431. */
+export const MAX_HEAD_BYTES = 16 * 1024;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Control characters other than HTAB, CR and LF: never valid in a head. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it finds
+const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const DIGITS = /^[0-9]{1,15}$/;
+const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: ([^\r\n]*))?$/;
+
+export interface RequestHead {
+  method: string;
+  target: string;
+  /** Flat [name, value, ...] list as received (names in their case, values trimmed). */
+  raw: string[];
+  /** The body's length; 0 when there is no Content-Length. */
+  contentLength: number;
+  /** The client asked to close the connection after this request. */
+  close: boolean;
+  /**
+   * Valid but left to node:http: HTTP/1.0, Transfer-Encoding (a chunked body), Upgrade, Expect.
+   */
+  special: boolean;
+}
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  raw: string[];
+  /** -1 without Content-Length. */
+  contentLength: number;
+  chunked: boolean;
+  /** The upstream will not take another request on this connection. */
+  close: boolean;
+  /** From `Keep-Alive: timeout=N`, in milliseconds; -1 without one. */
+  keepAliveMs: number;
+}
+
+/** Where a head ends: the index just past its empty line, or -1 while it is incomplete. */
+export function headEnd(buffer: Buffer, from: number): number {
+  const index = buffer.indexOf("\r\n\r\n", from, "latin1");
+  return index < 0 ? -1 : index + 4;
+}
+
+/** Splits header lines into `raw`; returns false when a line is not a valid field. */
+function fields(lines: string[], raw: string[]): boolean {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(":");
+    // No colon, an empty name, or a name with spaces (also obs-fold continuation lines, which start with one).
+    if (colon <= 0) return false;
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return false;
+    if (line.includes("\r") || line.includes("\n")) return false; // bare CR or LF
+    raw.push(name, line.slice(colon + 1).trim());
+  }
+  return true;
+}
+
+/**
+ * Parses a request head (`text`: its bytes as latin1, the final empty line excluded). Returns the head, or
+ * the status to answer a malformed one with (400).
+ */
+export function parseRequestHead(text: string): RequestHead | number {
+  if (FORBIDDEN.test(text)) return 400;
+  const lines = text.split("\r\n");
+  const requestLine = lines[0]!;
+  const first = requestLine.indexOf(" ");
+  const last = requestLine.lastIndexOf(" ");
+  if (first <= 0 || last === first) return 400;
+  const method = requestLine.slice(0, first);
+  const target = requestLine.slice(first + 1, last);
+  const version = requestLine.slice(last + 1);
+  if (!TOKEN.test(method) || !TARGET.test(target)) return 400;
+  let special: boolean;
+  if (version === "HTTP/1.1") special = false;
+  else if (version === "HTTP/1.0") special = true;
+  else return 400;
+  const raw: string[] = [];
+  if (!fields(lines, raw)) return 400;
+  let contentLength = -1;
+  let transferEncoding = false;
+  let close = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Only the few fields that decide framing or the path are looked at; the length check skips most.
+    switch (name.length) {
+      case 14:
+        if (name.toLowerCase() === "content-length") {
+          const value = raw[i + 1]!;
+          if (!DIGITS.test(value)) return 400;
+          const length = Number(value);
+          // Differing repeated lengths are a smuggling attempt (RFC 9112 §6.3).
+          if (contentLength >= 0 && contentLength !== length) return 400;
+          contentLength = length;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === "transfer-encoding") transferEncoding = true;
+        break;
+      case 10:
+        if (name.toLowerCase() === "connection") {
+          const value = raw[i + 1]!.toLowerCase();
+          if (value.includes("close")) close = true;
+          if (value.includes("upgrade")) special = true;
+        }
+        break;
+      case 7:
+        if (name.toLowerCase() === "upgrade") special = true;
+        break;
+      case 6:
+        if (name.toLowerCase() === "expect") special = true;
+        break;
+    }
+  }
+  // Both framings at once: the classic request smuggling vector, refused outright.
+  if (transferEncoding && contentLength >= 0) return 400;
+  if (transferEncoding) special = true;
+  return { method, target, raw, contentLength: Math.max(contentLength, 0), close, special };
+}
+
+/** Parses a response head; undefined when it is malformed. */
+export function parseResponseHead(text: string): ResponseHead | undefined {
+  if (FORBIDDEN.test(text)) return undefined;
+  const lines = text.split("\r\n");
+  const status = STATUS_LINE.exec(lines[0]!);
+  if (status === null) return undefined;
+  const raw: string[] = [];
+  if (!fields(lines, raw)) return undefined;
+  let contentLength = -1;
+  let chunked = false;
+  let close = status[1] === "0";
+  let keepAliveMs = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    switch (name.length) {
+      case 14:
+        if (name.toLowerCase() === "content-length") {
+          const value = raw[i + 1]!;
+          if (!DIGITS.test(value)) return undefined;
+          const length = Number(value);
+          if (contentLength >= 0 && contentLength !== length) return undefined;
+          contentLength = length;
+        }
+        break;
+      case 17:
+        if (name.toLowerCase() === "transfer-encoding") {
+          // Only a final "chunked" frames the body; any other coding is read until the connection closes.
+          if (/(?:^|,)\s*chunked\s*$/i.test(raw[i + 1]!)) chunked = true;
+          else close = true;
+        }
+        break;
+      case 10: {
+        const lower = name.toLowerCase();
+        if (lower === "connection") {
+          const value = raw[i + 1]!.toLowerCase();
+          if (value.includes("close")) close = true;
+          else if (status[1] === "0" && value.includes("keep-alive")) close = false;
+        } else if (lower === "keep-alive") {
+          const timeout = /timeout=(\d+)/i.exec(raw[i + 1]!);
+          if (timeout) keepAliveMs = Number(timeout[1]) * 1000;
+        }
+        break;
+      }
+    }
+  }
+  if (chunked) contentLength = -1;
+  return {
+    status: Number(status[2]),
+    reason: status[3] ?? "",
+    raw,
+    contentLength,
+    chunked,
+    close,
+    keepAliveMs,
+  };
+}
+
+// Chunked body scanning: the bytes are forwarded as they are, and only their framing is followed to find the
+// end of the body.
+
+const SIZE = 0;
+const EXTENSION = 1;
+const DATA = 2;
+const DATA_CR = 3;
+const DATA_LF = 4;
+const TRAILER = 5;
+const DONE = 6;
+
+/** Where a chunked body is, between calls of `scanChunked`. */
+export class ChunkedScanner {
+  private state = SIZE;
+  private size = 0;
+  private digits = 0;
+  private lineLength = 0;
+
+  reset(): void {
+    this.state = SIZE;
+    this.size = 0;
+    this.digits = 0;
+    this.lineLength = 0;
+  }
+
+  /**
+   * Follows `buffer[from..]`: returns the index just past the body's end, -1 when the body goes on past this
+   * buffer, -2 when the framing is malformed.
+   */
+  scan(buffer: Buffer, from: number): number {
+    let i = from;
+    const end = buffer.length;
+    while (i < end) {
+      const byte = buffer[i]!;
+      switch (this.state) {
+        case SIZE: {
+          const digit = hexValue(byte);
+          if (digit >= 0) {
+            if (++this.digits > 12) return -2; // beyond any sane chunk (and exact in a double)
+            this.size = this.size * 16 + digit;
+            i++;
+          } else if (this.digits === 0) {
+            return -2;
+          } else if (byte === 0x3b || byte === 0x20 || byte === 0x09) {
+            this.state = EXTENSION; // ";ext" or whitespace before it: ignored up to the line's end
+            i++;
+          } else if (byte === 0x0d) {
+            this.state = EXTENSION;
+            i++;
+          } else if (byte === 0x0a) {
+            i++;
+            this.endOfSizeLine();
+          } else {
+            return -2;
+          }
+          break;
+        }
+        case EXTENSION:
+          if (byte === 0x0a) this.endOfSizeLine();
+          i++;
+          break;
+        case DATA: {
+          const take = Math.min(this.size, end - i);
+          this.size -= take;
+          i += take;
+          if (this.size === 0) this.state = DATA_CR;
+          break;
+        }
+        case DATA_CR:
+          if (byte !== 0x0d) return -2;
+          this.state = DATA_LF;
+          i++;
+          break;
+        case DATA_LF:
+          if (byte !== 0x0a) return -2;
+          this.state = SIZE;
+          this.size = 0;
+          this.digits = 0;
+          i++;
+          break;
+        case TRAILER:
+          i++;
+          if (byte === 0x0a) {
+            if (this.lineLength === 0) {
+              this.state = DONE;
+              return i;
+            }
+            this.lineLength = 0;
+          } else if (byte !== 0x0d) {
+            if (++this.lineLength > MAX_HEAD_BYTES) return -2;
+          }
+          break;
+        default:
+          return -2;
+      }
+    }
+    return -1;
+  }
+
+  private endOfSizeLine(): void {
+    if (this.size === 0) {
+      this.state = TRAILER;
+      this.lineLength = 0;
+    } else {
+      this.state = DATA;
+    }
+  }
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  return -1;
+}

@@ -5,13 +5,21 @@
 /** Longest request or response head accepted (Node's default `maxHeaderSize`); longer heads get 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Control characters other than HTAB, CR and LF: never valid in a head. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it finds
-const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 const DIGITS = /^[0-9]{1,15}$/;
-const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: ([^\r\n]*))?$/;
+
+// Byte classes, looked up by char code (the head is read as latin1, so every code is below 256).
+const TOKEN_CHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN_CHAR[c.charCodeAt(0)] = 1;
+/** Field values and reason phrases: HTAB, visible ASCII, space, obs-text. */
+const VALUE_CHAR = new Uint8Array(256);
+VALUE_CHAR[0x09] = 1;
+for (let c = 0x20; c < 0x7f; c++) VALUE_CHAR[c] = 1;
+for (let c = 0x80; c < 0x100; c++) VALUE_CHAR[c] = 1;
+/** Request targets: visible ASCII and obs-text, no spaces. */
+const TARGET_CHAR = new Uint8Array(256);
+for (let c = 0x21; c < 0x7f; c++) TARGET_CHAR[c] = 1;
+for (let c = 0x80; c < 0x100; c++) TARGET_CHAR[c] = 1;
 
 export interface RequestHead {
   method: string;
@@ -47,19 +55,45 @@ export function headEnd(buffer: Buffer, from: number): number {
   return index < 0 ? -1 : index + 4;
 }
 
-/** Splits header lines into `raw`; returns false when a line is not a valid field. */
-function fields(lines: string[], raw: string[]): boolean {
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(":");
-    // No colon, an empty name, or a name with spaces (also obs-fold continuation lines, which start with one).
-    if (colon <= 0) return false;
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) return false;
-    if (line.includes("\r") || line.includes("\n")) return false; // bare CR or LF
-    raw.push(name, line.slice(colon + 1).trim());
+/**
+ * Reads the header fields of `text` from `from` (the start of a line) to its end into `raw`, values trimmed;
+ * false when a line is not a valid field (no colon, a space or other non-token character in the name,
+ * obs-fold continuation lines, a control character, a bare CR or LF).
+ */
+function fields(text: string, from: number, raw: string[]): boolean {
+  const length = text.length;
+  let i = from;
+  while (i < length) {
+    const nameStart = i;
+    while (i < length && TOKEN_CHAR[text.charCodeAt(i)] === 1) i++;
+    if (i === nameStart || i === length || text.charCodeAt(i) !== 0x3a) return false;
+    const name = text.slice(nameStart, i);
+    i++;
+    let c = text.charCodeAt(i);
+    while (c === 0x20 || c === 0x09) c = text.charCodeAt(++i);
+    const valueStart = i;
+    let valueEnd = i;
+    while (i < length) {
+      c = text.charCodeAt(i);
+      if (c === 0x0d) break;
+      if (VALUE_CHAR[c] !== 1) return false;
+      i++;
+      if (c !== 0x20 && c !== 0x09) valueEnd = i;
+    }
+    raw.push(name, text.slice(valueStart, valueEnd));
+    if (i < length) {
+      if (text.charCodeAt(i + 1) !== 0x0a) return false;
+      i += 2;
+    }
   }
   return true;
+}
+
+/** The index just past the line that starts at `from`: past its CRLF, or the text's length. -1: a bare CR. */
+function lineEnd(text: string, from: number): number {
+  const cr = text.indexOf("\r", from);
+  if (cr < 0) return text.length;
+  return text.charCodeAt(cr + 1) === 0x0a ? cr + 2 : -1;
 }
 
 /**
@@ -67,22 +101,30 @@ function fields(lines: string[], raw: string[]): boolean {
  * the status to answer a malformed one with (400).
  */
 export function parseRequestHead(text: string): RequestHead | number {
-  if (FORBIDDEN.test(text)) return 400;
-  const lines = text.split("\r\n");
-  const requestLine = lines[0]!;
-  const first = requestLine.indexOf(" ");
-  const last = requestLine.lastIndexOf(" ");
-  if (first <= 0 || last === first) return 400;
-  const method = requestLine.slice(0, first);
-  const target = requestLine.slice(first + 1, last);
-  const version = requestLine.slice(last + 1);
-  if (!TOKEN.test(method) || !TARGET.test(target)) return 400;
+  const length = text.length;
+  let i = 0;
+  while (i < length && TOKEN_CHAR[text.charCodeAt(i)] === 1) i++;
+  if (i === 0 || text.charCodeAt(i) !== 0x20) return 400;
+  const method = text.slice(0, i);
+  const targetStart = ++i;
+  while (i < length && TARGET_CHAR[text.charCodeAt(i)] === 1) i++;
+  if (i === targetStart || text.charCodeAt(i) !== 0x20) return 400;
+  const target = text.slice(targetStart, i);
+  i++;
+  // "HTTP/1.1" or "HTTP/1.0", then the line's end.
+  if (!text.startsWith("HTTP/1.", i)) return 400;
+  const minor = text.charCodeAt(i + 7);
   let special: boolean;
-  if (version === "HTTP/1.1") special = false;
-  else if (version === "HTTP/1.0") special = true;
+  if (minor === 0x31) special = false;
+  else if (minor === 0x30) special = true;
   else return 400;
+  i += 8;
+  if (i < length) {
+    if (text.charCodeAt(i) !== 0x0d || text.charCodeAt(i + 1) !== 0x0a) return 400;
+    i += 2;
+  }
   const raw: string[] = [];
-  if (!fields(lines, raw)) return 400;
+  if (!fields(text, i, raw)) return 400;
   let contentLength = -1;
   let transferEncoding = false;
   let close = false;
@@ -126,15 +168,30 @@ export function parseRequestHead(text: string): RequestHead | number {
 
 /** Parses a response head; undefined when it is malformed. */
 export function parseResponseHead(text: string): ResponseHead | undefined {
-  if (FORBIDDEN.test(text)) return undefined;
-  const lines = text.split("\r\n");
-  const status = STATUS_LINE.exec(lines[0]!);
-  if (status === null) return undefined;
+  // "HTTP/1.x NNN reason"
+  if (!text.startsWith("HTTP/1.", 0)) return undefined;
+  const minor = text.charCodeAt(7);
+  if ((minor !== 0x30 && minor !== 0x31) || text.charCodeAt(8) !== 0x20) return undefined;
+  const d1 = text.charCodeAt(9) - 0x30;
+  const d2 = text.charCodeAt(10) - 0x30;
+  const d3 = text.charCodeAt(11) - 0x30;
+  if (d1 < 1 || d1 > 9 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9) return undefined;
+  const status = d1 * 100 + d2 * 10 + d3;
+  const end = lineEnd(text, 12);
+  if (end < 0) return undefined;
+  const lineStop = end === text.length ? end : end - 2;
+  let reason = "";
+  if (lineStop > 12) {
+    if (text.charCodeAt(12) !== 0x20) return undefined;
+    for (let k = 13; k < lineStop; k++) if (VALUE_CHAR[text.charCodeAt(k)] !== 1) return undefined;
+    reason = text.slice(13, lineStop);
+  }
   const raw: string[] = [];
-  if (!fields(lines, raw)) return undefined;
+  if (!fields(text, end, raw)) return undefined;
+  const http10 = minor === 0x30;
   let contentLength = -1;
   let chunked = false;
-  let close = status[1] === "0";
+  let close = http10;
   let keepAliveMs = -1;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -160,7 +217,7 @@ export function parseResponseHead(text: string): ResponseHead | undefined {
         if (lower === "connection") {
           const value = raw[i + 1]!.toLowerCase();
           if (value.includes("close")) close = true;
-          else if (status[1] === "0" && value.includes("keep-alive")) close = false;
+          else if (http10 && value.includes("keep-alive")) close = false;
         } else if (lower === "keep-alive") {
           const timeout = /timeout=(\d+)/i.exec(raw[i + 1]!);
           if (timeout) keepAliveMs = Number(timeout[1]) * 1000;
@@ -171,8 +228,8 @@ export function parseResponseHead(text: string): ResponseHead | undefined {
   }
   if (chunked) contentLength = -1;
   return {
-    status: Number(status[2]),
-    reason: status[3] ?? "",
+    status,
+    reason,
     raw,
     contentLength,
     chunked,

@@ -117,6 +117,11 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
     return this.endpoints.inFlight(endpointId);
   }
 
+  /** Requests in flight per endpoint id (only endpoints that have some). */
+  inFlightById(): Record<string, number> {
+    return this.endpoints.inFlightById();
+  }
+
   /** Client requests being handled (held ones included). */
   activeRequests(): number {
     return this.active;

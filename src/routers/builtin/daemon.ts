@@ -6,8 +6,8 @@ import { isRouterWorker, routerProxy, runRouterWorker, workerCount } from "./wor
 
 /**
  * The builtin router's process entry: `node dist/routers/builtin/daemon.js --port 8080 [--host 127.0.0.1]
- * [--hold-timeout 30000] [--hold-max-requests 1000] [--name shop/prod/api] [--preview-port 8180]`, token in
- * TANDEM_ROUTER_TOKEN.
+ * [--hold-timeout 30000] [--hold-max-requests 1000] [--name shop/prod/api] [--preview-port 8180]
+ * [--workers 1]`, token in TANDEM_ROUTER_TOKEN.
  * Prints one JSON line on stdout when ready (or `{"ready":false,...}` when it cannot start); logs go to stderr.
  */
 

@@ -253,7 +253,8 @@ class ClientConnection implements UpstreamUser {
       const end = headEnd(buffer, 0);
       if (end < 0) {
         if (buffer.length > MAX_HEAD_BYTES) return void this.upstreamBroken("response head too large");
-        this.responseBuffer = buffer;
+        // `chunk` is a view of the pool's read buffer: what is kept is copied.
+        this.responseBuffer = buffer === chunk ? Buffer.from(chunk) : buffer;
         return;
       }
       const head = parseResponseHead(buffer.toString("latin1", 0, end - 4));
@@ -343,7 +344,7 @@ class ClientConnection implements UpstreamUser {
       out.write(prefix, 0, "latin1");
       buffer.copy(out, prefix.length, from, stop);
     } else if (stop > from) {
-      out = from === 0 && stop === buffer.length ? buffer : buffer.subarray(from, stop);
+      out = Buffer.from(buffer.subarray(from, stop)); // a copy: `buffer` is the pool's read buffer
     }
     const flushed = out === undefined || this.socket.write(out);
     if (end >= 0) return void this.complete(end < buffer.length);

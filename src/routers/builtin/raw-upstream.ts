@@ -3,6 +3,12 @@
 // of waiting users when they are all busy.
 import { connect, type Socket } from "node:net";
 
+/**
+ * Every upstream socket reads into this one buffer (net's `onread`, no stream machinery per read): a user
+ * gets a view of it that is valid only during `onUpstreamData` and copies what it keeps or writes.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** Idle sockets are closed after this long, or 1 s before the upstream's announced keep-alive timeout. */
 export const IDLE_MS = 4000;
 const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
@@ -13,6 +19,7 @@ export const POOL_DESTROYED = "ERR_POOL_DESTROYED";
 export interface UpstreamUser {
   /** The connection to write one request on; `reused` when it served a response before. */
   onUpstream(connection: UpstreamConnection, reused: boolean): void;
+  /** `chunk` is a view of a shared read buffer, valid only during this call. */
   onUpstreamData(chunk: Buffer): void;
   /**
    * The connection is gone: `code` is the socket error's (ECONNREFUSED...) or undefined after a clean end;
@@ -30,18 +37,31 @@ export class UpstreamConnection {
   keepMs = IDLE_MS;
   private code: string | undefined = undefined;
 
+  readonly socket: Socket;
+
   constructor(
-    readonly socket: Socket,
     private readonly pool: RawPool,
+    host: string,
+    port: number,
   ) {
+    const socket = connect({
+      host,
+      port,
+      onread: {
+        buffer: READ_BUFFER,
+        callback: (bytes: number, buffer: Uint8Array): boolean => {
+          const user = this.user;
+          if (user !== undefined) user.onUpstreamData((buffer as Buffer).subarray(0, bytes));
+          else socket.destroy(); // bytes nobody asked for: the connection is out of step
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
     socket.setNoDelay(true);
     socket.on("connect", () => {
       this.connected = true;
       socket.setKeepAlive(true, 1000);
-    });
-    socket.on("data", (chunk: Buffer) => {
-      if (this.user !== undefined) this.user.onUpstreamData(chunk);
-      else socket.destroy(); // bytes nobody asked for: the connection is out of step
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
       this.code ??= error.code ?? "ECONNRESET";
@@ -102,7 +122,7 @@ export class RawPool {
       this.waiting.push(user);
       return;
     }
-    const connection = new UpstreamConnection(connect(this.port, this.host), this);
+    const connection = new UpstreamConnection(this, this.host, this.port);
     this.all.add(connection);
     connection.user = user;
     user.onUpstream(connection, false);

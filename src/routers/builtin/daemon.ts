@@ -2,11 +2,12 @@ import type { Server } from "node:http";
 import { adminPort, startAdminServer } from "./admin.js";
 import { type DaemonSettings, parseDaemonSettings } from "./daemon-settings.js";
 import { RouterProxy } from "./proxy.js";
+import { isRouterWorker, routerProxy, runRouterWorker, workerCount } from "./workers.js";
 
 /**
  * The builtin router's process entry: `node dist/routers/builtin/daemon.js --port 8080 [--host 127.0.0.1]
- * [--hold-timeout 30000] [--hold-max-requests 1000] [--name shop/prod/api] [--preview-port 8180]`, token in
- * TANDEM_ROUTER_TOKEN.
+ * [--hold-timeout 30000] [--hold-max-requests 1000] [--name shop/prod/api] [--preview-port 8180]
+ * [--workers 1]`, token in TANDEM_ROUTER_TOKEN.
  * Prints one JSON line on stdout when ready (or `{"ready":false,...}` when it cannot start); logs go to stderr.
  */
 
@@ -22,18 +23,21 @@ function announce(line: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
+  if (isRouterWorker()) return runRouterWorker();
   // The engine closes its end of the pipe after the ready line; later writes must not crash us.
   process.stdout.on("error", () => {});
   let settings: DaemonSettings;
+  let workers: number;
   try {
     settings = parseDaemonSettings(process.argv.slice(2), process.env);
+    workers = workerCount(process.argv.slice(2));
   } catch (error) {
     announce({ ready: false, error: (error as Error).message, code: "BAD_SETTINGS" });
     process.exit(2);
   }
   delete process.env.TANDEM_ROUTER_TOKEN;
 
-  const proxy = new RouterProxy({
+  const proxy = routerProxy(workers, {
     holdTimeoutMs: settings.holdTimeoutMs,
     holdMaxRequests: settings.holdMaxRequests,
   });

@@ -1,5 +1,6 @@
 import type { Pool } from "undici";
 import type { RouteTable } from "../types.js";
+import { RawPool } from "./raw-upstream.js";
 import type { VersionStatsRecorder } from "./stats.js";
 import { endpointPool } from "./upstream-pool.js";
 
@@ -8,7 +9,10 @@ export class EndpointState {
   inFlight = 0;
   /** Set when a route table no longer lists this endpoint; its pool closes once inFlight reaches 0. */
   removed = false;
+  /** undici's pool, for the requests node:http handles (fallback path). */
   readonly pool: Pool;
+  /** Plain keep-alive sockets, for the fast path's requests. */
+  readonly raw: RawPool;
 
   constructor(
     readonly id: string,
@@ -17,6 +21,7 @@ export class EndpointState {
     maxSockets: number,
   ) {
     this.pool = endpointPool(host, port, maxSockets);
+    this.raw = new RawPool(host, port, maxSockets);
   }
 }
 
@@ -57,6 +62,43 @@ export function pickBackend(compiled: CompiledTable): CompiledBackend | undefine
   }
   // Float sums a hair under 100: the roll fell past the end, so it belongs to the last weighted one.
   return compiled.fallbackOrder[0];
+}
+
+export interface Choice {
+  backend: CompiledBackend;
+  endpoint: EndpointState;
+}
+
+/**
+ * Where a request goes: an endpoint of `backend` (picked by weight when undefined; on a retry after the table
+ * changed, the backend of the same version in the current table), or else of the other backends, heaviest
+ * first; undefined when no endpoint is left (none in the table, or all in `tried`).
+ */
+export function chooseEndpoint(
+  compiled: CompiledTable,
+  current: CompiledBackend | undefined,
+  tried: EndpointState[] | undefined,
+): Choice | undefined {
+  let backend = current;
+  if (backend === undefined) {
+    backend = pickBackend(compiled);
+  } else if (!compiled.backends.includes(backend)) {
+    const version = backend.version;
+    backend = compiled.backends.find((b) => b.version === version);
+  }
+  let endpoint = backend && pickEndpoint(backend, tried);
+  if (endpoint === undefined) {
+    for (const candidate of compiled.fallbackOrder) {
+      if (candidate === backend) continue;
+      endpoint = pickEndpoint(candidate, tried);
+      if (endpoint !== undefined) {
+        backend = candidate;
+        break;
+      }
+    }
+  }
+  if (backend === undefined || endpoint === undefined) return undefined;
+  return { backend, endpoint };
 }
 
 /**
@@ -131,6 +173,14 @@ export class EndpointRegistry {
     return total;
   }
 
+  /** Requests in flight per endpoint id, for every endpoint that has any (removed ones included). */
+  inFlightById(): Record<string, number> {
+    const result: Record<string, number> = {};
+    for (const state of [...this.live.values(), ...this.draining])
+      if (state.inFlight > 0) result[state.id] = (result[state.id] ?? 0) + state.inFlight;
+    return result;
+  }
+
   /** Called when a request to `state` ends. */
   released(state: EndpointState): void {
     state.inFlight--;
@@ -138,6 +188,12 @@ export class EndpointRegistry {
       this.draining.delete(state);
       destroyPool(state);
     }
+  }
+
+  /** Closes the fast path's idle upstream sockets that are past their keep-alive time. */
+  sweep(now: number): void {
+    for (const state of this.live.values()) state.raw.sweep(now);
+    for (const state of this.draining) state.raw.sweep(now);
   }
 
   destroyAll(): void {
@@ -170,4 +226,5 @@ export class EndpointRegistry {
 function destroyPool(state: EndpointState): void {
   // Requests still on it (only at close, after the grace period) fail; nothing waits for the promise.
   state.pool.destroy().catch(() => {});
+  state.raw.destroy();
 }

@@ -1,14 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import type { RouteTable, VersionStats } from "../types.js";
 import {
   type CompiledBackend,
   type CompiledTable,
+  chooseEndpoint,
   EMPTY_COMPILED_TABLE,
   EndpointRegistry,
   type EndpointState,
-  pickBackend,
-  pickEndpoint,
 } from "./endpoints.js";
 import {
   EXCHANGE,
@@ -20,6 +19,7 @@ import {
   type TaggedResponse,
   UpstreamAttempt,
 } from "./exchange.js";
+import { FastPath, type FastPathHost } from "./fast-path.js";
 import { upstreamRequestHeaders } from "./headers.js";
 import { VersionStatsRecorder } from "./stats.js";
 
@@ -34,11 +34,17 @@ export interface ProxyOptions {
   maxAttempts?: number;
   /** Request bodies up to this size (with a Content-Length) are buffered so they can be retried. Default 64 KiB. */
   replayableBodyLimit?: number;
+  /**
+   * Plain requests on the hand-written fast path (fast-path.ts), the rest on node:http. Default true; false
+   * puts every request on node:http.
+   */
+  fastPath?: boolean;
 }
 
 /** Tandem's weighted reverse proxy: the data plane of the builtin router. */
-export class RouterProxy implements ExchangeProxy {
+export class RouterProxy implements ExchangeProxy, FastPathHost {
   readonly server: Server;
+  private readonly fast: FastPath | undefined;
   private compiled: CompiledTable = EMPTY_COMPILED_TABLE;
   private readonly endpoints: EndpointRegistry;
   private readonly statsByVersion = new Map<string, VersionStatsRecorder>();
@@ -49,14 +55,28 @@ export class RouterProxy implements ExchangeProxy {
   get isClosing(): boolean {
     return this.closing;
   }
-  private readonly maxAttempts: number;
-  private readonly replayableBodyLimit: number;
+  /** @internal */
+  readonly maxAttempts: number;
+  /** @internal */
+  readonly replayableBodyLimit: number;
+  /** @internal */
+  get compiledTable(): CompiledTable {
+    return this.compiled;
+  }
 
   constructor(private readonly options: ProxyOptions) {
     this.endpoints = new EndpointRegistry(options.maxSocketsPerEndpoint ?? 256);
     this.maxAttempts = options.maxAttempts ?? 3;
     this.replayableBodyLimit = options.replayableBodyLimit ?? 64 * 1024;
     this.server = createServer((req, res) => this.handle(req, res));
+    if (options.fastPath !== false) {
+      // Connections go to the fast path first; it hands those it does not take to node:http's own listener.
+      const nodeConnection = this.server.listeners("connection")[0] as (socket: Socket) => void;
+      this.server.removeListener("connection", nodeConnection);
+      const fast = new FastPath(this, (socket) => nodeConnection.call(this.server, socket));
+      this.server.on("connection", (socket: Socket) => fast.accept(socket));
+      this.fast = fast;
+    }
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -97,6 +117,11 @@ export class RouterProxy implements ExchangeProxy {
     return this.endpoints.inFlight(endpointId);
   }
 
+  /** Requests in flight per endpoint id (only endpoints that have some). */
+  inFlightById(): Record<string, number> {
+    return this.endpoints.inFlightById();
+  }
+
   /** Client requests being handled (held ones included). */
   activeRequests(): number {
     return this.active;
@@ -110,12 +135,34 @@ export class RouterProxy implements ExchangeProxy {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
+    this.fast?.closeIdle();
     for (const exchange of [...this.held]) this.failHeld(exchange, "the router is shutting down");
     const deadline = Date.now() + graceMs;
     while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
+    this.fast?.destroyAll();
     await closed;
     this.endpoints.destroyAll();
+  }
+
+  /** @internal */
+  requestStarted(): void {
+    this.active++;
+  }
+
+  /** @internal */
+  requestEnded(): void {
+    this.active--;
+  }
+
+  /** @internal */
+  released(endpoint: EndpointState): void {
+    this.endpoints.released(endpoint);
+  }
+
+  /** @internal */
+  sweep(now: number): void {
+    this.endpoints.sweep(now);
   }
 
   private statsOf(version: string): VersionStatsRecorder {
@@ -175,32 +222,14 @@ export class RouterProxy implements ExchangeProxy {
   dispatch(exchange: Exchange): void {
     if (exchange.finished) return;
     const compiled = this.compiled;
-    let backend = exchange.backend;
-    if (backend === undefined) {
-      backend = pickBackend(compiled);
-    } else if (!compiled.backends.includes(backend)) {
-      // A retry after the table changed: stay with the same version, in the current table.
-      const version = backend.version;
-      backend = compiled.backends.find((b) => b.version === version);
-    }
-    exchange.backend = backend;
-    let endpoint = backend && pickEndpoint(backend, exchange.tried);
-    if (endpoint === undefined) {
-      for (const candidate of compiled.fallbackOrder) {
-        if (candidate === backend) continue;
-        endpoint = pickEndpoint(candidate, exchange.tried);
-        if (endpoint !== undefined) {
-          backend = candidate;
-          break;
-        }
-      }
-    }
-    if (backend === undefined || endpoint === undefined) {
+    const choice = chooseEndpoint(compiled, exchange.backend, exchange.tried);
+    if (choice === undefined) {
       if (compiled.hasEndpoints)
         this.respondError(exchange, 502, `no endpoint could take the request: ${exchange.lastFailure}\n`);
       else this.hold(exchange);
       return;
     }
+    const { backend, endpoint } = choice;
     this.send(exchange, backend, endpoint);
   }
 

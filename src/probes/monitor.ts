@@ -6,6 +6,16 @@ import type { EndpointHealth, Probe, ProbeResult } from "./types.js";
 /** Period used when no probe is configured (the one round that makes an endpoint ready). */
 const DEFAULT_PERIOD_MS = 1_000;
 
+/**
+ * Shared abort reasons: `abort()` without one builds a DOMException with a stack trace each time, and
+ * thousands of endpoints abort a check's controller every round.
+ */
+const CHECK_SETTLED = new Error("probe check settled");
+const STOPPED = new Error("probe monitor stopped watching the endpoint");
+/** Resolved sentinel: a check that has already settled wins a race against it. */
+const NOT_YET = Symbol("not settled");
+const notYet = Promise.resolve(NOT_YET);
+
 interface WatchedEndpoint {
   endpoint: Endpoint;
   controller: AbortController;
@@ -13,6 +23,16 @@ interface WatchedEndpoint {
   /** Consecutive failures of each probe, by index in `probes`. */
   probeFailures: number[];
   loop: Promise<void>;
+  /** Frozen copy of `health` handed out by health()/all(); dropped when a round or failure changes it. */
+  snapshot?: EndpointHealth;
+}
+
+/** A frozen copy: readers share it instead of cloning at every read. */
+function frozen(health: EndpointHealth): EndpointHealth {
+  const copy: EndpointHealth = { ...health };
+  if (health.failure) copy.failure = Object.freeze({ ...health.failure });
+  if (health.lastResult) copy.lastResult = Object.freeze({ ...health.lastResult });
+  return Object.freeze(copy);
 }
 
 /**
@@ -50,7 +70,7 @@ export class ProbeMonitor {
     const listed = new Set(endpoints.map((endpoint) => endpoint.id));
     for (const [id, watched] of this.watched) {
       if (listed.has(id)) continue;
-      watched.controller.abort();
+      watched.controller.abort(STOPPED);
       this.watched.delete(id);
     }
     for (const endpoint of endpoints) {
@@ -72,19 +92,25 @@ export class ProbeMonitor {
     }
   }
 
+  /** A frozen snapshot, shared by every read until the endpoint's health changes. */
   health(endpointId: string): EndpointHealth | undefined {
     const watched = this.watched.get(endpointId);
-    return watched ? structuredClone(watched.health) : undefined;
+    if (!watched) return undefined;
+    watched.snapshot ??= frozen(watched.health);
+    return watched.snapshot;
   }
 
   all(): EndpointHealth[] {
-    return [...this.watched.values()].map((watched) => structuredClone(watched.health));
+    return [...this.watched.values()].map((watched) => {
+      watched.snapshot ??= frozen(watched.health);
+      return watched.snapshot;
+    });
   }
 
   /** Cancels every loop (no sleeper or timer is left behind) and forgets every endpoint. */
   async stop(): Promise<void> {
     const loops = [...this.watched.values()].map((watched) => {
-      watched.controller.abort();
+      watched.controller.abort(STOPPED);
       return watched.loop;
     });
     this.watched.clear();
@@ -102,6 +128,7 @@ export class ProbeMonitor {
         );
         if (signal.aborted) return;
         this.recordRound(watched, results);
+        watched.snapshot = undefined;
         if (watched.health.state === "failed") return;
         const wait = roundStartedAt + this.period - this.clock.now();
         if (wait > 0) await this.clock.sleep(wait, signal);
@@ -111,36 +138,46 @@ export class ProbeMonitor {
       if (signal.aborted) return;
       // A bug, not an unhealthy endpoint: surface it as a failure rather than an unhandled rejection.
       this.markFailed(watched, "monitor", `probe monitor error: ${(error as Error)?.message ?? error}`);
+      watched.snapshot = undefined;
     }
   }
 
-  /** One check bounded by the probe's timeout in clock time; never rejects. */
+  /**
+   * One check bounded by the probe's timeout in clock time; never rejects. A check that has settled by
+   * the time it returns (the sim's, a cached result) skips the timeout race: no sleeper, no listener.
+   */
   private async checkWithTimeout(
     probe: Probe,
     endpoint: Endpoint,
     loopSignal: AbortSignal,
   ): Promise<ProbeResult> {
+    const threw = (error: unknown): ProbeResult => ({
+      ok: false,
+      message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
+      durationMs: 0,
+    });
     const controller = new AbortController();
+    let checked: Promise<ProbeResult>;
+    try {
+      checked = Promise.resolve(probe.check(endpoint, controller.signal)).catch(threw);
+    } catch (error) {
+      return threw(error);
+    }
+    const settled = await Promise.race([checked, notYet]);
+    if (settled !== NOT_YET) return settled;
+
     const onLoopAbort = () => controller.abort(loopSignal.reason);
-    loopSignal.addEventListener("abort", onLoopAbort, { once: true });
+    if (loopSignal.aborted) onLoopAbort();
+    else loopSignal.addEventListener("abort", onLoopAbort, { once: true });
     const timeoutMs = probe.config.timeout;
     const timedOut = this.clock.sleep(timeoutMs, controller.signal).then(
       (): ProbeResult => ({ ok: false, message: `timed out after ${timeoutMs}ms`, durationMs: timeoutMs }),
       (): ProbeResult => ({ ok: false, message: "aborted", durationMs: 0 }),
     );
-    const checked = Promise.resolve()
-      .then(() => probe.check(endpoint, controller.signal))
-      .catch(
-        (error: unknown): ProbeResult => ({
-          ok: false,
-          message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
-          durationMs: 0,
-        }),
-      );
     try {
       return await Promise.race([checked, timedOut]);
     } finally {
-      controller.abort();
+      controller.abort(CHECK_SETTLED);
       loopSignal.removeEventListener("abort", onLoopAbort);
     }
   }

@@ -157,14 +157,16 @@ export class ProbeMonitor {
       durationMs: 0,
     });
     const controller = new AbortController();
-    let checked: Promise<ProbeResult>;
+    let result: Promise<ProbeResult>;
     try {
-      checked = Promise.resolve(probe.check(endpoint, controller.signal)).catch(threw);
+      result = Promise.resolve(probe.check(endpoint, controller.signal));
     } catch (error) {
       return threw(error);
     }
-    const settled = await Promise.race([checked, notYet]);
+    // Raced as returned: a `.catch` first would add a tick and an already-settled check would lose.
+    const settled = await Promise.race([result, notYet]).catch(threw);
     if (settled !== NOT_YET) return settled;
+    const checked = result.catch(threw);
 
     const onLoopAbort = () => controller.abort(loopSignal.reason);
     if (loopSignal.aborted) onLoopAbort();

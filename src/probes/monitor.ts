@@ -25,6 +25,8 @@ interface WatchedEndpoint {
   loop: Promise<void>;
   /** Frozen copy of `health` handed out by health()/all(); dropped when a round or failure changes it. */
   snapshot?: EndpointHealth;
+  /** Per probe, the controller of its next check: kept while checks settle at once, never aborted then. */
+  checkControllers?: Map<Probe, AbortController>;
 }
 
 /** A frozen copy: readers share it instead of cloning at every read. */
@@ -124,7 +126,7 @@ export class ProbeMonitor {
       while (!signal.aborted) {
         const roundStartedAt = this.clock.now();
         const results = await Promise.all(
-          this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal)),
+          this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal, watched)),
         );
         if (signal.aborted) return;
         this.recordRound(watched, results);
@@ -150,13 +152,18 @@ export class ProbeMonitor {
     probe: Probe,
     endpoint: Endpoint,
     loopSignal: AbortSignal,
+    watched: WatchedEndpoint,
   ): Promise<ProbeResult> {
     const threw = (error: unknown): ProbeResult => ({
       ok: false,
       message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
       durationMs: 0,
     });
-    const controller = new AbortController();
+    watched.checkControllers ??= new Map();
+    const spare = watched.checkControllers;
+    const controller = spare.get(probe) ?? new AbortController();
+    // Taken back until the check has settled: a check that outlives its tick may be aborted (timed out).
+    spare.delete(probe);
     let result: Promise<ProbeResult>;
     try {
       result = Promise.resolve(probe.check(endpoint, controller.signal));
@@ -165,7 +172,10 @@ export class ProbeMonitor {
     }
     // Raced as returned: a `.catch` first would add a tick and an already-settled check would lose.
     const settled = await Promise.race([result, notYet]).catch(threw);
-    if (settled !== NOT_YET) return settled;
+    if (settled !== NOT_YET) {
+      if (!controller.signal.aborted) spare.set(probe, controller);
+      return settled;
+    }
     const checked = result.catch(threw);
 
     const onLoopAbort = () => controller.abort(loopSignal.reason);

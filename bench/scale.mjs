@@ -4,15 +4,19 @@
 // For each N, two shapes of N concurrent rollouts, each in a fresh store and process state:
 //   one  — one release of N services;
 //   many — N releases of one service each.
+// Each (shape, N) runs in its own node process, so its RSS (peak, as the process reports it at the end) is
+// its own and not the largest earlier run's.
 // Every service: a canary (setWeight 50, pause 5 s) on the sim target (1 replica, startupTime 2 s, the
 // sim's default probe), behind its own in-memory router; one engine, a manual clock, a pass per active
 // release then PASS_INTERVAL_MS of virtual time (the way `Engine.run` drives them), until all end.
 // Printed per run: time to create, pass p50/p99 (one reconcileOnce), total virtual and wall time, RSS
 // and store size; then the growth law over N (exponent of a log-log least-squares fit) and the goals.
 // The anchor is the smallest N of the same run: times are also printed as ratios to it.
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ManualClock } from "../dist/core/clock.js";
 import { isTerminal } from "../dist/core/types.js";
 import { createRelease } from "../dist/engine/create-release.js";
@@ -206,7 +210,7 @@ async function main() {
   if (shapes.some((s) => s !== "one" && s !== "many")) throw new Error("--shape wants one, many or one,many");
   for (const shape of shapes) {
     for (const n of sizes) {
-      const r = await run(n, shape);
+      const r = await runInChild(n, shape);
       results.push(r);
       const anchor = results.find((x) => x.shape === shape);
       console.log(
@@ -215,7 +219,6 @@ async function main() {
           `pass p50 ${ms(r.passP50).padStart(9)} p99 ${ms(r.passP99).padStart(9)} (p99 ${(r.passP99 / anchor.passP99).toFixed(1)}×, ${r.passes} passes)  ` +
           `virtual ${(r.virtualMs / 1000).toFixed(0)} s  wall ${ms(r.wallMs)}  RSS ${r.rssMb.toFixed(0)} MB  store ${r.storeMb.toFixed(1)} MB`,
       );
-      if (global.gc) global.gc();
     }
   }
   if (sizes.length >= 2) {
@@ -241,7 +244,24 @@ async function main() {
   }
 }
 
-main().catch((error) => {
+/** One run in a fresh node process (same flags), its result read back as JSON on stdout. */
+async function runInChild(n, shape) {
+  const out = execFileSync(
+    process.execPath,
+    [...process.execArgv, fileURLToPath(import.meta.url), "--child", String(n), shape],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 20 },
+  );
+  return JSON.parse(out.trim().split("\n").pop());
+}
+
+const child = process.argv.indexOf("--child");
+const entry =
+  child >= 0
+    ? async () =>
+        console.log(JSON.stringify(await run(Number(process.argv[child + 1]), process.argv[child + 2])))
+    : main;
+
+entry().catch((error) => {
   console.error(error);
   process.exitCode = 1;
 });

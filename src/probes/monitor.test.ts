@@ -251,4 +251,41 @@ describe("ProbeMonitor", () => {
     await clock.advance(60_000);
     expect(waiting.checkedAt).toEqual([]);
   });
+
+  it("a check that throws instead of returning a promise fails its round with the message", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok"], clock, { failureThreshold: 1 });
+    probe.check = () => {
+      throw new Error("boom");
+    };
+    monitorWith([probe], clock).watch([endpoint]);
+    await settle();
+    expect(monitor!.health(endpoint.id)).toMatchObject({
+      state: "failed",
+      failure: { probe: "http", message: "probe threw: boom" },
+    });
+  });
+
+  it("health() hands out one frozen snapshot until a round changes it", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["fail", "ok"], clock, { successThreshold: 1 });
+    const m = monitorWith([probe], clock);
+    m.watch([endpoint]);
+    await settle();
+    const first = m.health(endpoint.id)!;
+    expect(first).toMatchObject({ state: "starting", consecutiveFailures: 1 });
+    expect(Object.isFrozen(first) && Object.isFrozen(first.lastResult)).toBe(true);
+    expect(m.health(endpoint.id)).toBe(first);
+    expect(m.all()).toEqual([first]);
+    expect(() => {
+      (first as { state: string }).state = "ready";
+    }).toThrow(TypeError);
+
+    await clock.advance(1_000);
+    await settle();
+    const second = m.health(endpoint.id)!;
+    expect(second).not.toBe(first);
+    expect(second).toMatchObject({ state: "ready", consecutiveFailures: 0, consecutiveSuccesses: 1 });
+    expect(first.state).toBe("starting");
+  });
 });

@@ -6,6 +6,16 @@ import type { EndpointHealth, Probe, ProbeResult } from "./types.js";
 /** Period used when no probe is configured (the one round that makes an endpoint ready). */
 const DEFAULT_PERIOD_MS = 1_000;
 
+/**
+ * Shared abort reasons: `abort()` without one builds a DOMException with a stack trace each time, and
+ * thousands of endpoints abort a check's controller every round.
+ */
+const CHECK_SETTLED = new Error("probe check settled");
+const STOPPED = new Error("probe monitor stopped watching the endpoint");
+/** Resolved sentinel: a check that has already settled wins a race against it. */
+const NOT_YET = Symbol("not settled");
+const notYet = Promise.resolve(NOT_YET);
+
 interface WatchedEndpoint {
   endpoint: Endpoint;
   controller: AbortController;
@@ -13,6 +23,18 @@ interface WatchedEndpoint {
   /** Consecutive failures of each probe, by index in `probes`. */
   probeFailures: number[];
   loop: Promise<void>;
+  /** Frozen copy of `health` handed out by health()/all(); dropped when a round or failure changes it. */
+  snapshot?: EndpointHealth;
+  /** Per probe, the controller of its next check: kept while checks settle at once, never aborted then. */
+  checkControllers?: Map<Probe, AbortController>;
+}
+
+/** A frozen copy: readers share it instead of cloning at every read. */
+function frozen(health: EndpointHealth): EndpointHealth {
+  const copy: EndpointHealth = { ...health };
+  if (health.failure) copy.failure = Object.freeze({ ...health.failure });
+  if (health.lastResult) copy.lastResult = Object.freeze({ ...health.lastResult });
+  return Object.freeze(copy);
 }
 
 /**
@@ -50,7 +72,7 @@ export class ProbeMonitor {
     const listed = new Set(endpoints.map((endpoint) => endpoint.id));
     for (const [id, watched] of this.watched) {
       if (listed.has(id)) continue;
-      watched.controller.abort();
+      watched.controller.abort(STOPPED);
       this.watched.delete(id);
     }
     for (const endpoint of endpoints) {
@@ -72,19 +94,25 @@ export class ProbeMonitor {
     }
   }
 
+  /** A frozen snapshot, shared by every read until the endpoint's health changes. */
   health(endpointId: string): EndpointHealth | undefined {
     const watched = this.watched.get(endpointId);
-    return watched ? structuredClone(watched.health) : undefined;
+    if (!watched) return undefined;
+    watched.snapshot ??= frozen(watched.health);
+    return watched.snapshot;
   }
 
   all(): EndpointHealth[] {
-    return [...this.watched.values()].map((watched) => structuredClone(watched.health));
+    return [...this.watched.values()].map((watched) => {
+      watched.snapshot ??= frozen(watched.health);
+      return watched.snapshot;
+    });
   }
 
   /** Cancels every loop (no sleeper or timer is left behind) and forgets every endpoint. */
   async stop(): Promise<void> {
     const loops = [...this.watched.values()].map((watched) => {
-      watched.controller.abort();
+      watched.controller.abort(STOPPED);
       return watched.loop;
     });
     this.watched.clear();
@@ -98,10 +126,11 @@ export class ProbeMonitor {
       while (!signal.aborted) {
         const roundStartedAt = this.clock.now();
         const results = await Promise.all(
-          this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal)),
+          this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal, watched)),
         );
         if (signal.aborted) return;
         this.recordRound(watched, results);
+        watched.snapshot = undefined;
         if (watched.health.state === "failed") return;
         const wait = roundStartedAt + this.period - this.clock.now();
         if (wait > 0) await this.clock.sleep(wait, signal);
@@ -111,36 +140,56 @@ export class ProbeMonitor {
       if (signal.aborted) return;
       // A bug, not an unhealthy endpoint: surface it as a failure rather than an unhandled rejection.
       this.markFailed(watched, "monitor", `probe monitor error: ${(error as Error)?.message ?? error}`);
+      watched.snapshot = undefined;
     }
   }
 
-  /** One check bounded by the probe's timeout in clock time; never rejects. */
+  /**
+   * One check bounded by the probe's timeout in clock time; never rejects. A check that has settled by
+   * the time it returns (the sim's, a cached result) skips the timeout race: no sleeper, no listener.
+   */
   private async checkWithTimeout(
     probe: Probe,
     endpoint: Endpoint,
     loopSignal: AbortSignal,
+    watched: WatchedEndpoint,
   ): Promise<ProbeResult> {
-    const controller = new AbortController();
+    const threw = (error: unknown): ProbeResult => ({
+      ok: false,
+      message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
+      durationMs: 0,
+    });
+    watched.checkControllers ??= new Map();
+    const spare = watched.checkControllers;
+    const controller = spare.get(probe) ?? new AbortController();
+    // Taken back until the check has settled: a check that outlives its tick may be aborted (timed out).
+    spare.delete(probe);
+    let result: Promise<ProbeResult>;
+    try {
+      result = Promise.resolve(probe.check(endpoint, controller.signal));
+    } catch (error) {
+      return threw(error);
+    }
+    // Raced as returned: a `.catch` first would add a tick and an already-settled check would lose.
+    const settled = await Promise.race([result, notYet]).catch(threw);
+    if (settled !== NOT_YET) {
+      if (!controller.signal.aborted) spare.set(probe, controller);
+      return settled;
+    }
+    const checked = result.catch(threw);
+
     const onLoopAbort = () => controller.abort(loopSignal.reason);
-    loopSignal.addEventListener("abort", onLoopAbort, { once: true });
+    if (loopSignal.aborted) onLoopAbort();
+    else loopSignal.addEventListener("abort", onLoopAbort, { once: true });
     const timeoutMs = probe.config.timeout;
     const timedOut = this.clock.sleep(timeoutMs, controller.signal).then(
       (): ProbeResult => ({ ok: false, message: `timed out after ${timeoutMs}ms`, durationMs: timeoutMs }),
       (): ProbeResult => ({ ok: false, message: "aborted", durationMs: 0 }),
     );
-    const checked = Promise.resolve()
-      .then(() => probe.check(endpoint, controller.signal))
-      .catch(
-        (error: unknown): ProbeResult => ({
-          ok: false,
-          message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
-          durationMs: 0,
-        }),
-      );
     try {
       return await Promise.race([checked, timedOut]);
     } finally {
-      controller.abort();
+      controller.abort(CHECK_SETTLED);
       loopSignal.removeEventListener("abort", onLoopAbort);
     }
   }

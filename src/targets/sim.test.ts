@@ -92,6 +92,24 @@ describe("SimTarget", () => {
     expect(instances.all()).toHaveLength(1);
     expect(simHealth(endpoints[0]!)).toBe("unknown");
   });
+
+  it("reads the store at its first list only, then answers from what it started and stopped", async () => {
+    const { target, context } = setup();
+    let queries = 0;
+    const listInstances = context.store.listInstances.bind(context.store);
+    context.store.listInstances = (filter) => {
+      queries++;
+      return listInstances(filter);
+    };
+    const [a, b] = await target.start("1.0.0", 2, never);
+    expect((await target.list()).map((endpoint) => endpoint.id)).toEqual([a!.id, b!.id]);
+    const [c] = await target.start("2.0.0", 1, never);
+    await target.stop([a!], never);
+
+    expect((await target.list()).map((endpoint) => endpoint.id)).toEqual([b!.id, c!.id]);
+    expect((await target.list("2.0.0")).map((endpoint) => endpoint.id)).toEqual([c!.id]);
+    expect(queries).toBe(1);
+  });
 });
 
 describe("SimProbe", () => {

@@ -52,19 +52,32 @@ export function resetSimInstances(): void {
  * fake ports), take `startupTime` of virtual time to start, and report unhealthy when their version
  * is listed in `unhealthyVersions`. They are recorded in the store like process instances, so `list`
  * adopts the instances an earlier engine started.
+ *
+ * The first `list` reads the store; later ones answer from what this target read, started and
+ * stopped since (a pass lists every rollout's target: at 10,000 services, a query each). Simulated
+ * instances live in this process only, so nothing else starts one behind this target's back; a new
+ * SimTarget (an engine restarted) reads the store again.
  */
 export class SimTarget implements Target {
+  /** Oldest first; undefined until the first `list` has read the store. */
+  private known: Endpoint[] | undefined;
+
   constructor(
     private readonly config: SimTargetConfig,
     private readonly ctx: TargetContext,
   ) {}
 
   async list(version?: string): Promise<Endpoint[]> {
-    const records = await this.ctx.store.listInstances({ ...this.scope(), version });
-    for (const record of records) {
-      if (!simInstances.has(record.id)) this.register(record);
+    if (!this.known) {
+      const records = await this.ctx.store.listInstances(this.scope());
+      for (const record of records) {
+        if (!simInstances.has(record.id)) this.register(record);
+      }
+      this.known = oldestFirst(records.map(endpointOf));
     }
-    return oldestFirst(records.map(endpointOf));
+    return version === undefined
+      ? [...this.known]
+      : this.known.filter((endpoint) => endpoint.version === version);
   }
 
   async start(version: string, count: number, signal: AbortSignal): Promise<Endpoint[]> {
@@ -83,6 +96,7 @@ export class SimTarget implements Target {
       await this.ctx.store.putInstance(record);
       this.register(record);
       started.push(endpointOf(record));
+      this.known?.push(endpointOf(record));
     }
     return started;
   }
@@ -92,6 +106,7 @@ export class SimTarget implements Target {
       signal.throwIfAborted();
       simInstances.delete(endpoint.id);
       await this.ctx.store.deleteInstance(endpoint.id);
+      if (this.known) this.known = this.known.filter((known) => known.id !== endpoint.id);
     }
   }
 

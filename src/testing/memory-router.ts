@@ -12,6 +12,8 @@ export class MemoryRouter implements Router {
   statsByVersion: Record<string, VersionStats> = {};
   /** When set, `stats` fails with this message (an unreachable admin API). */
   statsError: string | undefined;
+  private served: RouteTable | undefined;
+  private servedFor: RouteTable | undefined;
 
   async ensure(): Promise<void> {}
   async apply(table: RouteTable): Promise<void> {
@@ -19,7 +21,12 @@ export class MemoryRouter implements Router {
     this.applied.push(this.table);
   }
   async current(): Promise<RouteTable | undefined> {
-    return this.table && structuredClone(this.table);
+    // One frozen copy per table applied (an engine reads it every pass, thousands of routers at scale).
+    if (this.servedFor !== this.table) {
+      this.served = this.table && deepFreeze(structuredClone(this.table));
+      this.servedFor = this.table;
+    }
+    return this.served;
   }
   async stats(): Promise<Record<string, VersionStats>> {
     if (this.statsError !== undefined) throw new Error(this.statsError);
@@ -58,4 +65,12 @@ export class MemoryRouter implements Router {
       (this.table?.backends ?? []).map((b) => [b.version, b.endpoints.length ? b.weight : 0]),
     );
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }

@@ -16,6 +16,7 @@ import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
+import { FastEject } from "./fast-eject.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
 import { pluginContext } from "./plugin-context.js";
 import { reconcileRelease } from "./release-pass.js";
@@ -68,6 +69,7 @@ export class Engine {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly runtimes = new Map<string, ServiceRuntime>();
+  private readonly fastEject = new FastEject();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
   private hookRunner?: HookRunner;
@@ -187,7 +189,7 @@ export class Engine {
     for (;;) {
       const release = await this.reconcileOnce(releaseId, signal);
       if (isTerminal(release.status) || signal.aborted) return release;
-      await this.clock.sleep(this.options.passIntervalMs ?? 200, signal).catch(() => undefined);
+      await this.fastEject.pause(releaseId, this.clock, this.options.passIntervalMs ?? 200, signal);
     }
   }
 
@@ -258,6 +260,7 @@ export class Engine {
       monitor: this.options.plugins.createMonitor(config, this.clock, target),
     };
     this.runtimes.set(key, runtime);
+    this.fastEject.wire(release.id, runtime, this.log);
     return runtime;
   }
 

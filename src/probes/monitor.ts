@@ -28,8 +28,12 @@ interface WatchedEndpoint {
  * endpoint is ready after its first round. A round in which a check is `pending` (a target's own check
  * while it deploys) counts neither as a success nor as a failure.
  */
+/** Told once per endpoint, at the moment it turns failed. */
+export type FailedListener = (endpoint: Endpoint, health: EndpointHealth) => void;
+
 export class ProbeMonitor {
   private readonly watched = new Map<string, WatchedEndpoint>();
+  private readonly failedListeners = new Set<FailedListener>();
   private readonly initialDelay: number;
   private readonly period: number;
   private readonly successThreshold: number;
@@ -70,6 +74,12 @@ export class ProbeMonitor {
       this.watched.set(endpoint.id, watched);
       watched.loop = this.run(watched);
     }
+  }
+
+  /** Calls `listener` when an endpoint turns failed (final), before anyone polls `health`; returns the unsubscribe. */
+  onFailed(listener: FailedListener): () => void {
+    this.failedListeners.add(listener);
+    return () => this.failedListeners.delete(listener);
   }
 
   health(endpointId: string): EndpointHealth | undefined {
@@ -186,5 +196,12 @@ export class ProbeMonitor {
       message,
       at: this.clock.now(),
     };
+    for (const listener of this.failedListeners) {
+      try {
+        listener(endpoint, structuredClone(health));
+      } catch {
+        // A listener's bug must not stop the probing of other endpoints; the state is still readable.
+      }
+    }
   }
 }

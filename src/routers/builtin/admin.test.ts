@@ -151,9 +151,14 @@ describe("router admin API", () => {
       body: JSON.stringify({ ids: ["b"] }),
     });
     expect(ejected.status).toBe(200);
-    const view = (await ejected.json()) as { ejected: string[]; unservedAt: Record<string, number> };
+    const view = (await ejected.json()) as {
+      ejected: string[];
+      unservedAt: Record<string, number>;
+      ejectedAt: Record<string, number>;
+    };
     expect(view.ejected).toEqual(["b"]);
     expect(view.unservedAt.b).toBeGreaterThanOrEqual(before);
+    expect(view.ejectedAt.b).toBe(view.unservedAt.b);
     // The table reads back as applied; the same table again keeps "b" out.
     expect(await (await fetch(`${base}/routes`, { headers: auth })).json()).toEqual(table);
     await fetch(`${base}/routes`, { method: "PUT", headers: auth, body: JSON.stringify(table) });

@@ -121,10 +121,13 @@ describe("BuiltinRouter", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const router = routerFor(contextWith(routerOnlyStore(), "blocked"), { listen: port });
+      const store = routerOnlyStore();
+      const router = routerFor(contextWith(store, "blocked"), { listen: port });
       const error = await router.ensure(signal).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RouterError);
       expect((error as RouterError).message).toContain(`127.0.0.1:${port}: the port is in use`);
+      // The daemon started for it serves nothing, so it is gone too.
+      expect(store.routers.size).toBe(0);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }

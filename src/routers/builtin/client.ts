@@ -199,7 +199,11 @@ export class BuiltinRouter implements Router {
     try {
       answer = await this.register(daemon, signal);
     } catch (error) {
-      if (!(error instanceof AdminCallError)) state.daemon = undefined;
+      state.daemon = undefined;
+      // A daemon left serving nothing (its first service's port is taken) would outlive `tandem down`.
+      if (!signal.aborted && (await this.shutdownIfIdle(daemon, signal).catch(() => false))) {
+        await store.deleteRouter(project, environment, DAEMON_SERVICE);
+      }
       throw error;
     }
     const record: RouterRecord = {

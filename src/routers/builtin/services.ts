@@ -25,6 +25,8 @@ export interface ServiceView {
   ejected: string[];
   /** Epoch ms at which recently removed endpoints stopped receiving new requests (table swap or eject). */
   unservedAt: Record<string, number>;
+  /** Epoch ms of recent eject requests, by endpoint id (equal to `unservedAt` when the eject took it out). */
+  ejectedAt: Record<string, number>;
 }
 
 /** A listen failure the admin API answers with 409/403 and the errno code. */
@@ -49,6 +51,7 @@ class ServiceRoutes {
   private applied: RouteTable = EMPTY_ROUTE_TABLE;
   private readonly ejected = new Set<string>();
   private readonly unserved = new Map<string, number>();
+  private readonly ejectedAt = new Map<string, number>();
   private served = new Set<string>();
   /** Listeners being replaced: their in-flight requests still count for /inflight. */
   private readonly retiring = new Set<RouterProxy>();
@@ -70,6 +73,7 @@ class ServiceRoutes {
       holdMaxRequests: this.settings.holdMaxRequests,
       ejected: [...this.ejected],
       unservedAt: Object.fromEntries(this.unserved),
+      ejectedAt: Object.fromEntries(this.ejectedAt),
     };
   }
 
@@ -87,8 +91,12 @@ class ServiceRoutes {
 
   /** Takes endpoints out of traffic now; ids the table does not list yet stay ejected until the next table. */
   eject(ids: string[]): void {
-    for (const id of ids) this.ejected.add(id);
-    this.serve();
+    const at = Date.now();
+    for (const id of ids) {
+      this.ejected.add(id);
+      remember(this.ejectedAt, id, at);
+    }
+    this.serve(at);
   }
 
   stats(): Record<string, VersionStats> {
@@ -172,18 +180,12 @@ class ServiceRoutes {
   }
 
   /** Gives the proxies the applied table without the ejected endpoints. */
-  private serve(): void {
+  private serve(at = Date.now()): void {
     const table = this.ejected.size === 0 ? this.applied : withoutIds(this.applied, this.ejected);
     this.proxy.setRoutes({ backends: table.backends });
     this.preview?.setRoutes(previewTable(table));
     const now = new Set(allIds(table));
-    const at = Date.now();
-    for (const id of this.served) {
-      if (now.has(id)) continue;
-      this.unserved.delete(id);
-      this.unserved.set(id, at);
-      if (this.unserved.size > UNSERVED_MEMORY) this.unserved.delete(this.unserved.keys().next().value!);
-    }
+    for (const id of this.served) if (!now.has(id)) remember(this.unserved, id, at);
     this.served = now;
   }
 }
@@ -291,6 +293,13 @@ async function openProxy(
 function portOf(proxy: RouterProxy): number {
   const address = proxy.server.address();
   return typeof address === "object" && address !== null ? address.port : 0;
+}
+
+/** Sets `id` as the newest entry of a map that keeps the last UNSERVED_MEMORY. */
+function remember(map: Map<string, number>, id: string, at: number): void {
+  map.delete(id);
+  map.set(id, at);
+  if (map.size > UNSERVED_MEMORY) map.delete(map.keys().next().value!);
 }
 
 function allIds(table: RouteTable): string[] {

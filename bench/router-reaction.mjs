@@ -3,7 +3,7 @@
 // (ONE daemon for every service) and real HTTP instances in this process whose /health can be switched.
 // Usage: npm run bench:reaction   (or, after `npm run build`: node bench/router-reaction.mjs [--n 1,1000])
 //
-// For each N: N services in one release (N concurrent rollouts): 1.0.0 is deployed first,
+// For each N: N services, one release each (N concurrent rollouts): 1.0.0 is deployed first,
 // then 2.0.0 as a canary (setWeight 50, then a long pause). Once every router serves 50/50, every canary
 // instance's /health turns 500 at once (t0). t1 is when the daemon stopped sending new requests to the
 // canary endpoint (the daemon's `unservedAt`, whether by eject or by a new table). Reaction = t1 - t0.
@@ -26,11 +26,12 @@ import { FakeHookRunner } from "../dist/testing/fake-hooks.js";
 
 const PERIOD_MS = 1_000;
 const FAILURE_THRESHOLD = 3;
-const PROBE_TIMEOUT_MS = 500;
+/** Generous: under the load of 1,000 rollouts a slow answer must not count as a failure. */
+const PROBE_TIMEOUT_MS = 2_000;
 const GOAL_MS = FAILURE_THRESHOLD * PERIOD_MS + 100;
 const PASS_INTERVAL_MS = 200;
 /** Bounds (real time) of each waiting loop. */
-const SETUP_TIMEOUT_MS = 300_000;
+const SETUP_TIMEOUT_MS = 600_000;
 const REACTION_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const SAMPLE = 20;
@@ -150,9 +151,9 @@ function harness(n) {
     serviceConfig: (release, name) => config.environments[release.environment].services[name],
     passIntervalMs: PASS_INTERVAL_MS,
   });
-  const create = (version) =>
+  const create = (service, version) =>
     createRelease(
-      { environment: "staging", services: names.map((service) => ({ service, version })), actor: "bench" },
+      { environment: "staging", services: [{ service, version }], actor: "bench" },
       { store, config, now: Date.now(), snapshot: () => ({}), lease: (id) => engine.leaseFor(id) },
     );
   return { dir, store, project, names, targets, engine, create };
@@ -218,17 +219,27 @@ async function run(n) {
   try {
     await h.store.migrate();
     const setupStart = Date.now();
-    const drive = async (version) => h.engine.run((await h.create(version)).id, controller.signal);
+    // One release per service: their passes run side by side (a release's rollouts go one by one).
+    const drive = async (version) => {
+      const ids = [];
+      for (const name of h.names) ids.push((await h.create(name, version)).id);
+      return ids.map((id) => h.engine.run(id, controller.signal));
+    };
     progress(`N=${n}: deploying 1.0.0`);
-    const first = await drive("1.0.0");
-    if (first.status !== "succeeded") throw new Error(`the first release ended ${first.status}`);
+    const first = await Promise.all(await drive("1.0.0"));
+    const notOk = first.filter((r) => r.status !== "succeeded");
+    if (notOk.length > 0) throw new Error(`${notOk.length} first releases ended ${notOk[0].status}`);
     const daemon = await h.store.getRouter(h.project, "staging", "*");
     progress(`N=${n}: canary of 2.0.0`);
-    let ended;
-    runs.push(drive("2.0.0").then((r) => (ended = { at: Date.now(), r })));
+    const ended = new Map();
+    for (const [i, p] of (await drive("2.0.0")).entries()) {
+      runs.push(p.then((r) => ended.set(h.names[i], { at: Date.now(), r })));
+    }
 
     const canaryOf = new Map();
     await until(h.names, SETUP_TIMEOUT_MS, "serving the canary at 50%", async (name) => {
+      // Under load a probe may fail a healthy canary before the bench does: left out, and counted.
+      if (ended.has(name)) return true;
       const table = await admin(daemon, "GET", `/services/${name}/routes`);
       const canary = table.backends.find((b) => b.version === "2.0.0");
       if (canary?.weight !== 50 || canary.endpoints.length !== 1) return false;
@@ -236,18 +247,20 @@ async function run(n) {
       return true;
     });
     const setupMs = Date.now() - setupStart;
+    const early = [...ended.keys()];
+    const measured = h.names.filter((name) => !ended.has(name));
     progress(`N=${n}: every router serves 50/50; failing every canary instance`);
 
     const t0 = new Map();
-    for (const name of h.names) {
+    for (const name of measured) {
       t0.set(name, Date.now());
       h.targets.get(name).instances.get(canaryOf.get(name)).healthy = false;
     }
     const reactions = [];
     let byEject = 0;
-    const sample = new Set(h.names.filter((_, i) => i % Math.max(1, Math.floor(n / SAMPLE)) === 0));
+    const sample = new Set(measured.filter((_, i) => i % Math.max(1, Math.floor(n / SAMPLE)) === 0));
     const checks = [];
-    await until(h.names, REACTION_TIMEOUT_MS, "reacted", async (name) => {
+    await until(measured, REACTION_TIMEOUT_MS, "reacted", async (name) => {
       const view = await admin(daemon, "GET", `/services/${name}`);
       const at = view.unservedAt[canaryOf.get(name)];
       if (at === undefined) return false;
@@ -268,18 +281,20 @@ async function run(n) {
         setTimeout(() => reject(new Error("rollbacks did not end")), REACTION_TIMEOUT_MS),
       ),
     ]);
-    const rolledBack = ended.r.rollouts.filter((r) => r.status === "rolled_back").length;
-    const releaseEndMs = ended.at - Math.min(...t0.values());
+    const rolledBack = measured.filter((name) => ended.get(name).r.status === "rolled_back").length;
+    const endMs = measured.map((name) => ended.get(name).at - t0.get(name)).sort((a, b) => a - b);
     const pids = daemonProcesses(h.project);
     reactions.sort((a, b) => a - b);
     const result = {
       n,
+      measured: measured.length,
+      early: early.length,
       setupMs,
       p50: quantile(reactions, 0.5),
       p99: quantile(reactions, 0.99),
       max: reactions[reactions.length - 1],
-      releaseEndMs,
-      releaseStatus: ended.r.status,
+      endP50: quantile(endMs, 0.5),
+      endP99: quantile(endMs, 0.99),
       rolledBack,
       byEject,
       sampled: bodies.length,
@@ -339,16 +354,17 @@ async function main() {
         `max ${ms(r.max)} (${ratio(r.max)})`,
     );
     console.log(
-      `        rollouts rolled back ${r.rolledBack}/${n}, release ${r.releaseStatus} ${ms(r.releaseEndMs)} after t0; ` +
+      `        measured ${r.measured} (${r.early} canaries failed by the probes before the switch, left out); ` +
+        `releases rolled back ${r.rolledBack}/${r.measured}, ended p50 ${ms(r.endP50)} p99 ${ms(r.endP99)} after t0; ` +
         `requests after the reaction: ${r.sampled - r.notStable}/${r.sampled} to stable; ` +
-        `${r.byEject}/${n} taken out by eject (the others by a new table)`,
+        `${r.byEject}/${r.measured} taken out by eject (the others by a new table)`,
     );
     console.log(
       `        router daemons: ${r.daemons} process, RSS ${r.daemonRssMb.toFixed(0)} MB; engine+instances RSS ` +
         `${r.engineRssMb.toFixed(0)} MB; setup ${ms(r.setupMs)}`,
     );
   }
-  const met = rows.every((r) => r.max <= GOAL_MS && r.notStable === 0 && r.daemons === 1);
+  const met = rows.every((r) => r.max <= GOAL_MS && r.notStable === 0 && r.daemons === 1 && r.early === 0);
   console.log("");
   console.log(
     `goal: every reaction ≤ ${GOAL_MS} ms, only stable after it, one daemon — ${met ? "met" : "NOT met"}`,

@@ -31,7 +31,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 const GOAL_MS = FAILURE_THRESHOLD * PERIOD_MS + 100;
 const PASS_INTERVAL_MS = 200;
 /** Bounds (real time) of each waiting loop. */
-const SETUP_TIMEOUT_MS = 600_000;
+const SETUP_TIMEOUT_MS = 420_000;
 const REACTION_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const SAMPLE = 20;
@@ -175,11 +175,15 @@ async function admin(daemon, method, path, retries = 2) {
   return response.json();
 }
 
-/** Runs `check` over the pending items every POLL_MS until none is left; bounded by `timeoutMs`. */
-async function until(items, timeoutMs, what, check) {
+/**
+ * Runs `check` over the pending items every POLL_MS until none is left; bounded by `timeoutMs`, after
+ * which it throws, or (`partial`) returns the items still pending.
+ */
+async function until(items, timeoutMs, what, check, partial = false) {
   let pending = [...items];
   const deadline = Date.now() + timeoutMs;
   while (pending.length > 0) {
+    if (Date.now() > deadline && partial) return pending;
     if (Date.now() > deadline) throw new Error(`${pending.length} of ${items.length} still not ${what}`);
     const done = await Promise.all(pending.map(check));
     pending = pending.filter((_, i) => !done[i]);
@@ -237,18 +241,25 @@ async function run(n) {
     }
 
     const canaryOf = new Map();
-    await until(h.names, SETUP_TIMEOUT_MS, "serving the canary at 50%", async (name) => {
-      // Under load a probe may fail a healthy canary before the bench does: left out, and counted.
-      if (ended.has(name)) return true;
-      const table = await admin(daemon, "GET", `/services/${name}/routes`);
-      const canary = table.backends.find((b) => b.version === "2.0.0");
-      if (canary?.weight !== 50 || canary.endpoints.length !== 1) return false;
-      canaryOf.set(name, canary.endpoints[0].id);
-      return true;
-    });
+    const notReady = await until(
+      h.names,
+      SETUP_TIMEOUT_MS,
+      "serving the canary at 50%",
+      async (name) => {
+        // Under load a probe may fail a healthy canary before the bench does: left out, and counted.
+        if (ended.has(name)) return true;
+        const table = await admin(daemon, "GET", `/services/${name}/routes`);
+        const canary = table.backends.find((b) => b.version === "2.0.0");
+        if (canary?.weight !== 50 || canary.endpoints.length !== 1) return false;
+        canaryOf.set(name, canary.endpoints[0].id);
+        return true;
+      },
+      true,
+    );
     const setupMs = Date.now() - setupStart;
     const early = [...ended.keys()];
-    const measured = h.names.filter((name) => !ended.has(name));
+    // The engine's passes at this N may not bring every canary to 50% within the bound: the rest are left out, counted.
+    const measured = h.names.filter((name) => !ended.has(name) && canaryOf.has(name));
     progress(`N=${n}: every router serves 50/50; failing every canary instance`);
 
     const t0 = new Map();
@@ -289,6 +300,7 @@ async function run(n) {
       n,
       measured: measured.length,
       early: early.length,
+      notReady: notReady.length,
       setupMs,
       p50: quantile(reactions, 0.5),
       p99: quantile(reactions, 0.99),
@@ -354,7 +366,8 @@ async function main() {
         `max ${ms(r.max)} (${ratio(r.max)})`,
     );
     console.log(
-      `        measured ${r.measured} (${r.early} canaries failed by the probes before the switch, left out); ` +
+      `        measured ${r.measured} (left out: ${r.early} canaries failed by the probes before the switch, ` +
+        `${r.notReady} not at 50% within ${SETUP_TIMEOUT_MS / 1000} s); ` +
         `releases rolled back ${r.rolledBack}/${r.measured}, ended p50 ${ms(r.endP50)} p99 ${ms(r.endP99)} after t0; ` +
         `requests after the reaction: ${r.sampled - r.notStable}/${r.sampled} to stable; ` +
         `${r.byEject}/${r.measured} taken out by eject (the others by a new table)`,
@@ -364,7 +377,9 @@ async function main() {
         `${r.engineRssMb.toFixed(0)} MB; setup ${ms(r.setupMs)}`,
     );
   }
-  const met = rows.every((r) => r.max <= GOAL_MS && r.notStable === 0 && r.daemons === 1 && r.early === 0);
+  const met = rows.every(
+    (r) => r.max <= GOAL_MS && r.notStable === 0 && r.daemons === 1 && r.early === 0 && r.notReady === 0,
+  );
   console.log("");
   console.log(
     `goal: every reaction ≤ ${GOAL_MS} ms, only stable after it, one daemon — ${met ? "met" : "NOT met"}`,

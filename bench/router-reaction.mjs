@@ -189,6 +189,7 @@ async function until(items, timeoutMs, what, check, partial = false) {
     pending = pending.filter((_, i) => !done[i]);
     if (pending.length > 0) await new Promise((r) => setTimeout(r, POLL_MS));
   }
+  return pending;
 }
 
 function get(port) {

@@ -31,7 +31,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 const GOAL_MS = FAILURE_THRESHOLD * PERIOD_MS + 100;
 const PASS_INTERVAL_MS = 200;
 /** Bounds (real time) of each waiting loop. */
-const SETUP_TIMEOUT_MS = 420_000;
+const SETUP_TIMEOUT_MS = 360_000;
 const REACTION_TIMEOUT_MS = 60_000;
 const POLL_MS = 100;
 const SAMPLE = 20;
@@ -287,14 +287,11 @@ async function run(n) {
     const bodies = (await Promise.all(checks)).flat();
     const notStable = bodies.filter((b) => b !== "1.0.0").length;
 
-    await Promise.race([
-      Promise.all(runs),
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error("rollbacks did not end")), REACTION_TIMEOUT_MS),
-      ),
-    ]);
-    const rolledBack = measured.filter((name) => ended.get(name).r.status === "rolled_back").length;
-    const endMs = measured.map((name) => ended.get(name).at - t0.get(name)).sort((a, b) => a - b);
+    // The measured releases roll back (their passes are slow at large N): waited for, bounded, counted.
+    await until(measured, REACTION_TIMEOUT_MS, "ended", async (name) => ended.has(name), true);
+    const over = measured.filter((name) => ended.has(name));
+    const rolledBack = over.filter((name) => ended.get(name).r.status === "rolled_back").length;
+    const endMs = over.map((name) => ended.get(name).at - t0.get(name)).sort((a, b) => a - b);
     const pids = daemonProcesses(h.project);
     reactions.sort((a, b) => a - b);
     const result = {
@@ -369,7 +366,7 @@ async function main() {
     console.log(
       `        measured ${r.measured} (left out: ${r.early} canaries failed by the probes before the switch, ` +
         `${r.notReady} not at 50% within ${SETUP_TIMEOUT_MS / 1000} s); ` +
-        `releases rolled back ${r.rolledBack}/${r.measured}, ended p50 ${ms(r.endP50)} p99 ${ms(r.endP99)} after t0; ` +
+        `releases rolled back within ${REACTION_TIMEOUT_MS / 1000} s ${r.rolledBack}/${r.measured}, ended p50 ${ms(r.endP50)} p99 ${ms(r.endP99)} after t0; ` +
         `requests after the reaction: ${r.sampled - r.notStable}/${r.sampled} to stable; ` +
         `${r.byEject}/${r.measured} taken out by eject (the others by a new table)`,
     );

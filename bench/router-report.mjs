@@ -34,7 +34,7 @@ export function report({ closed, latency, settings }) {
       `${cpu.length} cores, node ${process.version}, ${platform()}; load average before ${loads(s.loadBefore)}, ` +
       `after ${loads(s.loadAfter)}`,
     `proxies: ${s.workers} worker${s.workers === 1 ? "" : "s"} each (nginx worker_processes ${s.workers}, ` +
-      `builtin --workers ${s.workers}); upstream: nginx answering a fixed 200 from memory, ${s.upstreamWorkers} workers`,
+      `builtin ${s.workers === 1 ? "one process" : `${s.workers} processes`}); upstream: nginx answering a fixed 200 from memory, ${s.upstreamWorkers} workers`,
     `closed loop: wrk ${s.wrkVersion} (threads = min(connections, cores)), ${s.measureS}s per run after a ` +
       `${s.warmupS}s warm-up; fixed rate: h2load ${s.h2loadVersion} --h1, ${s.fixedRate} req/s over ` +
       `${s.rateClients} connections for ${s.rateS}s; medians of ${s.rounds} alternating rounds`,

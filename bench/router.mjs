@@ -1,20 +1,20 @@
 // The builtin router's throughput, CPU per request and added latency, measured with standard C load tools
 // against nginx proxying to the same upstream, and both against the upstream hit directly, in one run.
-// Usage: npm run bench:router   (or, after `npm run build`: node bench/router.mjs [--workers N] [--quick]
+// Usage: npm run bench:router   (or, after `npm run build`: node bench/router.mjs [--quick]
 //        [--cpu-prof DIR])
 //
 // Processes, all on 127.0.0.1:
 // - the upstream: Debian's nginx answering every request with 200 and a fixed 30-byte JSON body from memory
 //   (bench/nginx.mjs startNginxUpstream), with as many workers as the machine has cores, so that it is
 //   not the bottleneck (a Node upstream was);
-// - the builtin router daemon (dist/routers/builtin/daemon.js --workers N), configured through its admin API
+// - the builtin router daemon (dist/routers/builtin/daemon.js, one process), configured through its admin API
 //   to send 100% to the upstream;
 // - nginx as the reference proxy (bench/nginx.mjs startNginx, worker_processes N), upstream keep-alive on;
 // - the load: wrk (Debian's, test/support/ensure-wrk.sh) for closed-loop throughput at 1, 32 and 256
 //   connections, and h2load (Debian's nghttp2-client, test/support/ensure-h2load.sh) for the latency at a
 //   fixed 1,000 requests/s (`--h1 --rps`, every request's latency from its `--log-file`): wrk cannot hold a
 //   fixed rate and wrk2 is not in Debian.
-// Both proxies get the same number of workers N (default 1: one event loop each; the bench then states it).
+// Both proxies get one worker: one event loop each (the bench states it).
 // Targets alternate in every round (the order rotates), for ROUNDS rounds; medians are reported, and every
 // figure is printed as a ratio against nginx measured in the same run. CPU per request is the utime+stime of
 // the proxy's processes (master and workers) from /proc/PID/stat over the requests wrk counted.
@@ -33,7 +33,8 @@ const option = (name) => {
   return index >= 0 ? args[index + 1] : undefined;
 };
 const QUICK = args.includes("--quick");
-const WORKERS = Number(option("--workers") ?? 1);
+/** One event loop for the builtin router; nginx gets the same one worker. */
+const WORKERS = 1;
 const ROUNDS = QUICK ? 1 : 3;
 const MEASURE_S = QUICK ? 2 : 4;
 const WARMUP_S = 1;
@@ -145,7 +146,6 @@ async function startRouter(cpuProfileDir) {
   const token = randomBytes(24).toString("hex");
   const profile = cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : [];
   const argv = [...profile, DAEMON_SCRIPT, "--host", HOST, "--port", "0", "--name", "bench"];
-  argv.push("--workers", String(WORKERS));
   // The daemon logs JSON lines on stderr; they are kept and shown only if the benchmark fails.
   const child = spawn(process.execPath, argv, {
     stdio: ["ignore", "pipe", "pipe"],

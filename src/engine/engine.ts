@@ -18,6 +18,7 @@ import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
+import { FastEject } from "./fast-eject.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
 import { type PassTarget, passTarget } from "./pass-target.js";
 import { pluginContext } from "./plugin-context.js";
@@ -73,6 +74,7 @@ export class Engine {
   /** By release, then service: a release that ends disposes of its own without a scan of all. */
   private readonly runtimes = new Map<string, Map<string, ServiceRuntime>>();
   private readonly passTargets = new WeakMap<ServiceRuntime, PassTarget>();
+  private readonly fastEject = new FastEject();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
   private hookRunner?: HookRunner;
@@ -193,7 +195,7 @@ export class Engine {
     for (;;) {
       const release = await this.reconcileOnce(releaseId, signal);
       if (isTerminal(release.status) || signal.aborted) return release;
-      await this.clock.sleep(this.options.passIntervalMs ?? 200, signal).catch(() => undefined);
+      await this.fastEject.pause(releaseId, this.clock, this.options.passIntervalMs ?? 200, signal);
     }
   }
 
@@ -274,6 +276,7 @@ export class Engine {
     }
     ofRelease.set(service, runtime);
     this.passTargets.set(runtime, memo);
+    this.fastEject.wire(release.id, runtime, this.log);
     return runtime;
   }
 

@@ -9,6 +9,8 @@ export interface HealthMonitor {
   watch(endpoints: Endpoint[]): void;
   health(endpointId: string): EndpointHealth | undefined;
   stop(): void;
+  /** Called when an endpoint turns failed (the engine ejects it from the router at once). */
+  onFailed?(listener: (endpoint: Endpoint) => void): () => void;
 }
 
 /** The side-effecting parts the engine drives for one service in one environment. */

@@ -160,6 +160,33 @@ describe("ProbeMonitor", () => {
     expect(health.lastResult).toMatchObject({ probe: "http", ok: false, at: START + 5_000 });
   });
 
+  it("tells onFailed listeners once, in the round the endpoint fails", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok", "fail", "fail"], clock, { failureThreshold: 2 });
+    const monitor = monitorWith([probe], clock);
+    const told: [string, string, number][] = [];
+    monitor.onFailed(() => {
+      throw new Error("a broken listener does not stop the others");
+    });
+    const unsubscribe = monitor.onFailed((failed, health) =>
+      told.push([failed.id, health.state, clock.now() - START]),
+    );
+    monitor.watch([endpoint]);
+    await settle();
+    await clock.advance(1_000);
+    expect(told).toEqual([]);
+    await clock.advance(1_000);
+    expect(told).toEqual([[endpoint.id, "failed", 2_000]]);
+    await clock.advance(5_000);
+    expect(told).toHaveLength(1);
+    unsubscribe();
+    monitor.watch([other]);
+    await settle();
+    await clock.advance(3_000);
+    expect(monitor.health(other.id)?.state).toBe("failed");
+    expect(told).toHaveLength(1);
+  });
+
   it("stops probing a failed endpoint and keeps the failure", async () => {
     const clock = new ManualClock(START);
     const probe = new ScriptedProbe("http", ["fail"], clock, { failureThreshold: 1 });

@@ -50,8 +50,12 @@ function frozen(health: EndpointHealth): EndpointHealth {
  * endpoint is ready after its first round. A round in which a check is `pending` (a target's own check
  * while it deploys) counts neither as a success nor as a failure.
  */
+/** Told once per endpoint, at the moment it turns failed. */
+export type FailedListener = (endpoint: Endpoint, health: EndpointHealth) => void;
+
 export class ProbeMonitor {
   private readonly watched = new Map<string, WatchedEndpoint>();
+  private readonly failedListeners = new Set<FailedListener>();
   private readonly initialDelay: number;
   private readonly period: number;
   private readonly successThreshold: number;
@@ -92,6 +96,12 @@ export class ProbeMonitor {
       this.watched.set(endpoint.id, watched);
       watched.loop = this.run(watched);
     }
+  }
+
+  /** Calls `listener` when an endpoint turns failed (final), before anyone polls `health`; returns the unsubscribe. */
+  onFailed(listener: FailedListener): () => void {
+    this.failedListeners.add(listener);
+    return () => this.failedListeners.delete(listener);
   }
 
   /** A frozen snapshot, shared by every read until the endpoint's health changes. */
@@ -235,5 +245,13 @@ export class ProbeMonitor {
       message,
       at: this.clock.now(),
     };
+    watched.snapshot = undefined;
+    for (const listener of this.failedListeners) {
+      try {
+        listener(endpoint, structuredClone(health));
+      } catch {
+        // A listener's bug must not stop the probing of other endpoints; the state is still readable.
+      }
+    }
   }
 }

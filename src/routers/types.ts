@@ -64,6 +64,12 @@ export interface Router {
   stats(signal: AbortSignal): Promise<Record<string, VersionStats>>;
   /** Waits until no request is in flight to these endpoints (removed from the table before), or the timeout. */
   drain(endpointIds: string[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Takes these endpoints out of traffic at once, without waiting for the next route table (a probe
+   * has failed them). They stay out while later tables list them. Optional: a router without it
+   * drops them with the next table.
+   */
+  eject?(endpointIds: string[], signal: AbortSignal): Promise<void>;
   /** Stops the data plane (used by `tandem down`). */
   stop(signal: AbortSignal): Promise<void>;
   /** Where clients send traffic, when there is such a place. */

@@ -9,7 +9,7 @@ import { RouterError } from "../../core/errors.js";
 import { silentLogger } from "../../core/types.js";
 import type { RouterContext } from "../types.js";
 import { BuiltinRouter, type BuiltinRouterConfig } from "./client.js";
-import { pidAlive } from "./spawn.js";
+import { pidAlive, spawnRouterDaemon, waitForExit } from "./spawn.js";
 import { routerOnlyStore } from "./test-store.js";
 import { backendOf, send, startUpstream, type TestUpstream } from "./test-upstream.js";
 
@@ -82,7 +82,7 @@ describe("BuiltinRouter", () => {
     expect(await store.getRouter("shop", "test", "api")).toBeUndefined();
     await expect(send(record.listenPort, "/")).rejects.toThrow(/ECONNREFUSED/);
     // The token never reaches the log.
-    expect(readFileSync(join(stateDir, "routers", "test.api.log"), "utf8")).not.toContain(record.token);
+    expect(readFileSync(join(stateDir, "routers", "test.log"), "utf8")).not.toContain(record.token);
   });
 
   it("starts a new daemon when the recorded one is gone", async () => {
@@ -121,16 +121,19 @@ describe("BuiltinRouter", () => {
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as AddressInfo).port;
     try {
-      const router = routerFor(contextWith(routerOnlyStore(), "blocked"), { listen: port });
+      const store = routerOnlyStore();
+      const router = routerFor(contextWith(store, "blocked"), { listen: port });
       const error = await router.ensure(signal).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(RouterError);
       expect((error as RouterError).message).toContain(`127.0.0.1:${port}: the port is in use`);
+      // The daemon started for it serves nothing, so it is gone too.
+      expect(store.routers.size).toBe(0);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
 
-  it("serves the preview version alone on previewListen, and restarts when that setting changes", async () => {
+  it("serves the preview version alone on previewListen, and closes it when that setting goes", async () => {
     const previewPort = await freePort();
     const store = routerOnlyStore();
     const router = routerFor(contextWith(store, "shop-web"), { previewListen: previewPort });
@@ -151,8 +154,11 @@ describe("BuiltinRouter", () => {
     const firstPid = (await store.getRouter("shop", "test", "shop-web"))!.pid;
     const without = routerFor(contextWith(store, "shop-web"));
     await without.ensure(signal);
-    expect((await store.getRouter("shop", "test", "shop-web"))!.pid).not.toBe(firstPid);
+    expect((await store.getRouter("shop", "test", "shop-web"))!.pid).toBe(firstPid);
+    // A kept-alive socket to the closed listener is hung up; a new connection is refused.
+    await expect(send(previewPort, "/")).rejects.toThrow(/ECONNREFUSED|socket hang up|ECONNRESET/);
     await expect(send(previewPort, "/")).rejects.toThrow(/ECONNREFUSED/);
+    expect((await send(port, "/")).body).toBe("v1");
   });
 
   it("rejects an invalid table before calling the daemon", async () => {
@@ -160,6 +166,109 @@ describe("BuiltinRouter", () => {
     await expect(router.apply({ backends: [backendOf("v1", 40, [])] }, signal)).rejects.toThrow(
       /add up to 100/,
     );
+  });
+});
+
+describe("one daemon for many services", () => {
+  it("serves two services from one process; stopping one leaves the other serving; the last stop ends it", async () => {
+    const store = routerOnlyStore();
+    const api = routerFor(contextWith(store, "api"));
+    const web = routerFor(contextWith(store, "web"));
+    const [v1, v2] = [await startUpstream("api-v1"), await startUpstream("web-v1")];
+    upstreams.push(v1, v2);
+    await api.apply({ backends: [backendOf("v1", 100, [v1])] }, signal);
+    await web.apply({ backends: [backendOf("v1", 100, [v2])] }, signal);
+    const daemon = (await store.getRouter("shop", "test", "*"))!;
+    expect(daemon.pid).toBeGreaterThan(0);
+    expect((await store.getRouter("shop", "test", "api"))!.pid).toBe(daemon.pid);
+    expect((await store.getRouter("shop", "test", "web"))!.pid).toBe(daemon.pid);
+    const [apiPort, webPort] = [api.address()!.port, web.address()!.port];
+    expect(apiPort).not.toBe(webPort);
+    expect((await send(apiPort, "/")).body).toBe("api-v1");
+    expect((await send(webPort, "/")).body).toBe("web-v1");
+    expect((await api.stats(signal)).v1!.requests).toBe(1);
+
+    await api.stop(signal);
+    expect(pidAlive(daemon.pid)).toBe(true);
+    await expect(send(apiPort, "/")).rejects.toThrow(/ECONNREFUSED/);
+    expect((await send(webPort, "/")).body).toBe("web-v1");
+    expect(await store.getRouter("shop", "test", "api")).toBeUndefined();
+
+    await web.stop(signal);
+    expect(pidAlive(daemon.pid)).toBe(false);
+    expect(store.routers.size).toBe(0);
+  });
+
+  it("starts one daemon when many services ensure at once", async () => {
+    const store = routerOnlyStore();
+    const many = Array.from({ length: 30 }, (_, i) => routerFor(contextWith(store, `s${i}`)));
+    await Promise.all(many.map((router) => router.ensure(signal)));
+    const pids = new Set([...store.routers.values()].map((record) => record.pid));
+    expect(pids.size).toBe(1);
+    expect(store.routers.size).toBe(31);
+    const ports = new Set(many.map((router) => router.address()!.port));
+    expect(ports.size).toBe(30);
+    // A second round (the next pass) changes nothing.
+    await Promise.all(many.map((router) => router.ensure(signal)));
+    expect(new Set([...store.routers.values()].map((record) => record.pid))).toEqual(pids);
+  });
+
+  it("replaces a one-service daemon of an older Tandem that holds the service's port", async () => {
+    const store = routerOnlyStore();
+    const port = await freePort();
+    const token = "old-token";
+    const old = await spawnRouterDaemon(
+      {
+        host: "127.0.0.1",
+        port,
+        holdTimeoutMs: 1_000,
+        holdMaxRequests: 10,
+        name: "shop/test/legacy",
+        token,
+        logFile: join(stateDir, "routers", "legacy.log"),
+        readyTimeoutMs: 10_000,
+      },
+      signal,
+    );
+    await store.putRouter({
+      project: "shop",
+      environment: "test",
+      service: "legacy",
+      pid: old.pid,
+      listenHost: "127.0.0.1",
+      listenPort: port,
+      adminPort: old.adminPort,
+      token,
+      startedAt: 0,
+    });
+    const router = routerFor(contextWith(store, "legacy"), { listen: port });
+    // Before the upgrade's first ensure, reads go to the old daemon's root paths.
+    expect(await router.current(signal)).toEqual({ backends: [] });
+    await router.ensure(signal);
+    expect(await waitForExit(old.pid, 10_000)).toBe(true);
+    const record = (await store.getRouter("shop", "test", "legacy"))!;
+    expect(record.pid).toBe((await store.getRouter("shop", "test", "*"))!.pid);
+    expect(record.listenPort).toBe(port);
+    const v1 = await startUpstream("v1");
+    upstreams.push(v1);
+    await router.apply({ backends: [backendOf("v1", 100, [v1])] }, signal);
+    expect((await send(port, "/")).body).toBe("v1");
+  });
+
+  it("ejects a failed endpoint at once: every request goes to the other version", async () => {
+    const store = routerOnlyStore();
+    const router = routerFor(contextWith(store, "canary"));
+    const [stable, canary] = [await startUpstream("stable"), await startUpstream("canary")];
+    upstreams.push(stable, canary);
+    await router.apply({ backends: [backendOf("v1", 50, [stable]), backendOf("v2", 50, [canary])] }, signal);
+    const port = router.address()!.port;
+    const before = await Promise.all(Array.from({ length: 20 }, () => send(port, "/")));
+    expect(new Set(before.map((r) => r.body))).toEqual(new Set(["stable", "canary"]));
+    await router.eject!([canary.id], signal);
+    const after = await Promise.all(Array.from({ length: 40 }, () => send(port, "/")));
+    expect(new Set(after.map((r) => r.body))).toEqual(new Set(["stable"]));
+    // The route table reads back as applied, so the engine's same-table check holds.
+    expect((await router.current(signal))!.backends[1]!.endpoints.map((e) => e.id)).toEqual([canary.id]);
   });
 });
 

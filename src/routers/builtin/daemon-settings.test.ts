@@ -17,9 +17,14 @@ describe("parseDaemonSettings", () => {
     });
   });
 
-  it("requires a token and a port, and whole numbers", () => {
+  it("leaves the port out when none is given (a daemon for many services)", () => {
+    const settings = parseDaemonSettings(["--name", "shop/prod"], { TANDEM_ROUTER_TOKEN: "t" });
+    expect(settings.port).toBeUndefined();
+    expect(settings.name).toBe("shop/prod");
+  });
+
+  it("requires a token, and whole numbers", () => {
     expect(() => parseDaemonSettings(["--port", "1"], {})).toThrow(/TANDEM_ROUTER_TOKEN is required/);
-    expect(() => parseDaemonSettings([], { TANDEM_ROUTER_TOKEN: "t" })).toThrow(/--port/);
     expect(() => parseDaemonSettings(["--port", "x"], { TANDEM_ROUTER_TOKEN: "t" })).toThrow(/whole number/);
     expect(() => parseDaemonSettings(["--port"], { TANDEM_ROUTER_TOKEN: "t" })).toThrow(/--flag value pairs/);
   });

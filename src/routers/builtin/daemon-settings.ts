@@ -1,7 +1,8 @@
 /** Settings of the router daemon, from its argv (`--flag value`) or environment. */
 export interface DaemonSettings {
   host: string;
-  port: number;
+  /** With a port, the daemon opens one service named `name` at start (the root admin paths act on it). */
+  port?: number;
   holdTimeoutMs: number;
   holdMaxRequests: number;
   name: string;
@@ -35,7 +36,9 @@ export function parseDaemonSettings(argv: string[], env: NodeJS.ProcessEnv): Dae
   if (!token) throw new Error("TANDEM_ROUTER_TOKEN is required");
   return {
     host: read("host", "TANDEM_ROUTER_HOST", "127.0.0.1"),
-    port: integer("port", "TANDEM_ROUTER_PORT"),
+    ...(flags.has("port") || env.TANDEM_ROUTER_PORT !== undefined
+      ? { port: integer("port", "TANDEM_ROUTER_PORT") }
+      : {}),
     holdTimeoutMs: integer("hold-timeout", "TANDEM_ROUTER_HOLD_TIMEOUT", "30000"),
     holdMaxRequests: integer("hold-max-requests", "TANDEM_ROUTER_HOLD_MAX_REQUESTS", "1000"),
     name: read("name", "TANDEM_ROUTER_NAME", "router"),

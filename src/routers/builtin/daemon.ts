@@ -1,13 +1,13 @@
 import type { Server } from "node:http";
 import { adminPort, startAdminServer } from "./admin.js";
 import { type DaemonSettings, parseDaemonSettings } from "./daemon-settings.js";
-import { RouterProxy } from "./proxy.js";
-import { isRouterWorker, routerProxy, runRouterWorker, workerCount } from "./workers.js";
+import { ListenError, ServiceRegistry, type ServiceView } from "./services.js";
 
 /**
- * The builtin router's process entry: `node dist/routers/builtin/daemon.js --port 8080 [--host 127.0.0.1]
- * [--hold-timeout 30000] [--hold-max-requests 1000] [--name shop/prod/api] [--preview-port 8180]
- * [--workers 1]`, token in TANDEM_ROUTER_TOKEN.
+ * The builtin router's process entry: `node dist/routers/builtin/daemon.js [--host 127.0.0.1]
+ * [--hold-timeout 30000] [--hold-max-requests 1000] [--name shop/prod] [--port 8080 [--preview-port 8180]]`,
+ * token in TANDEM_ROUTER_TOKEN. One daemon serves any number of services, each with its own listener,
+ * route table and statistics (PUT /services/:name); `--port` opens one service named `--name` at start.
  * Prints one JSON line on stdout when ready (or `{"ready":false,...}` when it cannot start); logs go to stderr.
  */
 
@@ -23,37 +23,33 @@ function announce(line: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
-  if (isRouterWorker()) return runRouterWorker();
   // The engine closes its end of the pipe after the ready line; later writes must not crash us.
   process.stdout.on("error", () => {});
   let settings: DaemonSettings;
-  let workers: number;
   try {
     settings = parseDaemonSettings(process.argv.slice(2), process.env);
-    workers = workerCount(process.argv.slice(2));
   } catch (error) {
     announce({ ready: false, error: (error as Error).message, code: "BAD_SETTINGS" });
     process.exit(2);
   }
   delete process.env.TANDEM_ROUTER_TOKEN;
 
-  const proxy = routerProxy(workers, {
-    holdTimeoutMs: settings.holdTimeoutMs,
-    holdMaxRequests: settings.holdMaxRequests,
-  });
-  const preview =
-    settings.previewPort === undefined
-      ? undefined
-      : new RouterProxy({ holdTimeoutMs: settings.holdTimeoutMs, holdMaxRequests: settings.holdMaxRequests });
-  let listenPort: number;
-  let previewPort: number | null = null;
-  try {
-    listenPort = (await proxy.listen(settings.port, settings.host)).port;
-    if (preview) previewPort = (await preview.listen(settings.previewPort ?? 0, settings.host)).port;
-  } catch (error) {
-    const { code, message } = error as NodeJS.ErrnoException;
-    announce({ ready: false, error: message, code: code ?? "LISTEN_FAILED" });
-    process.exit(1);
+  const defaults = { holdTimeoutMs: settings.holdTimeoutMs, holdMaxRequests: settings.holdMaxRequests };
+  const services = new ServiceRegistry();
+  let first: ServiceView | undefined;
+  if (settings.port !== undefined) {
+    try {
+      first = await services.put(settings.name, {
+        host: settings.host,
+        port: settings.port,
+        ...(settings.previewPort === undefined ? {} : { previewPort: settings.previewPort }),
+        ...defaults,
+      });
+    } catch (error) {
+      const code = error instanceof ListenError ? error.code : "LISTEN_FAILED";
+      announce({ ready: false, error: (error as Error).message, code });
+      process.exit(1);
+    }
   }
 
   let admin: Server | undefined;
@@ -61,9 +57,10 @@ async function main(): Promise<void> {
   const shutdown = (reason: string) => {
     if (stopping) return;
     stopping = true;
-    log("info", "shutting down", { name: settings.name, reason, inFlight: proxy.activeRequests() });
+    log("info", "shutting down", { name: settings.name, reason, inFlight: services.activeRequests() });
     admin?.close();
-    Promise.all([proxy.close(SHUTDOWN_GRACE_MS), preview?.close(SHUTDOWN_GRACE_MS)])
+    services
+      .closeAll(SHUTDOWN_GRACE_MS)
       .catch((error: unknown) => log("error", "shutdown failed", { error: String(error) }))
       .finally(() => {
         admin?.closeAllConnections();
@@ -71,18 +68,27 @@ async function main(): Promise<void> {
         process.exit(0);
       });
   };
+  const listening = first
+    ? { listenHost: settings.host, listenPort: first.listenPort, previewPort: first.previewPort }
+    : {};
   admin = await startAdminServer({
-    proxy,
-    preview,
+    services,
+    ...(first ? { defaultService: settings.name } : {}),
+    defaults,
     token: settings.token,
-    health: { pid: process.pid, name: settings.name, listenHost: settings.host, listenPort, previewPort },
+    health: { pid: process.pid, name: settings.name, shared: first === undefined, ...listening },
     onShutdown: () => shutdown("admin request"),
   });
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGHUP", () => {});
 
-  const ready = { ready: true, pid: process.pid, listenPort, previewPort, adminPort: adminPort(admin) };
+  const ready = {
+    ready: true,
+    pid: process.pid,
+    adminPort: adminPort(admin),
+    ...(first ? { listenPort: first.listenPort, previewPort: first.previewPort } : {}),
+  };
   log("info", "router ready", { name: settings.name, host: settings.host, ...ready });
   announce(ready);
 }

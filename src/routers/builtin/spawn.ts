@@ -14,7 +14,8 @@ export interface DaemonLaunch extends DaemonSettings {
 
 export interface ReadyLine {
   pid: number;
-  listenPort: number;
+  /** Only for a daemon started with a port (one service opened at start). */
+  listenPort?: number;
   adminPort: number;
 }
 
@@ -27,7 +28,8 @@ export async function spawnRouterDaemon(launch: DaemonLaunch, signal: AbortSigna
   const logFd = openSync(launch.logFile, "a");
   const args = [
     compiledEntry(import.meta.url, "./daemon.js"),
-    ...["--host", launch.host, "--port", String(launch.port), "--name", launch.name],
+    ...["--host", launch.host, "--name", launch.name],
+    ...(launch.port === undefined ? [] : ["--port", String(launch.port)]),
     ...[
       "--hold-timeout",
       String(launch.holdTimeoutMs),
@@ -53,7 +55,7 @@ export async function spawnRouterDaemon(launch: DaemonLaunch, signal: AbortSigna
     if (parsed.ready !== true) throw startFailure(launch, parsed);
     return {
       pid: Number(parsed.pid),
-      listenPort: Number(parsed.listenPort),
+      ...(parsed.listenPort === undefined ? {} : { listenPort: Number(parsed.listenPort) }),
       adminPort: Number(parsed.adminPort),
     };
   } catch (error) {
@@ -66,25 +68,31 @@ export async function spawnRouterDaemon(launch: DaemonLaunch, signal: AbortSigna
 }
 
 function startFailure(launch: DaemonLaunch, line: Record<string, unknown>): RouterError {
-  if (line.code === "EADDRINUSE") {
-    return new RouterError(
-      `router ${launch.name} cannot listen on ${launch.host}:${launch.port}: the port is in use`,
-      {
-        hint: `stop whatever listens on port ${launch.port}, or give the service another router.listen port`,
-      },
-    );
-  }
-  if (line.code === "EACCES") {
-    return new RouterError(
-      `router ${launch.name} may not listen on ${launch.host}:${launch.port} (permission denied)`,
-      {
-        hint: "use a port above 1023, or run with the needed privileges",
-      },
-    );
-  }
+  const listenError = listenFailure(launch.name, launch.host, launch.port ?? 0, line.code);
+  if (listenError) return listenError;
   return new RouterError(`router ${launch.name} failed to start: ${String(line.error)}`, {
     hint: `see ${launch.logFile}`,
   });
+}
+
+/** The error for a port the router could not open (`code` from the daemon), or undefined for other codes. */
+export function listenFailure(
+  name: string,
+  host: string,
+  port: number,
+  code: unknown,
+): RouterError | undefined {
+  if (code === "EADDRINUSE") {
+    return new RouterError(`router ${name} cannot listen on ${host}:${port}: the port is in use`, {
+      hint: `stop whatever listens on port ${port}, or give the service another router.listen port`,
+    });
+  }
+  if (code === "EACCES") {
+    return new RouterError(`router ${name} may not listen on ${host}:${port} (permission denied)`, {
+      hint: "use a port above 1023, or run with the needed privileges",
+    });
+  }
+  return undefined;
 }
 
 function readFirstLine(

@@ -76,7 +76,7 @@ export const STATUS = {
 export const ROLE = { type: "string", enum: ["viewer", "deployer", "approver", "admin"] } as const;
 
 /** An approval gate (a release's or a step's). */
-export const GATE = openObject(
+const GATE_SCHEMA = openObject(
   {
     requestedBy: STRING,
     requestedAt: NUMBER,
@@ -115,7 +115,7 @@ function mapOf(value: unknown) {
 }
 
 /** An AnalysisSpec (src/core/analysis.ts): resolved from templates when the rollout was created. */
-export const ANALYSIS_SPEC = openObject(
+const ANALYSIS_SPEC_SCHEMA = openObject(
   {
     templates: STRINGS,
     interval: NUMBER,
@@ -202,7 +202,8 @@ const METRIC_TALLY = openObject(
 );
 
 /** An analysis run as the rollout keeps it (AnalysisRunState in src/core/analysis.ts). */
-export const ANALYSIS_RUN = openObject(
+const ANALYSIS_SPEC = { $ref: "AnalysisSpec#" } as const;
+const ANALYSIS_RUN_SCHEMA = openObject(
   {
     spec: ANALYSIS_SPEC,
     kind: enumOf("step", "background"),
@@ -219,6 +220,9 @@ export const ANALYSIS_RUN = openObject(
   },
   ["spec", "kind", "startedAt", "tallies", "history", "phase"],
 );
+
+const ANALYSIS_RUN = { $ref: "AnalysisRun#" } as const;
+const GATE = { $ref: "Gate#" } as const;
 
 /** Who must approve an `approval` step (ApprovalSpec in src/core/types.ts). */
 export const APPROVAL_SPEC = openObject(
@@ -416,6 +420,9 @@ export function responses(ok: unknown, okStatus = 200) {
  * names each once under components.schemas, instead of inlining it in every route that returns it.
  */
 export const SHARED_SCHEMAS = [
+  { $id: "Gate", ...GATE_SCHEMA },
+  { $id: "AnalysisSpec", ...ANALYSIS_SPEC_SCHEMA },
+  { $id: "AnalysisRun", ...ANALYSIS_RUN_SCHEMA },
   { $id: "Rollout", ...ROLLOUT_SCHEMA },
   { $id: "Release", ...RELEASE_SCHEMA },
   { $id: "Event", ...EVENT_SCHEMA },

@@ -502,6 +502,111 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AnalysisRun: {
+            history: ({
+                at: number;
+                detail?: {
+                    [key: string]: number | null;
+                };
+                metric: string;
+                reason: string;
+                value?: number | null;
+                /** @enum {string} */
+                verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+            } & {
+                [key: string]: unknown;
+            })[];
+            judgeState?: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            kind: "step" | "background";
+            lastMeasuredAt?: number;
+            /** @enum {string} */
+            phase: "running" | "successful" | "failed" | "inconclusive" | "error";
+            reason?: string;
+            spec: components["schemas"]["AnalysisSpec"];
+            startedAt: number;
+            statsAtStart?: {
+                [key: string]: unknown;
+            };
+            stepIndex?: number;
+            tallies: {
+                [key: string]: {
+                    consecutiveErrors: number;
+                    consecutiveSuccess: number;
+                    errors: number;
+                    failed: number;
+                    inconclusive: number;
+                    last?: {
+                        at: number;
+                        detail?: {
+                            [key: string]: number | null;
+                        };
+                        metric: string;
+                        reason: string;
+                        value?: number | null;
+                        /** @enum {string} */
+                        verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    measurements: number;
+                    successful: number;
+                } & {
+                    [key: string]: unknown;
+                };
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        AnalysisSpec: {
+            consecutiveErrorLimit: number;
+            consecutiveSuccessLimit: number;
+            count?: number;
+            dryRun: boolean;
+            failureLimit: number;
+            inconclusiveLimit: number;
+            interval: number;
+            metrics: ({
+                compare?: {
+                    alpha?: number;
+                    maxIncrease: {
+                        absolute?: number;
+                        relative?: number;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    /** @enum {string} */
+                    metric: "error_rate" | "latency";
+                    quantile?: number;
+                    rollbackIfWorse?: boolean;
+                } & {
+                    [key: string]: unknown;
+                };
+                failureCondition?: string;
+                name: string;
+                provider: {
+                    type: string;
+                } & {
+                    [key: string]: unknown;
+                };
+                sloTest?: {
+                    alpha: number;
+                    maxErrorRate: number;
+                } & {
+                    [key: string]: unknown;
+                };
+                successCondition?: string;
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @enum {string} */
+            onInconclusive: "pause" | "rollback";
+            templates: string[];
+        } & {
+            [key: string]: unknown;
+        };
         Event: {
             at: number;
             data?: {
@@ -518,29 +623,30 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        Release: {
-            approval?: {
-                decisions: ({
-                    actor: string;
-                    at: number;
-                    comment?: string;
-                    /** @enum {string} */
-                    decision: "approve" | "reject";
-                } & {
-                    [key: string]: unknown;
-                })[];
+        Gate: {
+            decisions: ({
+                actor: string;
+                at: number;
+                comment?: string;
                 /** @enum {string} */
-                outcome?: "approved" | "rejected";
-                requestedAt: number;
-                requestedBy: string;
-                spec: {
-                    required: number;
-                } & {
-                    [key: string]: unknown;
-                };
+                decision: "approve" | "reject";
+            } & {
+                [key: string]: unknown;
+            })[];
+            /** @enum {string} */
+            outcome?: "approved" | "rejected";
+            requestedAt: number;
+            requestedBy: string;
+            spec: {
+                required: number;
             } & {
                 [key: string]: unknown;
             };
+        } & {
+            [key: string]: unknown;
+        };
+        Release: {
+            approval?: components["schemas"]["Gate"];
             createdAt: number;
             createdBy: string;
             environment: string;
@@ -558,283 +664,10 @@ export interface components {
             [key: string]: unknown;
         };
         Rollout: {
-            analysis?: {
-                history: ({
-                    at: number;
-                    detail?: {
-                        [key: string]: number | null;
-                    };
-                    metric: string;
-                    reason: string;
-                    value?: number | null;
-                    /** @enum {string} */
-                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                } & {
-                    [key: string]: unknown;
-                })[];
-                judgeState?: {
-                    [key: string]: unknown;
-                };
-                /** @enum {string} */
-                kind: "step" | "background";
-                lastMeasuredAt?: number;
-                /** @enum {string} */
-                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                reason?: string;
-                spec: {
-                    consecutiveErrorLimit: number;
-                    consecutiveSuccessLimit: number;
-                    count?: number;
-                    dryRun: boolean;
-                    failureLimit: number;
-                    inconclusiveLimit: number;
-                    interval: number;
-                    metrics: ({
-                        compare?: {
-                            alpha?: number;
-                            maxIncrease: {
-                                absolute?: number;
-                                relative?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            /** @enum {string} */
-                            metric: "error_rate" | "latency";
-                            quantile?: number;
-                            rollbackIfWorse?: boolean;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        failureCondition?: string;
-                        name: string;
-                        provider: {
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        sloTest?: {
-                            alpha: number;
-                            maxErrorRate: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        successCondition?: string;
-                    } & {
-                        [key: string]: unknown;
-                    })[];
-                    /** @enum {string} */
-                    onInconclusive: "pause" | "rollback";
-                    templates: string[];
-                } & {
-                    [key: string]: unknown;
-                };
-                startedAt: number;
-                statsAtStart?: {
-                    [key: string]: unknown;
-                };
-                stepIndex?: number;
-                tallies: {
-                    [key: string]: {
-                        consecutiveErrors: number;
-                        consecutiveSuccess: number;
-                        errors: number;
-                        failed: number;
-                        inconclusive: number;
-                        last?: {
-                            at: number;
-                            detail?: {
-                                [key: string]: number | null;
-                            };
-                            metric: string;
-                            reason: string;
-                            value?: number | null;
-                            /** @enum {string} */
-                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        measurements: number;
-                        successful: number;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            } & {
-                [key: string]: unknown;
-            };
-            backgroundAnalysis?: {
-                consecutiveErrorLimit: number;
-                consecutiveSuccessLimit: number;
-                count?: number;
-                dryRun: boolean;
-                failureLimit: number;
-                inconclusiveLimit: number;
-                interval: number;
-                metrics: ({
-                    compare?: {
-                        alpha?: number;
-                        maxIncrease: {
-                            absolute?: number;
-                            relative?: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        /** @enum {string} */
-                        metric: "error_rate" | "latency";
-                        quantile?: number;
-                        rollbackIfWorse?: boolean;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                    failureCondition?: string;
-                    name: string;
-                    provider: {
-                        type: string;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                    sloTest?: {
-                        alpha: number;
-                        maxErrorRate: number;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                    successCondition?: string;
-                } & {
-                    [key: string]: unknown;
-                })[];
-                /** @enum {string} */
-                onInconclusive: "pause" | "rollback";
-                templates: string[];
-            } & {
-                [key: string]: unknown;
-            };
-            backgroundRun?: {
-                history: ({
-                    at: number;
-                    detail?: {
-                        [key: string]: number | null;
-                    };
-                    metric: string;
-                    reason: string;
-                    value?: number | null;
-                    /** @enum {string} */
-                    verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                } & {
-                    [key: string]: unknown;
-                })[];
-                judgeState?: {
-                    [key: string]: unknown;
-                };
-                /** @enum {string} */
-                kind: "step" | "background";
-                lastMeasuredAt?: number;
-                /** @enum {string} */
-                phase: "running" | "successful" | "failed" | "inconclusive" | "error";
-                reason?: string;
-                spec: {
-                    consecutiveErrorLimit: number;
-                    consecutiveSuccessLimit: number;
-                    count?: number;
-                    dryRun: boolean;
-                    failureLimit: number;
-                    inconclusiveLimit: number;
-                    interval: number;
-                    metrics: ({
-                        compare?: {
-                            alpha?: number;
-                            maxIncrease: {
-                                absolute?: number;
-                                relative?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            /** @enum {string} */
-                            metric: "error_rate" | "latency";
-                            quantile?: number;
-                            rollbackIfWorse?: boolean;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        failureCondition?: string;
-                        name: string;
-                        provider: {
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        sloTest?: {
-                            alpha: number;
-                            maxErrorRate: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        successCondition?: string;
-                    } & {
-                        [key: string]: unknown;
-                    })[];
-                    /** @enum {string} */
-                    onInconclusive: "pause" | "rollback";
-                    templates: string[];
-                } & {
-                    [key: string]: unknown;
-                };
-                startedAt: number;
-                statsAtStart?: {
-                    [key: string]: unknown;
-                };
-                stepIndex?: number;
-                tallies: {
-                    [key: string]: {
-                        consecutiveErrors: number;
-                        consecutiveSuccess: number;
-                        errors: number;
-                        failed: number;
-                        inconclusive: number;
-                        last?: {
-                            at: number;
-                            detail?: {
-                                [key: string]: number | null;
-                            };
-                            metric: string;
-                            reason: string;
-                            value?: number | null;
-                            /** @enum {string} */
-                            verdict: "successful" | "failed" | "inconclusive" | "error" | "running";
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        measurements: number;
-                        successful: number;
-                    } & {
-                        [key: string]: unknown;
-                    };
-                };
-            } & {
-                [key: string]: unknown;
-            };
-            gate?: {
-                decisions: ({
-                    actor: string;
-                    at: number;
-                    comment?: string;
-                    /** @enum {string} */
-                    decision: "approve" | "reject";
-                } & {
-                    [key: string]: unknown;
-                })[];
-                /** @enum {string} */
-                outcome?: "approved" | "rejected";
-                requestedAt: number;
-                requestedBy: string;
-                spec: {
-                    required: number;
-                } & {
-                    [key: string]: unknown;
-                };
-            } & {
-                [key: string]: unknown;
-            };
+            analysis?: components["schemas"]["AnalysisRun"];
+            backgroundAnalysis?: components["schemas"]["AnalysisSpec"];
+            backgroundRun?: components["schemas"]["AnalysisRun"];
+            gate?: components["schemas"]["Gate"];
             instances?: {
                 new: {
                     ready: number;
@@ -902,53 +735,7 @@ export interface components {
             } & {
                 [key: string]: unknown;
             }) | ({
-                analysis: {
-                    consecutiveErrorLimit: number;
-                    consecutiveSuccessLimit: number;
-                    count?: number;
-                    dryRun: boolean;
-                    failureLimit: number;
-                    inconclusiveLimit: number;
-                    interval: number;
-                    metrics: ({
-                        compare?: {
-                            alpha?: number;
-                            maxIncrease: {
-                                absolute?: number;
-                                relative?: number;
-                            } & {
-                                [key: string]: unknown;
-                            };
-                            /** @enum {string} */
-                            metric: "error_rate" | "latency";
-                            quantile?: number;
-                            rollbackIfWorse?: boolean;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        failureCondition?: string;
-                        name: string;
-                        provider: {
-                            type: string;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        sloTest?: {
-                            alpha: number;
-                            maxErrorRate: number;
-                        } & {
-                            [key: string]: unknown;
-                        };
-                        successCondition?: string;
-                    } & {
-                        [key: string]: unknown;
-                    })[];
-                    /** @enum {string} */
-                    onInconclusive: "pause" | "rollback";
-                    templates: string[];
-                } & {
-                    [key: string]: unknown;
-                };
+                analysis: components["schemas"]["AnalysisSpec"];
                 name?: string;
                 /** @enum {string} */
                 type: "analysis";

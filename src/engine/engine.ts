@@ -283,6 +283,7 @@ export class Engine {
   private dispose(releaseId: string): void {
     for (const runtime of this.runtimes.get(releaseId)?.values() ?? []) runtime.monitor.stop();
     this.runtimes.delete(releaseId);
+    this.fastEject.forget(releaseId);
   }
 }
 

@@ -2,8 +2,6 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/types.js";
 import type { ServiceRuntime } from "./runtime.js";
 
-/** A wake-up older than this is forgotten (no loop was sleeping for it). */
-const WAKE_MEMORY_MS = 60_000;
 const EJECT_TIMEOUT_MS = 5_000;
 
 /**
@@ -13,8 +11,8 @@ const EJECT_TIMEOUT_MS = 5_000;
  */
 export class FastEject {
   private readonly wakers = new Map<string, () => void>();
-  /** Wake-ups that came while the release's pass ran (real time, performance.now()). */
-  private readonly woken = new Map<string, number>();
+  /** Releases woken while their pass ran (no loop was sleeping): their next pause is skipped. */
+  private readonly woken = new Set<string>();
 
   wire(releaseId: string, runtime: ServiceRuntime, log: Logger): void {
     runtime.monitor.onFailed?.((endpoint) => {
@@ -36,18 +34,17 @@ export class FastEject {
       waker();
       return;
     }
-    const now = performance.now();
-    this.woken.set(releaseId, now);
-    if (this.woken.size > 1_000) {
-      for (const [id, at] of this.woken) if (now - at > WAKE_MEMORY_MS) this.woken.delete(id);
-    }
+    this.woken.add(releaseId);
+  }
+
+  /** The release's runtimes are gone: a wake-up kept for it would never be consumed. */
+  forget(releaseId: string): void {
+    this.woken.delete(releaseId);
   }
 
   /** The sleep between two passes of a release: `ms` of the clock, or less when woken. */
   async pause(releaseId: string, clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-    const wokenAt = this.woken.get(releaseId);
-    this.woken.delete(releaseId);
-    if (wokenAt !== undefined && performance.now() - wokenAt < WAKE_MEMORY_MS) return;
+    if (this.woken.delete(releaseId)) return;
     const controller = new AbortController();
     const onAbort = () => controller.abort();
     signal.addEventListener("abort", onAbort, { once: true });

@@ -70,6 +70,12 @@ function environmentOf(context: RouterContext): EnvironmentDaemon {
   return state;
 }
 
+/** Waits for a process told to stop (and killed if it would not) to be gone. */
+async function exited(pid: number): Promise<void> {
+  if (await waitForExit(pid, SIGTERM_STOP_MS)) return;
+  throw new RouterError(`router process ${pid} did not exit`, { hint: `kill it by hand: kill -9 ${pid}` });
+}
+
 function exclusively<T>(state: EnvironmentDaemon, work: () => Promise<T>): Promise<T> {
   const next = state.queue.then(work, work);
   state.queue = next.catch(() => undefined);
@@ -187,7 +193,7 @@ export class BuiltinRouter implements Router {
   }
 
   private path(sub: string): string {
-    return this.legacy ? sub : `/services/${encodeURIComponent(this.context.service)}${sub}`;
+    return this.legacy ? sub : `${this.scoped()}${sub}`;
   }
 
   private async ensureLocked(state: EnvironmentDaemon, signal: AbortSignal): Promise<RouterRecord> {
@@ -302,13 +308,7 @@ export class BuiltinRouter implements Router {
       holdMaxRequests: this.config.holdMaxRequests,
     };
     try {
-      return await this.call<ServiceAnswer>(
-        "PUT",
-        `/services/${encodeURIComponent(this.context.service)}`,
-        signal,
-        body,
-        daemon,
-      );
+      return await this.call<ServiceAnswer>("PUT", this.scoped(), signal, body, daemon);
     } catch (error) {
       if (!(error instanceof AdminCallError)) throw error;
       // Node's listen errors end with the address: "listen EADDRINUSE: address already in use 127.0.0.1:8080".
@@ -365,11 +365,7 @@ export class BuiltinRouter implements Router {
       throw error;
     }
     if (!(await waitForExit(daemon.pid, GRACEFUL_STOP_MS))) killQuietly(daemon.pid, "SIGKILL");
-    if (!(await waitForExit(daemon.pid, SIGTERM_STOP_MS))) {
-      throw new RouterError(`router process ${daemon.pid} did not exit`, {
-        hint: `kill it by hand: kill -9 ${daemon.pid}`,
-      });
-    }
+    await exited(daemon.pid);
     this.context.log.info("router daemon stopped", { environment: daemon.environment, pid: daemon.pid });
     return true;
   }
@@ -393,11 +389,7 @@ export class BuiltinRouter implements Router {
       killQuietly(pid, "SIGTERM");
       if (!(await waitForExit(pid, SIGTERM_STOP_MS))) killQuietly(pid, "SIGKILL");
     }
-    if (!(await waitForExit(pid, SIGTERM_STOP_MS))) {
-      throw new RouterError(`router process ${pid} did not exit`, {
-        hint: `kill it by hand: kill -9 ${pid}`,
-      });
-    }
+    await exited(pid);
     await this.context.store.deleteRouter(record.project, record.environment, record.service);
   }
 

@@ -173,14 +173,6 @@ export class EndpointRegistry {
     return total;
   }
 
-  /** Requests in flight per endpoint id, for every endpoint that has any (removed ones included). */
-  inFlightById(): Record<string, number> {
-    const result: Record<string, number> = {};
-    for (const state of [...this.live.values(), ...this.draining])
-      if (state.inFlight > 0) result[state.id] = (result[state.id] ?? 0) + state.inFlight;
-    return result;
-  }
-
   /** Called when a request to `state` ends. */
   released(state: EndpointState): void {
     state.inFlight--;

@@ -34,17 +34,13 @@ export interface ProxyOptions {
   maxAttempts?: number;
   /** Request bodies up to this size (with a Content-Length) are buffered so they can be retried. Default 64 KiB. */
   replayableBodyLimit?: number;
-  /**
-   * Plain requests on the hand-written fast path (fast-path.ts), the rest on node:http. Default true; false
-   * puts every request on node:http.
-   */
-  fastPath?: boolean;
 }
 
 /** Tandem's weighted reverse proxy: the data plane of the builtin router. */
 export class RouterProxy implements ExchangeProxy, FastPathHost {
   readonly server: Server;
-  private readonly fast: FastPath | undefined;
+  /** Plain requests go to the hand-written fast path (fast-path.ts), the rest to node:http. */
+  private readonly fast: FastPath;
   private compiled: CompiledTable = EMPTY_COMPILED_TABLE;
   private readonly endpoints: EndpointRegistry;
   private readonly statsByVersion = new Map<string, VersionStatsRecorder>();
@@ -69,14 +65,11 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
     this.maxAttempts = options.maxAttempts ?? 3;
     this.replayableBodyLimit = options.replayableBodyLimit ?? 64 * 1024;
     this.server = createServer((req, res) => this.handle(req, res));
-    if (options.fastPath !== false) {
-      // Connections go to the fast path first; it hands those it does not take to node:http's own listener.
-      const nodeConnection = this.server.listeners("connection")[0] as (socket: Socket) => void;
-      this.server.removeListener("connection", nodeConnection);
-      const fast = new FastPath(this, (socket) => nodeConnection.call(this.server, socket));
-      this.server.on("connection", (socket: Socket) => fast.accept(socket));
-      this.fast = fast;
-    }
+    // Connections go to the fast path first; it hands those it does not take to node:http's own listener.
+    const nodeConnection = this.server.listeners("connection")[0] as (socket: Socket) => void;
+    this.server.removeListener("connection", nodeConnection);
+    this.fast = new FastPath(this, (socket) => nodeConnection.call(this.server, socket));
+    this.server.on("connection", (socket: Socket) => this.fast.accept(socket));
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -117,11 +110,6 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
     return this.endpoints.inFlight(endpointId);
   }
 
-  /** Requests in flight per endpoint id (only endpoints that have some). */
-  inFlightById(): Record<string, number> {
-    return this.endpoints.inFlightById();
-  }
-
   /** Client requests being handled (held ones included). */
   activeRequests(): number {
     return this.active;
@@ -135,12 +123,12 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
-    this.fast?.closeIdle();
+    this.fast.closeIdle();
     for (const exchange of [...this.held]) this.failHeld(exchange, "the router is shutting down");
     const deadline = Date.now() + graceMs;
     while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
-    this.fast?.destroyAll();
+    this.fast.destroyAll();
     await closed;
     this.endpoints.destroyAll();
   }

@@ -219,6 +219,34 @@ export class NginxRouter implements Router {
         { hint: "the master keeps serving its previous configuration; see the error log above" },
       );
     }
+    await this.awaitOldWorkersQuit(record.pid, before, signal);
+  }
+
+  /**
+   * A worker of the previous configuration keeps serving new requests on its keep-alive connections
+   * (with the previous table) until it has handled the master's QUIT, which can come after the new
+   * generation already answers: a table is applied once each of them is gone or shutting down.
+   */
+  private async awaitOldWorkersQuit(
+    master: number,
+    before: WorkerIdentity[],
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { clock } = this.context;
+    const deadline = clock.now() + RELOAD_TIMEOUT_MS;
+    for (;;) {
+      const quitting = new Set(shuttingDownWorkers(master));
+      const serving = before.filter((w) => workerRunning(w) && !quitting.has(w.pid));
+      if (serving.length === 0) return;
+      if (clock.now() >= deadline) {
+        this.context.log.warn("nginx workers of the previous configuration did not begin to quit", {
+          service: this.context.service,
+          workers: serving.map((w) => w.pid),
+        });
+        return;
+      }
+      await clock.sleep(DRAIN_POLL_MS, signal);
+    }
   }
 
   /** Whether the recorded master runs and its admin server answers (the generation does not matter). */

@@ -5,6 +5,23 @@ import { StringDecoder } from "node:string_decoder";
  * registry of secrets) and by the hook daemon, which gets its list from the runner.
  */
 
+/**
+ * The environment variable through which the engine hands a detached supervisor (the hook daemon, the
+ * process target's log masker) the secret values to mask in a log (a JSON list of strings). The
+ * supervisor removes it before it starts anything else.
+ */
+export const MASK_ENV = "TANDEM_MASK_SECRETS";
+
+/** The values to mask, from a supervisor's environment (an empty list when there are none). */
+export function maskFromEnv(env: NodeJS.ProcessEnv): string[] {
+  try {
+    const parsed: unknown = JSON.parse(env[MASK_ENV] ?? "[]");
+    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === "string") : [];
+  } catch {
+    return [];
+  }
+}
+
 /** Values shorter than this are never masked (they would turn ordinary words into `***`). */
 export const MIN_SECRET_LENGTH = 4;
 export const MASK = "***";

@@ -4,6 +4,8 @@ import { join } from "node:path";
 import { isProcessAlive } from "../core/process-alive.js";
 import type { HookHandle } from "../core/types.js";
 
+export { MASK_ENV, maskFromEnv } from "../config/mask.js";
+
 /**
  * The files a hook run leaves under `<stateDir>/hooks`, shared by the runner (in the engine) and the
  * hook daemon (detached). Everything here is plain JSON on disk so a restarted engine finds a run again.
@@ -16,22 +18,6 @@ import type { HookHandle } from "../core/types.js";
  *   `tandem:` notes from the daemon.
  * - `<key>.result.json`: written once, atomically, when the command and its process group are gone.
  */
-
-/**
- * The environment variable through which the runner hands the daemon the secret values to mask in the
- * log (a JSON list of strings). The daemon removes it before it starts the command.
- */
-export const MASK_ENV = "TANDEM_HOOK_MASK";
-
-/** The values the daemon masks, from its environment (an empty list when there are none). */
-export function maskFromEnv(env: NodeJS.ProcessEnv): string[] {
-  try {
-    const parsed: unknown = JSON.parse(env[MASK_ENV] ?? "[]");
-    return Array.isArray(parsed) ? parsed.filter((item): item is string => typeof item === "string") : [];
-  } catch {
-    return [];
-  }
-}
 
 export interface HookJob {
   name: string;

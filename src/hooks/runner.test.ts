@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { MASK_ENV } from "../config/mask.js";
 import { clearSecrets, registerSecret } from "../config/redact.js";
 import { isProcessAlive, isProcessGroupAlive } from "../core/process-alive.js";
 import type { HookHandle, HookSpec } from "../core/types.js";
@@ -273,7 +274,7 @@ describe("ProcessHookRunner and secrets", () => {
     }
     const environ = readFileSync(`/proc/${command}/environ`, "utf8").split("\0");
     expect(environ).toContain(`TOKEN=${SECRET}`);
-    expect(environ.some((entry) => entry.startsWith("TANDEM_HOOK_MASK="))).toBe(false);
+    expect(environ.some((entry) => entry.startsWith(`${MASK_ENV}=`))).toBe(false);
     expect(readFileSync(files.job, "utf8")).not.toContain(SECRET);
 
     writeFileSync(release, "");

@@ -1,8 +1,17 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { clearSecrets, registerSecret } from "../config/redact.js";
 import { ManualClock } from "../core/clock.js";
 import { TargetError } from "../core/errors.js";
 import { isProcessAlive } from "../core/process-alive.js";
@@ -147,6 +156,51 @@ describe("ProcessTarget", () => {
     const logFile = path.join(baseDir, ".tandem", "logs", "staging", "api", `1.0.0-${endpoint!.id}.log`);
     expect(existsSync(logFile)).toBe(true);
     expect(readFileSync(logFile, "utf8")).toContain(`listening on ${endpoint!.port}`);
+  });
+
+  it("masks secrets in the instance's log and in the end of it an exit reports, and the masker ends with the instance", async () => {
+    const secret = "tdm-secret-9f8e7d6c5b4a";
+    registerSecret(secret);
+    try {
+      const dir = path.join(baseDir, "apps", "3.0.0");
+      mkdirSync(dir, { recursive: true });
+      // A whole line, then a partial one split across two writes, then the exit.
+      writeFileSync(
+        path.join(dir, "server.mjs"),
+        `console.log("token=" + process.env.API_TOKEN);
+         process.stdout.write("half " + process.env.API_TOKEN.slice(0, 8));
+         setTimeout(() => { process.stdout.write(process.env.API_TOKEN.slice(8) + " done\\n"); process.exit(4); }, 100);`,
+      );
+      const target = new ProcessTarget(config({ env: { API_TOKEN: secret } }), context());
+      const [endpoint] = await start(target, "3.0.0", 1);
+      const logFile = path.join(baseDir, ".tandem", "logs", "staging", "api", `3.0.0-${endpoint!.id}.log`);
+      const maskers = () =>
+        readdirSync("/proc")
+          .filter((entry) => /^\d+$/.test(entry))
+          .filter((pid) => {
+            try {
+              const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+              return cmdline.includes("log-masker.js") && cmdline.includes(logFile);
+            } catch {
+              return false;
+            }
+          });
+      const deadline = Date.now() + 20_000;
+      while ((isAlive(endpoint!.pid!) || maskers().length > 0) && Date.now() < deadline) await delay(20);
+      expect(maskers()).toEqual([]);
+
+      const log = readFileSync(logFile, "utf8");
+      expect(log).toContain("token=***");
+      expect(log).toContain("half *** done");
+      expect(log).not.toContain(secret);
+      expect(log).not.toContain(secret.slice(0, 8));
+      expect(await target.list("3.0.0")).toEqual([]);
+      const [exit] = target.takeExited();
+      expect(exit!.detail).toContain("half *** done");
+      expect(exit!.detail).not.toContain(secret);
+    } finally {
+      clearSecrets();
+    }
   });
 
   it("is adopted by a second target sharing the store, oldest first, and filtered by version", async () => {

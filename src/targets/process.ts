@@ -1,9 +1,12 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, statSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
+import { MASK_ENV, MIN_SECRET_LENGTH, maskText } from "../config/mask.js";
+import { knownSecrets, redactSecrets } from "../config/redact.js";
 import type { TargetConfig } from "../core/config.js";
+import { compiledEntry } from "../core/entry.js";
 import { TargetError } from "../core/errors.js";
 import { isProcessAlive, isProcessGroupAlive } from "../core/process-alive.js";
 import type { Endpoint } from "../core/types.js";
@@ -53,7 +56,7 @@ export class ProcessTarget implements Target {
         pid: record.pid,
         logFile: record.logFile,
       });
-      const tail = logTail(record.logFile);
+      const tail = redactSecrets(logTail(record.logFile));
       this.exited.push({
         endpoint: endpointOf(record),
         detail: `pid ${record.pid} exited${tail ? `; its log ends: ${tail}` : ""} (${record.logFile})`,
@@ -190,13 +193,21 @@ export class ProcessTarget implements Target {
     logFile: string;
   }): Promise<number> {
     const { command, cwd, port, version } = instance;
+    const secrets = knownSecrets().filter((secret) => secret.length >= MIN_SECRET_LENGTH);
     const logFd = openSync(instance.logFile, "a");
+    let masker: ChildProcess | undefined;
     try {
       writeSync(
         logFd,
-        `--- ${new Date().toISOString()} tandem: starting ${this.ctx.service}@${version} (${instance.id}) ` +
-          `on ${LOOPBACK}:${port}: ${formatCommand(command)} in ${cwd}\n`,
+        maskText(
+          `--- ${new Date().toISOString()} tandem: starting ${this.ctx.service}@${version} (${instance.id}) ` +
+            `on ${LOOPBACK}:${port}: ${formatCommand(command)} in ${cwd}\n`,
+          secrets,
+        ),
       );
+      // With secrets in play, the output goes through a detached masker on its way to the log file.
+      if (secrets.length > 0) masker = await this.startMasker(instance.logFile, secrets);
+      const output = masker?.stdin ?? logFd;
       const child = spawn(command[0]!, command.slice(1), {
         cwd,
         env: {
@@ -208,7 +219,7 @@ export class ProcessTarget implements Target {
           TANDEM_ENVIRONMENT: this.ctx.environment,
         },
         detached: true,
-        stdio: ["ignore", logFd, logFd],
+        stdio: ["ignore", output, output],
       });
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", resolve);
@@ -224,7 +235,26 @@ export class ProcessTarget implements Target {
       throw this.cannotStart(command, cwd, error);
     } finally {
       closeSync(logFd);
+      // The instance holds the pipe's writing end now; the masker ends when the instance's output does.
+      masker?.stdin?.destroy();
+      masker?.unref();
     }
+  }
+
+  private async startMasker(logFile: string, secrets: string[]): Promise<ChildProcess> {
+    const masker = spawn(process.execPath, [compiledEntry(import.meta.url, "./log-masker.js"), logFile], {
+      env: { [MASK_ENV]: JSON.stringify(secrets) },
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    await new Promise<void>((resolve, reject) => {
+      masker.once("spawn", resolve);
+      masker.once("error", reject);
+    });
+    masker.removeAllListeners("error");
+    masker.on("error", () => {});
+    masker.stdin?.on("error", () => {});
+    return masker;
   }
 
   private cannotStart(command: string[], cwd: string, error: unknown): TargetError {

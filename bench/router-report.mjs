@@ -114,6 +114,17 @@ export function report({ closed, latency, settings }) {
     `${latencyPass ? "PASS" : "FAIL"} latency: builtin adds ${signed(added("builtin", "p99"))} ms p99 at ${s.fixedRate} req/s ` +
       `(nginx ${signed(added("nginx", "p99"))} ms; goal ≤ ${GOAL_ADDED_P99_MS} ms${rateReached ? "" : "; rate not reached"})`,
   );
+  const timeouts = (target) =>
+    s.connections.reduce(
+      (sum, c) => sum + closed[target][c].reduce((n, run) => n + (run.timeouts ?? 0), 0),
+      0,
+    );
+  if (timeouts("builtin") + timeouts("nginx") + timeouts("direct") > 0) {
+    lines.push(
+      `WARNING: requests over wrk's 2 s timeout: builtin ${timeouts("builtin")}, ` +
+        `nginx ${timeouts("nginx")}, direct ${timeouts("direct")}`,
+    );
+  }
   if (Math.max(s.loadBefore[0], s.loadAfter[0]) > cpu.length) {
     lines.push(
       `WARNING: the machine was busy (load average above its ${cpu.length} cores): the proxies, the upstream and ` +

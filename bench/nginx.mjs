@@ -2,8 +2,10 @@
 // test/support/ensure-nginx.sh), run in the foreground in a temporary prefix directory of its own, with
 // one listener proxying everything to `stable` and one splitting 90/10 between `stable` and `canary`
 // (split_clients on the per-request $request_id, so every request rolls again, as the builtin router does).
-// Both listeners keep upstream connections alive (proxy_http_version 1.1, Connection "") and set the
-// same X-Forwarded-* headers and Host the builtin router sends, so both proxies do the same work.
+// Both listeners keep upstream connections alive (proxy_http_version 1.1, Connection "", up to 256 idle
+// ones per worker: the builtin router's limit per endpoint) and set the same X-Forwarded-* headers and Host
+// the builtin router sends, with no access log (the builtin router keeps none), so both proxies do the same
+// work. `cpus` (a taskset list such as "0" or "1-3") pins nginx, master and workers, to those cores.
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
@@ -48,7 +50,11 @@ function config({ prefix, host, workers, stablePort, canaryPort, allPort, splitP
       proxy_set_header X-Forwarded-Host $http_host;`;
   // keepalive_requests: nginx closes a keep-alive connection after 1,000 requests by default; Node
   // (the builtin router, the upstream) never does, so that limit is lifted on both sides.
-  // The upstream's idle timeout (20s) stays under the upstream server's own (30s).
+  // The upstream's idle timeout (20s) stays under the upstream server's own (30s). keepalive 256: nginx
+  // caches this many idle upstream connections per worker and closes the others after each response;
+  // with the former 64, at 256 client connections it opened and closed an upstream connection for most
+  // requests (its system time per request was 1.5x the router's), which the router (up to 256 kept
+  // sockets per endpoint) never does.
   return `
 worker_processes ${workers};
 daemon off;
@@ -63,8 +69,8 @@ http {
   uwsgi_temp_path ${prefix}/tmp/uwsgi;
   scgi_temp_path ${prefix}/tmp/scgi;
   keepalive_requests 1000000;
-  upstream stable { server ${host}:${stablePort}; keepalive 64; keepalive_requests 1000000; keepalive_timeout 20s; }
-  upstream canary { server ${host}:${canaryPort}; keepalive 64; keepalive_requests 1000000; keepalive_timeout 20s; }
+  upstream stable { server ${host}:${stablePort}; keepalive 256; keepalive_requests 1000000; keepalive_timeout 20s; }
+  upstream canary { server ${host}:${canaryPort}; keepalive 256; keepalive_requests 1000000; keepalive_timeout 20s; }
   split_clients "$request_id" $bench_backend { 90% stable; * canary; }
   server {
     listen ${host}:${allPort};
@@ -112,10 +118,18 @@ function accepts(host, port) {
  * nginx runs in its own process group, so `kill()` ends the master and its workers together.
  * Returns {allUrl, splitUrl, pids() (master and workers, for CPU time), stop(), kill()}.
  */
-export async function startNginx({ binary, host, workers, stablePort, canaryPort, timeoutMs = 10_000 }) {
+export async function startNginx({
+  binary,
+  host,
+  workers,
+  stablePort,
+  canaryPort,
+  cpus,
+  timeoutMs = 10_000,
+}) {
   const [allPort, splitPort] = [await freePort(host), await freePort(host)];
   const render = (prefix) => config({ prefix, host, workers, stablePort, canaryPort, allPort, splitPort });
-  const nginx = await run({ binary, host, ports: [allPort, splitPort], render, timeoutMs });
+  const nginx = await run({ binary, host, ports: [allPort, splitPort], render, cpus, timeoutMs });
   return { ...nginx, allUrl: `http://${host}:${allPort}/`, splitUrl: `http://${host}:${splitPort}/` };
 }
 
@@ -124,7 +138,14 @@ export async function startNginx({ binary, host, workers, stablePort, canaryPort
  * small JSON body from memory (`return 200`), so the upstream is far from being the bottleneck.
  * Returns {port, url, pids(), stop(), kill(), errorLog()}.
  */
-export async function startNginxUpstream({ binary, host, workers, version = "stable", timeoutMs = 10_000 }) {
+export async function startNginxUpstream({
+  binary,
+  host,
+  workers,
+  version = "stable",
+  cpus,
+  timeoutMs = 10_000,
+}) {
   const port = await freePort(host);
   const body = JSON.stringify({ version, ok: true });
   const render = (prefix) => `
@@ -148,16 +169,21 @@ http {
   }
 }
 `;
-  const nginx = await run({ binary, host, ports: [port], render, timeoutMs });
+  const nginx = await run({ binary, host, ports: [port], render, cpus, timeoutMs });
   return { ...nginx, port, url: `http://${host}:${port}/` };
 }
 
-async function run({ binary, host, ports, render, timeoutMs }) {
+/** `[program, argv]` running `binary argv` pinned to `cpus` by taskset (which execs it: same pid), or as is. */
+export function pinned(cpus, binary, argv) {
+  return cpus === undefined ? [binary, argv] : ["taskset", ["-c", cpus, binary, ...argv]];
+}
+
+async function run({ binary, host, ports, render, cpus, timeoutMs }) {
   const prefix = mkdtempSync(join(tmpdir(), "tandem-bench-nginx-"));
   mkdirSync(join(prefix, "tmp"));
   const conf = join(prefix, "nginx.conf");
   writeFileSync(conf, render(prefix));
-  const child = spawn(binary, ["-p", prefix, "-c", conf], {
+  const child = spawn(...pinned(cpus, binary, ["-p", prefix, "-c", conf]), {
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
   });

@@ -34,8 +34,11 @@ export function report({ closed, latency, settings }) {
       `${cpu.length} cores, node ${process.version}, ${platform()}; load average before ${loads(s.loadBefore)}, ` +
       `after ${loads(s.loadAfter)}`,
     `proxies: ${s.workers} worker${s.workers === 1 ? "" : "s"} each (nginx worker_processes ${s.workers}, ` +
-      `builtin ${s.workers === 1 ? "one process" : `${s.workers} processes`}); upstream: nginx answering a fixed 200 from memory, ${s.upstreamWorkers} workers`,
-    `closed loop: wrk ${s.wrkVersion} (threads = min(connections, cores)), ${s.measureS}s per run after a ` +
+      `builtin ${s.workers === 1 ? "one process" : `${s.workers} processes`}); upstream: nginx answering a fixed 200 from memory, ${s.upstreamWorkers} worker${s.upstreamWorkers === 1 ? "" : "s"}`,
+    s.pin
+      ? `pinned (taskset): each proxy on core ${s.pin.proxy} of its own, the same for both; wrk, h2load and the upstream on core ${s.pin.load}`
+      : "not pinned: the proxies, the upstream and the load tools share every core",
+    `closed loop: wrk ${s.wrkVersion} (threads = min(connections, load cores)), ${s.measureS}s per run after a ` +
       `${s.warmupS}s warm-up; fixed rate: h2load ${s.h2loadVersion} --h1, ${s.fixedRate} req/s over ` +
       `${s.rateClients} connections for ${s.rateS}s; medians of ${s.rounds} alternating rounds`,
     "",
@@ -59,6 +62,15 @@ export function report({ closed, latency, settings }) {
       `${String(connections).padStart(4)} connections    ${fixed(c("builtin", "proxy"), 1).padStart(9)} ` +
         `${fixed(c("nginx", "proxy"), 1).padStart(9)} | ${times(c("builtin", "proxy") / c("nginx", "proxy")).padStart(13)} | ` +
         `${fixed(c("direct", "upstream"), 1)}`,
+    );
+  }
+  lines.push("", "busy (share of a core)   builtin     nginx | load cores with builtin  with nginx");
+  for (const connections of s.connections) {
+    const b = (target, name) => medianOf(target, connections, (r) => r.busy?.[name] ?? Number.NaN);
+    lines.push(
+      `${String(connections).padStart(4)} connections    ${fixed(b("builtin", "proxy"), 2).padStart(9)} ` +
+        `${fixed(b("nginx", "proxy"), 2).padStart(9)} | ${fixed(b("builtin", "loadCores"), 2).padStart(23)} ` +
+        `${fixed(b("nginx", "loadCores"), 2).padStart(11)}`,
     );
   }
   const lat = (target, key) => median(latency[target].map((r) => r[key]));
@@ -102,6 +114,17 @@ export function report({ closed, latency, settings }) {
     `${latencyPass ? "PASS" : "FAIL"} latency: builtin adds ${signed(added("builtin", "p99"))} ms p99 at ${s.fixedRate} req/s ` +
       `(nginx ${signed(added("nginx", "p99"))} ms; goal ≤ ${GOAL_ADDED_P99_MS} ms${rateReached ? "" : "; rate not reached"})`,
   );
+  const timeouts = (target) =>
+    s.connections.reduce(
+      (sum, c) => sum + closed[target][c].reduce((n, run) => n + (run.timeouts ?? 0), 0),
+      0,
+    );
+  if (timeouts("builtin") + timeouts("nginx") + timeouts("direct") > 0) {
+    lines.push(
+      `WARNING: requests over wrk's 2 s timeout: builtin ${timeouts("builtin")}, ` +
+        `nginx ${timeouts("nginx")}, direct ${timeouts("direct")}`,
+    );
+  }
   if (Math.max(s.loadBefore[0], s.loadAfter[0]) > cpu.length) {
     lines.push(
       `WARNING: the machine was busy (load average above its ${cpu.length} cores): the proxies, the upstream and ` +

@@ -14,7 +14,13 @@
 //   connections, and h2load (Debian's nghttp2-client, test/support/ensure-h2load.sh) for the latency at a
 //   fixed 1,000 requests/s (`--h1 --rps`, every request's latency from its `--log-file`): wrk cannot hold a
 //   fixed rate and wrk2 is not in Debian.
-// Both proxies get one worker: one event loop each (the bench states it).
+// Both proxies get one worker: one event loop each (the bench states it). On a machine with 2 or more cores,
+// every process is pinned with taskset (util-linux; `--no-pin` turns it off): each proxy gets core 0 of its
+// own (the router daemon with all its threads; nginx, master and worker), and wrk, h2load and the upstream
+// share the other cores, the same for both proxies. Unpinned, the proxy, the upstream and wrk fought for
+// the same two cores and the figures moved by ±20% from round to round. The bench prints how busy the
+// proxy's core and the load cores were, so that a load side at 100% (which would cap both proxies alike)
+// shows.
 // Targets alternate in every round (the order rotates), for ROUNDS rounds; medians are reported, and every
 // figure is printed as a ratio against nginx measured in the same run. CPU per request is the utime+stime of
 // the proxy's processes (master and workers) from /proc/PID/stat over the requests wrk counted.
@@ -24,7 +30,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { childrenOf, nginxBinary, startNginx, startNginxUpstream } from "./nginx.mjs";
+import { childrenOf, nginxBinary, pinned, startNginx, startNginxUpstream } from "./nginx.mjs";
 import { report } from "./router-report.mjs";
 
 const args = process.argv.slice(2);
@@ -46,6 +52,13 @@ const RATE_S = QUICK ? 2 : 4;
 /** Everything is killed and the run fails if it takes longer than this. */
 const HARD_LIMIT_MS = 420_000;
 const HOST = "127.0.0.1";
+const CORES = cpus().length;
+const PIN = !args.includes("--no-pin") && CORES >= 2 && spawnSync("taskset", ["-V"]).status === 0;
+/** The proxies' core (one worker, one core, each in its turn) and the load side's (wrk, h2load, upstream). */
+const PROXY_CPUS = PIN ? "0" : undefined;
+const LOAD_CPUS = PIN ? (CORES === 2 ? "1" : `1-${CORES - 1}`) : undefined;
+const LOAD_CORES = PIN ? CORES - 1 : CORES;
+const wrkThreads = (connections) => Math.min(connections, LOAD_CORES);
 
 const here = (relative) => fileURLToPath(new URL(relative, import.meta.url));
 const DAEMON_SCRIPT = here("../dist/routers/builtin/daemon.js");
@@ -93,9 +106,9 @@ function ensure(script, what) {
 }
 
 /** Runs a program to its end; resolves with its stdout, rejects with its stderr on a non-zero exit. */
-function run(program, argv, timeoutMs) {
+function run(program, argv, timeoutMs, cpus = undefined) {
   return new Promise((resolve, reject) => {
-    const child = spawn(program, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(...pinned(cpus, program, argv), { stdio: ["ignore", "pipe", "pipe"] });
     children.add(child);
     let stdout = "";
     let stderr = "";
@@ -147,7 +160,7 @@ async function startRouter(cpuProfileDir) {
   const profile = cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : [];
   const argv = [...profile, DAEMON_SCRIPT, "--host", HOST, "--port", "0", "--name", "bench"];
   // The daemon logs JSON lines on stderr; they are kept and shown only if the benchmark fails.
-  const child = spawn(process.execPath, argv, {
+  const child = spawn(...pinned(PROXY_CPUS, process.execPath, argv), {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TANDEM_ROUTER_TOKEN: token },
     detached: true,
@@ -215,20 +228,60 @@ end
 `,
 );
 
-/** One closed-loop wrk run; `watched` maps names to functions giving the pids whose CPU is counted. */
+/** Busy and total jiffies of the load side's cores from /proc/stat (all cores when not pinned). */
+function loadCoreTicks() {
+  let busy = 0;
+  let total = 0;
+  try {
+    for (const line of readFileSync("/proc/stat", "utf8").split("\n")) {
+      const match = /^cpu(\d+) (.*)$/.exec(line);
+      if (!match || (PIN && Number(match[1]) === 0)) continue;
+      const [user, nice, system, idle, iowait, irq, softirq, steal] = match[2].split(" ").map(Number);
+      busy += user + nice + system + irq + softirq + steal;
+      total += user + nice + system + idle + iowait + irq + softirq + steal;
+    }
+  } catch {
+    return { busy: Number.NaN, total: Number.NaN };
+  }
+  return { busy, total };
+}
+
+/**
+ * One closed-loop wrk run; `watched` maps names to functions giving the pids whose CPU is counted. Also
+ * gives how busy the proxy was (its CPU time over the run's wall time: 1 is its whole core) and the load
+ * side's cores (from /proc/stat, whatever ran there).
+ */
 async function wrk(binary, url, connections, seconds, watched = {}) {
-  const threads = Math.min(connections, cpus().length);
+  const threads = wrkThreads(connections);
   const before = Object.entries(watched).map(([name, pids]) => [name, pids, cpuMicros(pids())]);
+  const loadBefore = loadCoreTicks();
+  const startedAt = performance.now();
   const argv = ["-t", String(threads), "-c", String(connections), "-d", `${seconds}s`];
-  const out = await run(binary, [...argv, "-s", WRK_SCRIPT, url], (seconds + 15) * 1000);
+  const out = await run(binary, [...argv, "-s", WRK_SCRIPT, url], (seconds + 15) * 1000, LOAD_CPUS);
+  const wallUs = (performance.now() - startedAt) * 1000;
+  const loadAfter = loadCoreTicks();
   const line = out.split("\n").find((l) => l.startsWith("BENCH "));
   if (!line) throw new Error(`wrk printed no summary: ${out}`);
   const result = JSON.parse(line.slice("BENCH ".length));
-  const errors = result.connect + result.read + result.write + result.status + result.timeout;
+  // A request that took over wrk's 2 s timeout is counted and printed (on a loaded machine a proxy starved
+  // of CPU has a few); a failed one fails the run.
+  const errors = result.connect + result.read + result.write + result.status;
   if (errors > 0) throw new Error(`${url} at ${connections} connections: errors ${line}`);
   const cpu = {};
-  for (const [name, pids, cpuBefore] of before) cpu[name] = (cpuMicros(pids()) - cpuBefore) / result.requests;
-  return { throughput: result.requests / (result.durationUs / 1e6), requests: result.requests, cpu };
+  const busy = {};
+  for (const [name, pids, cpuBefore] of before) {
+    const used = cpuMicros(pids()) - cpuBefore;
+    cpu[name] = used / result.requests;
+    busy[name] = used / wallUs;
+  }
+  busy.loadCores = (loadAfter.busy - loadBefore.busy) / (loadAfter.total - loadBefore.total);
+  return {
+    throughput: result.requests / (result.durationUs / 1e6),
+    requests: result.requests,
+    timeouts: result.timeout,
+    cpu,
+    busy,
+  };
 }
 
 function percentile(sorted, p) {
@@ -241,7 +294,7 @@ async function fixedRate(binary, url) {
   const logFile = join(scratch, `h2load-${randomBytes(4).toString("hex")}.log`);
   const argv = ["--h1", "-t", "1", "-c", String(RATE_CLIENTS), "--rps", String(FIXED_RATE / RATE_CLIENTS)];
   argv.push("-D", String(RATE_S), "--warm-up-time", String(WARMUP_S), "--log-file", logFile, url);
-  await run(binary, argv, (RATE_S + WARMUP_S + 15) * 1000);
+  await run(binary, argv, (RATE_S + WARMUP_S + 15) * 1000, LOAD_CPUS);
   const rows = readFileSync(logFile, "utf8")
     .split("\n")
     .filter((line) => line !== "")
@@ -279,8 +332,13 @@ async function main() {
   const nginx = nginxBinary();
   const wrkBinary = ensure("ensure-wrk.sh", "wrk");
   const h2load = ensure("ensure-h2load.sh", "h2load");
-  const upstreamWorkers = cpus().length;
-  const upstream = await startNginxUpstream({ binary: nginx, host: HOST, workers: upstreamWorkers });
+  const upstreamWorkers = LOAD_CORES;
+  const upstream = await startNginxUpstream({
+    binary: nginx,
+    host: HOST,
+    workers: upstreamWorkers,
+    cpus: LOAD_CPUS,
+  });
   nginxes.add(upstream);
   const router = await startRouter(cpuProfileDir);
   const proxyNginx = await startNginx({
@@ -289,6 +347,7 @@ async function main() {
     workers: WORKERS,
     stablePort: upstream.port,
     canaryPort: upstream.port,
+    cpus: PROXY_CPUS,
   });
   nginxes.add(proxyNginx);
   try {
@@ -334,7 +393,8 @@ async function main() {
         rateClients: RATE_CLIENTS,
         workers: WORKERS,
         upstreamWorkers,
-        wrkThreads: (connections) => Math.min(connections, cpus().length),
+        wrkThreads,
+        pin: PIN ? { proxy: PROXY_CPUS, load: LOAD_CPUS } : undefined,
         nginxVersion: version(nginx, ["-v"], /nginx\/(\S+)/),
         wrkVersion: version(wrkBinary, ["-v"], /wrk (\S+)/),
         h2loadVersion: version(h2load, ["--version"], /nghttp2\/(\S+)/),

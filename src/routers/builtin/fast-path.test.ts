@@ -278,3 +278,36 @@ describe("RouterProxy fast path: upstream responses", () => {
     expect(proxy!.stats().v1!.errors).toBe(0);
   });
 });
+
+describe("RouterProxy fast path: heads left to headers.ts", () => {
+  it("names the endpoint in Host for an HTTP/1.1 request without one, body and all, and drops fields Connection names", async () => {
+    let received = "";
+    let upstreamPort = 0;
+    const port = await startProxy();
+    upstreamPort = await rawUpstream((socket, data) => {
+      received += data;
+      if (!received.includes("\r\n\r\n")) return;
+      if (received.startsWith("POST") && !received.endsWith("abc")) return;
+      socket.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: x-hop\r\nX-Hop: 1\r\n\r\nok");
+    });
+    proxy!.setRoutes({
+      backends: [
+        { version: "v1", weight: 100, endpoints: [{ id: "raw", host: "127.0.0.1", port: upstreamPort }] },
+      ],
+    });
+    const answer = await exchange(port, [
+      "POST /p HTTP/1.1\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+    ]);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(answer).toMatch(/\r\n\r\nok$/);
+    expect(answer).not.toMatch(/X-Hop/i);
+    expect(received).toMatch(new RegExp(`\r\nHost: 127\\.0\\.0\\.1:${upstreamPort}\r\n\r\nabc$`));
+    received = "";
+    const second = await exchange(port, [
+      "GET / HTTP/1.1\r\nHost: h\r\nX-Secret: s\r\nConnection: close, x-secret\r\n\r\n",
+    ]);
+    expect(second).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received).toMatch(/^GET \/ HTTP\/1\.1\r\nHost: h\r\n/);
+    expect(received).not.toMatch(/x-secret: s/i);
+  });
+});

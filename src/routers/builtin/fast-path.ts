@@ -15,10 +15,11 @@ import {
   MAX_HEAD_BYTES,
   parseRequestHead,
   parseResponseHead,
-  type RequestHead,
-  type ResponseHead,
+  RequestHead,
+  ResponseHead,
 } from "./http1.js";
 import type { UpstreamConnection, UpstreamUser } from "./raw-upstream.js";
+import { clientResponse, upstreamRequest } from "./rewrite.js";
 
 /** What the fast path asks of the proxy that owns it (RouterProxy implements it). */
 export interface FastPathHost {
@@ -47,11 +48,23 @@ const LENGTH = 1;
 const CHUNKED = 2;
 const UNTIL_CLOSE = 3;
 
+/** The router's own lines of a response head (the last ones end it). */
+const NOTHING = Buffer.alloc(0);
+const CHUNKED_LINE = Buffer.from("Transfer-Encoding: chunked\r\n", "latin1");
+const KEEP_ALIVE_LINES = Buffer.from("Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n", "latin1");
+const CLOSE_LINES = Buffer.from("Connection: close\r\n\r\n", "latin1");
+
+/** Every head is parsed into one of these and used up before the next is parsed. */
+const REQUEST = new RequestHead();
+const RESPONSE = new ResponseHead();
+
 export class FastPath {
   private readonly connections = new Set<ClientConnection>();
   private timer: NodeJS.Timeout | undefined = undefined;
   /** @internal The Date header for responses that have none, refreshed every tick. */
   date = new Date().toUTCString();
+  /** @internal The same as a head line. */
+  dateLine = Buffer.from(`Date: ${this.date}\r\n`, "latin1");
 
   constructor(
     /** @internal */ readonly host: FastPathHost,
@@ -82,6 +95,7 @@ export class FastPath {
 
   private tick(): void {
     this.date = new Date().toUTCString();
+    this.dateLine = Buffer.from(`Date: ${this.date}\r\n`, "latin1");
     for (const connection of [...this.connections]) connection.tick();
     this.host.sweep(performance.now());
   }
@@ -96,13 +110,17 @@ class ClientConnection implements UpstreamUser {
   private idleTicks = 0;
   private dead = false;
 
+  /** The client's address, for X-Forwarded-For. */
+  private clientAddress: string | undefined = undefined;
+
   // The current request.
-  private head: RequestHead | undefined = undefined;
+  private method = "";
   private requestEnd = 0;
+  /** The request as it goes upstream, head and body; null for a request without Host (see onUpstream). */
+  private upstreamRequest: Buffer | null = null;
+  /** Without Host: the upstream head up to the Host line it needs (which names the endpoint), and the body. */
+  private hostlessHead = "";
   private body: Buffer | null = null;
-  /** The upstream request head up to (not including) the Host line it may need and the final empty line. */
-  private upstreamHead = "";
-  private hasHost = false;
   private startedAt = 0;
   private backend: CompiledBackend | undefined = undefined;
   private endpoint: EndpointState | undefined = undefined;
@@ -122,7 +140,12 @@ class ClientConnection implements UpstreamUser {
   private upstreamCloses = false;
   private keepAliveMs = -1;
   private scanner: ChunkedScanner | undefined = undefined;
-  private readonly onDrain = () => this.upstream?.socket.resume();
+  /** The upstream socket is paused until the client's socket drains. */
+  private upstreamPaused = false;
+  private readonly onDrain = () => {
+    this.upstreamPaused = false;
+    this.upstream?.socket.resume();
+  };
 
   private readonly onData = (chunk: Buffer) => {
     this.idleTicks = 0;
@@ -177,16 +200,16 @@ class ClientConnection implements UpstreamUser {
       return;
     }
     if (end > MAX_HEAD_BYTES) return void this.reject(431);
-    const head = parseRequestHead(buffer.toString("latin1", 0, end - 4));
-    if (typeof head === "number") return void this.reject(head);
+    const head = REQUEST;
+    const malformed = parseRequestHead(buffer, end - 4, head);
+    if (malformed !== 0) return void this.reject(malformed);
     const host = this.path.host;
     if (head.special || head.contentLength > host.replayableBodyLimit || !host.compiledTable.hasEndpoints)
       return void this.handOff();
     const requestEnd = end + head.contentLength;
     if (buffer.length < requestEnd) return; // the rest of the body is still coming
-    this.head = head;
+    this.method = head.method;
     this.requestEnd = requestEnd;
-    this.body = head.contentLength > 0 ? buffer.subarray(end, requestEnd) : null;
     if (head.close) this.closeAfter = true;
     this.busy = true;
     host.requestStarted();
@@ -198,13 +221,29 @@ class ClientConnection implements UpstreamUser {
     this.lastFailure = undefined;
     this.headSent = false;
     this.responseBuffer = null;
-    const forwarded = upstreamRequestHeaders(head.raw, this.socket.remoteAddress);
-    let text = head.method + " " + head.target + " HTTP/1.1\r\n";
-    const headers = forwarded.headers;
-    for (let i = 0; i < headers.length; i += 2) text += headers[i] + ": " + headers[i + 1] + "\r\n";
-    this.upstreamHead = text;
-    this.hasHost = forwarded.hasHost;
+    this.clientAddress ??= this.socket.remoteAddress;
+    this.upstreamRequest =
+      upstreamRequest(buffer, head, this.clientAddress ?? "unknown", end, requestEnd) ??
+      this.rewriteWithHeaders(buffer, head, end, requestEnd);
     this.dispatch();
+  }
+
+  /** The upstream request through headers.ts, for the heads upstreamRequest leaves to it. */
+  private rewriteWithHeaders(
+    buffer: Buffer,
+    head: RequestHead,
+    end: number,
+    requestEnd: number,
+  ): Buffer | null {
+    const forwarded = upstreamRequestHeaders(head.fields.raw(buffer), this.socket.remoteAddress);
+    let text = `${buffer.toString("latin1", 0, head.targetEnd)} HTTP/1.1\r\n`;
+    const headers = forwarded.headers;
+    for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    const body = buffer.subarray(end, requestEnd);
+    if (forwarded.hasHost) return Buffer.concat([Buffer.from(`${text}\r\n`, "latin1"), body]);
+    this.hostlessHead = text;
+    this.body = Buffer.from(body);
+    return null;
   }
 
   private dispatch(): void {
@@ -231,34 +270,29 @@ class ClientConnection implements UpstreamUser {
   onUpstream(connection: UpstreamConnection, reused: boolean): void {
     this.upstream = connection;
     this.reused = reused;
+    const request = this.upstreamRequest;
+    if (request !== null) return void connection.socket.write(request);
     const endpoint = this.endpoint!;
-    const head =
-      this.upstreamHead +
-      (this.hasHost ? "\r\n" : `Host: ${hostHeader(endpoint.host, endpoint.port)}\r\n\r\n`);
-    const socket = connection.socket;
-    if (this.body === null) {
-      socket.write(head, "latin1");
-    } else {
-      socket.cork();
-      socket.write(head, "latin1");
-      socket.write(this.body);
-      socket.uncork();
-    }
+    const head = `${this.hostlessHead}Host: ${hostHeader(endpoint.host, endpoint.port)}\r\n\r\n`;
+    connection.socket.write(Buffer.concat([Buffer.from(head, "latin1"), this.body!]));
   }
 
   onUpstreamData(chunk: Buffer): void {
-    if (this.headSent) return void this.forward(chunk, 0, undefined);
-    let buffer = this.responseBuffer === null ? chunk : Buffer.concat([this.responseBuffer, chunk]);
+    if (this.headSent) return void this.forward(chunk, 0);
+    const buffer = this.responseBuffer === null ? chunk : Buffer.concat([this.responseBuffer, chunk]);
+    let start = 0;
     for (;;) {
-      const end = headEnd(buffer, 0);
+      const end = headEnd(buffer, start);
       if (end < 0) {
-        if (buffer.length > MAX_HEAD_BYTES) return void this.upstreamBroken("response head too large");
+        if (buffer.length - start > MAX_HEAD_BYTES)
+          return void this.upstreamBroken("response head too large");
         // `chunk` is a view of the pool's read buffer: what is kept is copied.
-        this.responseBuffer = buffer === chunk ? Buffer.from(chunk) : buffer;
+        this.responseBuffer = buffer === chunk ? Buffer.from(chunk.subarray(start)) : buffer.subarray(start);
         return;
       }
-      const head = parseResponseHead(buffer.toString("latin1", 0, end - 4));
-      if (head === undefined) return void this.upstreamBroken("malformed response head");
+      const head = RESPONSE;
+      if (!parseResponseHead(buffer, start, end - 4, head))
+        return void this.upstreamBroken("malformed response head");
       if (head.status >= 200) {
         this.responseBuffer = null;
         return void this.respond(head, buffer, end);
@@ -268,7 +302,7 @@ class ClientConnection implements UpstreamUser {
         this.responseBuffer = null;
         return;
       }
-      buffer = buffer.subarray(end);
+      start = end;
     }
   }
 
@@ -277,14 +311,14 @@ class ClientConnection implements UpstreamUser {
     this.status = status;
     this.upstreamCloses = head.close;
     this.keepAliveMs = head.keepAliveMs;
-    let framingHeader = "";
-    if (this.head!.method === "HEAD" || status === 204 || status === 304) {
+    let framingLine = NOTHING;
+    if (this.method === "HEAD" || status === 204 || status === 304) {
       this.framing = NO_BODY;
     } else if (head.chunked) {
       this.framing = CHUNKED;
       this.scanner ??= new ChunkedScanner();
       this.scanner.reset();
-      framingHeader = "Transfer-Encoding: chunked\r\n";
+      framingLine = CHUNKED_LINE;
     } else if (head.contentLength >= 0) {
       this.framing = LENGTH;
       this.remaining = head.contentLength;
@@ -294,61 +328,79 @@ class ClientConnection implements UpstreamUser {
       this.closeAfter = true;
     }
     if (this.path.host.isClosing) this.closeAfter = true;
-    let text = "HTTP/1.1 " + status + " " + head.reason + "\r\n";
-    const headers = endToEndHeaders(head.raw);
+    const connectionLines = this.closeAfter ? CLOSE_LINES : KEEP_ALIVE_LINES;
+    this.headSent = true;
+    const end = this.bodyEnd(buffer, bodyStart);
+    if (end === -2) return void this.upstreamBroken("malformed chunked body");
+    const stop = end < 0 ? buffer.length : end;
+    const out =
+      clientResponse(buffer, head, this.path.dateLine, framingLine, connectionLines, bodyStart, stop) ??
+      this.responseWithHeaders(buffer, head, framingLine, connectionLines, bodyStart, stop);
+    this.send(out, end, buffer.length);
+  }
+
+  /** The response head through headers.ts (for a Connection field naming others), and its first body bytes. */
+  private responseWithHeaders(
+    buffer: Buffer,
+    head: ResponseHead,
+    framingLine: Buffer,
+    connectionLines: Buffer,
+    bodyStart: number,
+    stop: number,
+  ): Buffer {
+    let text = `HTTP/1.1 ${head.status} ${buffer.toString("latin1", head.reasonStart, head.reasonEnd)}\r\n`;
+    const headers = endToEndHeaders(head.fields.raw(buffer));
     let hasDate = false;
     for (let i = 0; i < headers.length; i += 2) {
       const name = headers[i]!;
       if (name.length === 4 && name.toLowerCase() === "date") hasDate = true;
-      text += name + ": " + headers[i + 1] + "\r\n";
+      text += `${name}: ${headers[i + 1]}\r\n`;
     }
-    if (!hasDate) text += "Date: " + this.path.date + "\r\n";
-    text +=
-      framingHeader +
-      (this.closeAfter
-        ? "Connection: close\r\n\r\n"
-        : "Connection: keep-alive\r\nKeep-Alive: timeout=5\r\n\r\n");
-    this.headSent = true;
-    this.forward(buffer, bodyStart, text);
+    if (!hasDate) text += `Date: ${this.path.date}\r\n`;
+    const headBytes = Buffer.from(text, "latin1");
+    return Buffer.concat([headBytes, framingLine, connectionLines, buffer.subarray(bodyStart, stop)]);
   }
 
-  /** Sends `buffer[from..]` (the part that is this response's body), after `prefix` if given, to the client. */
-  private forward(buffer: Buffer, from: number, prefix: string | undefined): void {
-    let end: number;
+  /**
+   * Where this response's body ends in `buffer` (from `from` on): the index just past it, -1 when it goes on
+   * past this buffer, -2 when its chunked framing is malformed.
+   */
+  private bodyEnd(buffer: Buffer, from: number): number {
     switch (this.framing) {
       case NO_BODY:
-        end = from;
-        break;
+        return from;
       case LENGTH: {
         const available = buffer.length - from;
         if (available >= this.remaining) {
-          end = from + this.remaining;
+          const end = from + this.remaining;
           this.remaining = 0;
-        } else {
-          this.remaining -= available;
-          end = -1;
+          return end;
         }
-        break;
+        this.remaining -= available;
+        return -1;
       }
       case CHUNKED:
-        end = this.scanner!.scan(buffer, from);
-        if (end === -2) return void this.upstreamBroken("malformed chunked body");
-        break;
+        return this.scanner!.scan(buffer, from);
       default:
-        end = -1;
+        return -1;
     }
+  }
+
+  /** Sends the body bytes `buffer[from..]` that belong to this response to the client. */
+  private forward(buffer: Buffer, from: number): void {
+    const end = this.bodyEnd(buffer, from);
+    if (end === -2) return void this.upstreamBroken("malformed chunked body");
     const stop = end < 0 ? buffer.length : end;
-    let out: Buffer | undefined;
-    if (prefix !== undefined) {
-      out = Buffer.allocUnsafe(prefix.length + stop - from);
-      out.write(prefix, 0, "latin1");
-      buffer.copy(out, prefix.length, from, stop);
-    } else if (stop > from) {
-      out = Buffer.from(buffer.subarray(from, stop)); // a copy: `buffer` is the pool's read buffer
-    }
+    // A copy: `buffer` is the pool's read buffer.
+    this.send(stop > from ? Buffer.from(buffer.subarray(from, stop)) : undefined, end, buffer.length);
+  }
+
+  /** Writes `out` to the client; `end` is where the response ended in the upstream's bytes (-1: not yet). */
+  private send(out: Buffer | undefined, end: number, length: number): void {
     const flushed = out === undefined || this.socket.write(out);
-    if (end >= 0) return void this.complete(end < buffer.length);
-    if (!flushed) {
+    if (end >= 0) return void this.complete(end < length);
+    if (!flushed && !this.upstreamPaused) {
+      this.upstreamPaused = true;
       this.upstream!.socket.pause();
       this.socket.once("drain", this.onDrain);
     }
@@ -358,8 +410,11 @@ class ClientConnection implements UpstreamUser {
   private complete(extra: boolean): void {
     const upstream = this.upstream!;
     this.upstream = undefined;
-    this.socket.off("drain", this.onDrain);
-    upstream.socket.resume();
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      this.socket.off("drain", this.onDrain);
+      upstream.socket.resume();
+    }
     this.settle();
     upstream.release(!this.upstreamCloses && !extra, this.keepAliveMs);
     this.finish(this.status);
@@ -393,7 +448,7 @@ class ClientConnection implements UpstreamUser {
     if (!connected && RETRY_ON_CONNECT.has(code)) return true;
     if (!RETRY_ON_RESET.has(code)) return false;
     // A reset before any response byte on a reused keep-alive socket means the upstream closed it idle.
-    return this.reused || IDEMPOTENT.has(this.head!.method);
+    return this.reused || IDEMPOTENT.has(this.method);
   }
 
   /** The upstream answered something that is not HTTP: its connection is dropped, the client gets 502. */
@@ -424,7 +479,7 @@ class ClientConnection implements UpstreamUser {
     const text =
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
       `Content-Length: ${length}\r\nDate: ${this.path.date}\r\nConnection: ${connection}\r\n\r\n`;
-    this.socket.write(this.head?.method === "HEAD" ? text : text + message, "utf8");
+    this.socket.write(this.method === "HEAD" ? text : text + message, "utf8");
     this.headSent = true;
     this.finish(status);
   }
@@ -433,8 +488,13 @@ class ClientConnection implements UpstreamUser {
   private finish(status: number): void {
     this.backend?.stats.record(status, performance.now() - this.startedAt);
     this.busy = false;
-    this.head = undefined;
+    this.method = "";
+    this.upstreamRequest = null;
     this.body = null;
+    if (this.upstreamPaused) {
+      this.upstreamPaused = false;
+      this.socket.off("drain", this.onDrain);
+    }
     this.path.host.requestEnded();
     const buffer = this.buffer;
     this.buffer =

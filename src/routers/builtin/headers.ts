@@ -5,7 +5,7 @@
  */
 
 /** Headers that describe one connection, never forwarded (RFC 9110 §7.6.1), plus `expect`, answered here. */
-const HOP_BY_HOP = new Set([
+export const HOP_BY_HOP_FIELDS: readonly string[] = [
   "connection",
   "keep-alive",
   "proxy-authenticate",
@@ -16,13 +16,14 @@ const HOP_BY_HOP = new Set([
   "transfer-encoding",
   "upgrade",
   "expect",
-]);
+];
+const HOP_BY_HOP = new Set(HOP_BY_HOP_FIELDS);
 
 /**
  * Fields of which Node keeps only the first occurrence (as `IncomingMessage.headers` does); so do we. Each
  * has a bit, so one pass remembers which it has seen in a number.
  */
-const FIRST_ONLY = bits([
+export const FIRST_ONLY_FIELDS: readonly string[] = [
   "age",
   "authorization",
   "content-length",
@@ -40,9 +41,10 @@ const FIRST_ONLY = bits([
   "retry-after",
   "server",
   "user-agent",
-]);
+];
+const FIRST_ONLY = bits(FIRST_ONLY_FIELDS);
 
-function bits(names: string[]): Map<string, number> {
+function bits(names: readonly string[]): Map<string, number> {
   return new Map(names.map((name, index) => [name, 1 << index]));
 }
 

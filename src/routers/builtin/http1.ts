@@ -2,12 +2,23 @@
 // status line and the header fields, strictly. Anything this file does not accept is either answered with
 // a 4xx (malformed) or marked `special` so the proxy hands the connection to node:http (valid but unusual).
 
+import {
+  bytesEqual,
+  CONNECTION,
+  CONTENT_LENGTH,
+  containsLetters,
+  EXPECT,
+  fieldName,
+  KEEP_ALIVE,
+  OTHER,
+  TRANSFER_ENCODING,
+  UPGRADE,
+} from "./field-names.js";
+
 /** Longest request or response head accepted (Node's default `maxHeaderSize`); longer heads get 431. */
 export const MAX_HEAD_BYTES = 16 * 1024;
 
-const DIGITS = /^[0-9]{1,15}$/;
-
-// Byte classes, looked up by char code (the head is read as latin1, so every code is below 256).
+// Byte classes, looked up by byte.
 const TOKEN_CHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TOKEN_CHAR[c.charCodeAt(0)] = 1;
@@ -21,41 +32,71 @@ const TARGET_CHAR = new Uint8Array(256);
 for (let c = 0x21; c < 0x7f; c++) TARGET_CHAR[c] = 1;
 for (let c = 0x80; c < 0x100; c++) TARGET_CHAR[c] = 1;
 
-export interface RequestHead {
-  method: string;
-  target: string;
-  /** Flat [name, value, ...] list as received (names in their case, values trimmed). */
-  raw: string[];
-  /** The body's length; 0 when there is no Content-Length. */
-  contentLength: number;
-  /** The client asked to close the connection after this request. */
-  close: boolean;
-  /**
-   * Valid but left to node:http: HTTP/1.0, Transfer-Encoding (a chunked body), Upgrade, Expect.
-   */
-  special: boolean;
+/** Fields per head at most: a field line takes 4 bytes at least ("a:" and CRLF). */
+const MAX_FIELDS = (MAX_HEAD_BYTES >> 2) + 2;
+
+/**
+ * The header fields of the last head parsed into it, as offsets into the bytes it was parsed from (no strings):
+ * field k's name is `bytes[ranges[4k]..ranges[4k+1])`, its value (trimmed) `[ranges[4k+2]..ranges[4k+3])`,
+ * and `names[k]` its code from field-names.ts. Reused from head to head: read it before the next parse.
+ */
+export class HeadFields {
+  readonly ranges = new Int32Array(MAX_FIELDS * 4);
+  readonly names = new Uint8Array(MAX_FIELDS);
+  count = 0;
+  /** How many Connection fields, and the last one's index. */
+  connections = 0;
+  connection = -1;
+
+  /** The fields as Node's flat raw list ([name, value, ...], strings), for the code that takes one. */
+  raw(bytes: Buffer): string[] {
+    const raw: string[] = [];
+    const r = this.ranges;
+    for (let k = 0; k < this.count; k++) {
+      const at = k * 4;
+      raw.push(bytes.toString("latin1", r[at], r[at + 1]), bytes.toString("latin1", r[at + 2], r[at + 3]));
+    }
+    return raw;
+  }
 }
 
-export interface ResponseHead {
-  status: number;
-  reason: string;
-  raw: string[];
+/** A parsed request head; one object is filled again for every request (see parseRequestHead). */
+export class RequestHead {
+  method = "";
+  /** The request line up to the end of its target ("GET /path"), as `bytes[0..targetEnd)`. */
+  targetEnd = 0;
+  readonly fields = new HeadFields();
+  /** The body's length; 0 when there is no Content-Length. */
+  contentLength = 0;
+  /** The client asked to close the connection after this request. */
+  close = false;
+  /** Valid but left to node:http: HTTP/1.0, Transfer-Encoding (a chunked body), Upgrade, Expect. */
+  special = false;
+}
+
+/** A parsed response head, filled again for every response (see parseResponseHead). */
+export class ResponseHead {
+  status = 0;
+  /** The reason phrase: `bytes[reasonStart..reasonEnd)`. */
+  reasonStart = 0;
+  reasonEnd = 0;
+  readonly fields = new HeadFields();
   /** -1 without Content-Length. */
-  contentLength: number;
-  chunked: boolean;
+  contentLength = -1;
+  chunked = false;
   /** The upstream will not take another request on this connection. */
-  close: boolean;
+  close = false;
   /** From `Keep-Alive: timeout=N`, in milliseconds; -1 without one. */
-  keepAliveMs: number;
+  keepAliveMs = -1;
 }
 
 /**
  * Where a head ends: the index just past its empty line, or -1 when it has not come within the first
- * MAX_HEAD_BYTES (+ its CRLFCRLF) bytes. A plain loop: for heads of a few hundred bytes it costs less than
- * the call into `Buffer.indexOf`, and it never looks past the limit.
+ * MAX_HEAD_BYTES (+ its CRLFCRLF) bytes from `from`. A plain loop: for heads of a few hundred bytes it costs
+ * less than the call into `Buffer.indexOf`, and it never looks past the limit.
  */
 export function headEnd(buffer: Buffer, from: number): number {
-  const stop = Math.min(buffer.length, MAX_HEAD_BYTES + 4);
+  const stop = Math.min(buffer.length, from + MAX_HEAD_BYTES + 4);
   for (let i = from + 3; i < stop; i++) {
     if (buffer[i] !== 0x0a) continue;
     if (buffer[i - 1] === 0x0d && buffer[i - 2] === 0x0a && buffer[i - 3] === 0x0d) return i + 1;
@@ -64,186 +105,225 @@ export function headEnd(buffer: Buffer, from: number): number {
 }
 
 /**
- * Reads the header fields of `text` from `from` (the start of a line) to its end into `raw`, values trimmed;
- * false when a line is not a valid field (no colon, a space or other non-token character in the name,
- * obs-fold continuation lines, a control character, a bare CR or LF).
+ * Reads the header fields of `b[from..stop)` (from the start of a line to the end of the last field, its
+ * CRLF excluded) into `fields`, values trimmed; false when a line is not a valid field (no colon, a space or
+ * other non-token byte in the name, obs-fold continuation lines, a control byte, a bare CR or LF).
  */
-function fields(text: string, from: number, raw: string[]): boolean {
-  const length = text.length;
+function readFields(b: Buffer, from: number, stop: number, fields: HeadFields): boolean {
+  const ranges = fields.ranges;
+  const names = fields.names;
+  let count = 0;
+  let connections = 0;
+  let connection = -1;
   let i = from;
-  while (i < length) {
+  while (i < stop) {
     const nameStart = i;
-    while (i < length && TOKEN_CHAR[text.charCodeAt(i)] === 1) i++;
-    if (i === nameStart || i === length || text.charCodeAt(i) !== 0x3a) return false;
-    const name = text.slice(nameStart, i);
+    while (i < stop && TOKEN_CHAR[b[i]!] === 1) i++;
+    if (i === nameStart || i === stop || b[i] !== 0x3a || count === MAX_FIELDS) return false;
+    const nameEnd = i;
     i++;
-    let c = text.charCodeAt(i);
-    while (c === 0x20 || c === 0x09) c = text.charCodeAt(++i);
+    while (i < stop && (b[i] === 0x20 || b[i] === 0x09)) i++;
     const valueStart = i;
     let valueEnd = i;
-    while (i < length) {
-      c = text.charCodeAt(i);
+    while (i < stop) {
+      const c = b[i]!;
       if (c === 0x0d) break;
       if (VALUE_CHAR[c] !== 1) return false;
       i++;
       if (c !== 0x20 && c !== 0x09) valueEnd = i;
     }
-    raw.push(name, text.slice(valueStart, valueEnd));
-    if (i < length) {
-      if (text.charCodeAt(i + 1) !== 0x0a) return false;
+    const at = count * 4;
+    ranges[at] = nameStart;
+    ranges[at + 1] = nameEnd;
+    ranges[at + 2] = valueStart;
+    ranges[at + 3] = valueEnd;
+    const code = fieldName(b, nameStart, nameEnd);
+    names[count] = code;
+    if (code === CONNECTION) {
+      connections++;
+      connection = count;
+    }
+    count++;
+    if (i < stop) {
+      if (i + 1 >= stop || b[i + 1] !== 0x0a) return false;
       i += 2;
     }
   }
+  fields.count = count;
+  fields.connections = connections;
+  fields.connection = connection;
   return true;
 }
 
-/** The index just past the line that starts at `from`: past its CRLF, or the text's length. -1: a bare CR. */
-function lineEnd(text: string, from: number): number {
-  const cr = text.indexOf("\r", from);
-  if (cr < 0) return text.length;
-  return text.charCodeAt(cr + 1) === 0x0a ? cr + 2 : -1;
+/** A Content-Length value: 1 to 15 digits (exact in a double); -1 when it is not one. */
+function lengthValue(b: Buffer, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const digit = b[i]! - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+const HTTP_1 = Buffer.from("HTTP/1.", "latin1");
+const CLOSE = Buffer.from("close", "latin1");
+const UPGRADE_TOKEN = Buffer.from("upgrade", "latin1");
+const KEEP_ALIVE_TOKEN = Buffer.from("keep-alive", "latin1");
+/** Methods named without making a string for each request. */
+const COMMON_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"].map((name) => ({
+  name,
+  bytes: Buffer.from(name, "latin1"),
+}));
+
+function methodName(b: Buffer, end: number): string {
+  for (const method of COMMON_METHODS) if (bytesEqual(b, 0, end, method.bytes)) return method.name;
+  return b.toString("latin1", 0, end);
 }
 
 /**
- * Parses a request head (`text`: its bytes as latin1, the final empty line excluded). Returns the head, or
- * the status to answer a malformed one with (400).
+ * Parses the request head in `b[0..stop)` (its final empty line excluded) into `head`. Returns 0, or the
+ * status to answer a malformed head with (400).
  */
-export function parseRequestHead(text: string): RequestHead | number {
-  const length = text.length;
+export function parseRequestHead(b: Buffer, stop: number, head: RequestHead): number {
   let i = 0;
-  while (i < length && TOKEN_CHAR[text.charCodeAt(i)] === 1) i++;
-  if (i === 0 || text.charCodeAt(i) !== 0x20) return 400;
-  const method = text.slice(0, i);
+  while (i < stop && TOKEN_CHAR[b[i]!] === 1) i++;
+  if (i === 0 || i === stop || b[i] !== 0x20) return 400;
+  const methodEnd = i;
   const targetStart = ++i;
-  while (i < length && TARGET_CHAR[text.charCodeAt(i)] === 1) i++;
-  if (i === targetStart || text.charCodeAt(i) !== 0x20) return 400;
-  const target = text.slice(targetStart, i);
+  while (i < stop && TARGET_CHAR[b[i]!] === 1) i++;
+  if (i === targetStart || i === stop || b[i] !== 0x20) return 400;
+  const targetEnd = i;
   i++;
   // "HTTP/1.1" or "HTTP/1.0", then the line's end.
-  if (!text.startsWith("HTTP/1.", i)) return 400;
-  const minor = text.charCodeAt(i + 7);
+  if (i + 8 > stop || !bytesEqual(b, i, i + 7, HTTP_1)) return 400;
+  const minor = b[i + 7];
   let special: boolean;
   if (minor === 0x31) special = false;
   else if (minor === 0x30) special = true;
   else return 400;
   i += 8;
-  if (i < length) {
-    if (text.charCodeAt(i) !== 0x0d || text.charCodeAt(i + 1) !== 0x0a) return 400;
+  if (i < stop) {
+    if (b[i] !== 0x0d || i + 1 >= stop || b[i + 1] !== 0x0a) return 400;
     i += 2;
   }
-  const raw: string[] = [];
-  if (!fields(text, i, raw)) return 400;
+  const fields = head.fields;
+  if (!readFields(b, i, stop, fields)) return 400;
   let contentLength = -1;
   let transferEncoding = false;
   let close = false;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    // Only the few fields that decide framing or the path are looked at; the length check skips most.
-    switch (name.length) {
-      case 14:
-        if (name.toLowerCase() === "content-length") {
-          const value = raw[i + 1]!;
-          if (!DIGITS.test(value)) return 400;
-          const length = Number(value);
-          // Differing repeated lengths are a smuggling attempt (RFC 9112 §6.3).
-          if (contentLength >= 0 && contentLength !== length) return 400;
-          contentLength = length;
-        }
+  const ranges = fields.ranges;
+  const names = fields.names;
+  for (let k = 0; k < fields.count; k++) {
+    const code = names[k]!;
+    if (code === OTHER) continue;
+    const at = k * 4;
+    switch (code) {
+      case CONTENT_LENGTH: {
+        const length = lengthValue(b, ranges[at + 2]!, ranges[at + 3]!);
+        if (length < 0) return 400;
+        // Differing repeated lengths are a smuggling attempt (RFC 9112 §6.3).
+        if (contentLength >= 0 && contentLength !== length) return 400;
+        contentLength = length;
         break;
-      case 17:
-        if (name.toLowerCase() === "transfer-encoding") transferEncoding = true;
+      }
+      case TRANSFER_ENCODING:
+        transferEncoding = true;
         break;
-      case 10:
-        if (name.toLowerCase() === "connection") {
-          const value = raw[i + 1]!.toLowerCase();
-          if (value.includes("close")) close = true;
-          if (value.includes("upgrade")) special = true;
-        }
+      case CONNECTION:
+        if (containsLetters(b, ranges[at + 2]!, ranges[at + 3]!, CLOSE)) close = true;
+        if (containsLetters(b, ranges[at + 2]!, ranges[at + 3]!, UPGRADE_TOKEN)) special = true;
         break;
-      case 7:
-        if (name.toLowerCase() === "upgrade") special = true;
-        break;
-      case 6:
-        if (name.toLowerCase() === "expect") special = true;
+      case UPGRADE:
+      case EXPECT:
+        special = true;
         break;
     }
   }
   // Both framings at once: the classic request smuggling vector, refused outright.
   if (transferEncoding && contentLength >= 0) return 400;
   if (transferEncoding) special = true;
-  return { method, target, raw, contentLength: Math.max(contentLength, 0), close, special };
+  head.method = methodName(b, methodEnd);
+  head.targetEnd = targetEnd;
+  head.contentLength = Math.max(contentLength, 0);
+  head.close = close;
+  head.special = special;
+  return 0;
 }
 
-/** Parses a response head; undefined when it is malformed. */
-export function parseResponseHead(text: string): ResponseHead | undefined {
+/** Parses the response head in `b[from..stop)` (its final empty line excluded) into `head`; false when malformed. */
+export function parseResponseHead(b: Buffer, from: number, stop: number, head: ResponseHead): boolean {
   // "HTTP/1.x NNN reason"
-  if (!text.startsWith("HTTP/1.", 0)) return undefined;
-  const minor = text.charCodeAt(7);
-  if ((minor !== 0x30 && minor !== 0x31) || text.charCodeAt(8) !== 0x20) return undefined;
-  const d1 = text.charCodeAt(9) - 0x30;
-  const d2 = text.charCodeAt(10) - 0x30;
-  const d3 = text.charCodeAt(11) - 0x30;
-  if (d1 < 1 || d1 > 9 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9) return undefined;
-  const status = d1 * 100 + d2 * 10 + d3;
-  const end = lineEnd(text, 12);
-  if (end < 0) return undefined;
-  const lineStop = end === text.length ? end : end - 2;
-  let reason = "";
-  if (lineStop > 12) {
-    if (text.charCodeAt(12) !== 0x20) return undefined;
-    for (let k = 13; k < lineStop; k++) if (VALUE_CHAR[text.charCodeAt(k)] !== 1) return undefined;
-    reason = text.slice(13, lineStop);
+  if (from + 12 > stop || !bytesEqual(b, from, from + 7, HTTP_1)) return false;
+  const minor = b[from + 7];
+  if ((minor !== 0x30 && minor !== 0x31) || b[from + 8] !== 0x20) return false;
+  const d1 = b[from + 9]! - 0x30;
+  const d2 = b[from + 10]! - 0x30;
+  const d3 = b[from + 11]! - 0x30;
+  if (d1 < 1 || d1 > 9 || d2 < 0 || d2 > 9 || d3 < 0 || d3 > 9) return false;
+  // The status line ends at the first CR (which must start a CRLF), or with the head.
+  let lineStop = from + 12;
+  while (lineStop < stop && b[lineStop] !== 0x0d) lineStop++;
+  let fieldsStart = lineStop;
+  if (lineStop < stop) {
+    if (lineStop + 1 >= stop || b[lineStop + 1] !== 0x0a) return false;
+    fieldsStart = lineStop + 2;
   }
-  const raw: string[] = [];
-  if (!fields(text, end, raw)) return undefined;
+  let reasonStart = lineStop;
+  if (lineStop > from + 12) {
+    if (b[from + 12] !== 0x20) return false;
+    for (let k = from + 13; k < lineStop; k++) if (VALUE_CHAR[b[k]!] !== 1) return false;
+    reasonStart = from + 13;
+  }
+  const fields = head.fields;
+  if (!readFields(b, fieldsStart, stop, fields)) return false;
   const http10 = minor === 0x30;
   let contentLength = -1;
   let chunked = false;
   let close = http10;
   let keepAliveMs = -1;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    switch (name.length) {
-      case 14:
-        if (name.toLowerCase() === "content-length") {
-          const value = raw[i + 1]!;
-          if (!DIGITS.test(value)) return undefined;
-          const length = Number(value);
-          if (contentLength >= 0 && contentLength !== length) return undefined;
-          contentLength = length;
-        }
+  const ranges = fields.ranges;
+  const names = fields.names;
+  for (let k = 0; k < fields.count; k++) {
+    const code = names[k]!;
+    if (code === OTHER) continue;
+    const at = k * 4;
+    const valueStart = ranges[at + 2]!;
+    const valueEnd = ranges[at + 3]!;
+    switch (code) {
+      case CONTENT_LENGTH: {
+        const length = lengthValue(b, valueStart, valueEnd);
+        if (length < 0) return false;
+        if (contentLength >= 0 && contentLength !== length) return false;
+        contentLength = length;
         break;
-      case 17:
-        if (name.toLowerCase() === "transfer-encoding") {
-          // Only a final "chunked" frames the body; any other coding is read until the connection closes.
-          if (/(?:^|,)\s*chunked\s*$/i.test(raw[i + 1]!)) chunked = true;
-          else close = true;
-        }
+      }
+      case TRANSFER_ENCODING:
+        // Only a final "chunked" frames the body; any other coding is read until the connection closes.
+        if (/(?:^|,)\s*chunked\s*$/i.test(b.toString("latin1", valueStart, valueEnd))) chunked = true;
+        else close = true;
         break;
-      case 10: {
-        const lower = name.toLowerCase();
-        if (lower === "connection") {
-          const value = raw[i + 1]!.toLowerCase();
-          if (value.includes("close")) close = true;
-          else if (http10 && value.includes("keep-alive")) close = false;
-        } else if (lower === "keep-alive") {
-          const timeout = /timeout=(\d+)/i.exec(raw[i + 1]!);
-          if (timeout) keepAliveMs = Number(timeout[1]) * 1000;
-        }
+      case CONNECTION:
+        if (containsLetters(b, valueStart, valueEnd, CLOSE)) close = true;
+        else if (http10 && containsLetters(b, valueStart, valueEnd, KEEP_ALIVE_TOKEN)) close = false;
+        break;
+      case KEEP_ALIVE: {
+        const timeout = /timeout=(\d+)/i.exec(b.toString("latin1", valueStart, valueEnd));
+        if (timeout) keepAliveMs = Number(timeout[1]) * 1000;
         break;
       }
     }
   }
   if (chunked) contentLength = -1;
-  return {
-    status,
-    reason,
-    raw,
-    contentLength,
-    chunked,
-    close,
-    keepAliveMs,
-  };
+  head.status = d1 * 100 + d2 * 10 + d3;
+  head.reasonStart = reasonStart;
+  head.reasonEnd = lineStop;
+  head.contentLength = contentLength;
+  head.chunked = chunked;
+  head.close = close;
+  head.keepAliveMs = keepAliveMs;
+  return true;
 }
 
 // Chunked body scanning: the bytes are forwarded as they are, and only their framing is followed to find the

@@ -80,7 +80,10 @@ process.on("message", async (message) => {
       process.send({ seq: id, at, sweptMs: Date.now() - at });
     } else if (op === "gaps") {
       const stats = gaps.length > 0 ? quantiles(gaps) : { count: 0 };
-      if (message.reset) gaps = [];
+      if (message.reset) {
+        gaps = [];
+        for (const instance of instances.values()) instance.lastHealthAt = 0;
+      }
       process.send({ seq: id, ...stats });
     } else if (op === "close") {
       await stop([...instances.keys()]);

@@ -21,6 +21,7 @@ import { Agent, request } from "node:http";
 import { Session } from "node:inspector/promises";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { systemClock } from "../dist/core/clock.js";
 import { createRelease } from "../dist/engine/create-release.js";
@@ -161,9 +162,17 @@ function harness(n, instances) {
   const hooks = new FakeHookRunner(systemClock);
   /** The probe monitors' failure time of each endpoint (detection), told by their onFailed. */
   const failedAt = new Map();
+  /** The engine's warnings and errors (and its "pass failed, will retry"), counted by message. */
+  const logged = new Map();
+  const count = (level) => (message, fields) => {
+    const key = `${level}: ${message}${fields?.error ? ` (${String(fields.error).slice(0, 160)})` : ""}`;
+    logged.set(key, (logged.get(key) ?? 0) + 1);
+  };
+  const log = { debug: count("debug"), info() {}, warn: count("warn"), error: count("error") };
   const engine = new Engine({
     store,
     config,
+    log,
     plugins: {
       createTarget: (_config, context) => targets.get(context.service),
       createRouter,
@@ -182,7 +191,7 @@ function harness(n, instances) {
       { environment: "staging", services: [{ service, version }], actor: "bench" },
       { store, config, now: Date.now(), snapshot: () => ({}), lease: (id) => engine.leaseFor(id) },
     );
-  return { dir, store, project, names, targets, engine, create, failedAt };
+  return { dir, store, project, names, targets, engine, create, failedAt, logged };
 }
 
 /** Admin calls over kept-alive connections of node:http (cheaper than fetch in the engine's process). */
@@ -351,7 +360,16 @@ async function run(n) {
     progress(`N=${n}: canary of 2.0.0`);
     const ended = new Map();
     for (const [i, p] of (await drive("2.0.0")).entries()) {
-      runs.push(p.then((r) => ended.set(h.names[i], { at: Date.now(), r })));
+      runs.push(
+        p.then(
+          (r) => ended.set(h.names[i], { at: Date.now(), r }),
+          (error) => {
+            // A release whose run() threw is no longer driven: counted with the engine's errors.
+            ended.set(h.names[i], { at: Date.now(), r: { status: "threw" } });
+            h.logged.set(`run threw: ${error}`, (h.logged.get(`run threw: ${error}`) ?? 0) + 1);
+          },
+        ),
+      );
     }
 
     const canaryOf = new Map();
@@ -381,6 +399,12 @@ async function run(n) {
 
     await profiler.begin();
     const meter = cpuMeter([process.pid, instances.child.pid, daemon.pid]);
+    // How busy the engine's thread is while the probes detect: its event-loop delay, and its passes.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const passes = [];
+    const unobserve = h.engine.observePasses((pass) => passes.push(pass.seconds * 1000));
+    const windowStart = Date.now();
     await instances.call("gaps", { reset: true });
     const { at: t0 } = await instances.call("fail", { ids: measured.map((name) => canaryOf.get(name)) });
     // Detection is told by the monitors in this process: waited for without polling anyone.
@@ -390,6 +414,17 @@ async function run(n) {
       await new Promise((r) => setTimeout(r, 50));
     }
     const cores = meter();
+    loopDelay.disable();
+    unobserve();
+    const windowS = (Date.now() - windowStart) / 1000;
+    // The histogram holds the intervals between its 10 ms samples: the delay is what exceeds 10 ms.
+    const beyond = (ns) => Math.max(0, ns / 1e6 - 10);
+    const delay = {
+      p50: beyond(loopDelay.percentile(50)),
+      p99: beyond(loopDelay.percentile(99)),
+      max: beyond(loopDelay.max),
+    };
+    const passStats = { perSecond: passes.length / windowS, ...stats(passes) };
     const gaps = await instances.call("gaps", { reset: true });
     await profiler.end("reaction");
 
@@ -450,6 +485,8 @@ async function run(n) {
       end: stats(endMs),
       gaps,
       cores,
+      delay,
+      passStats,
       load,
       rolledBack,
       byEject,
@@ -459,6 +496,7 @@ async function run(n) {
       daemonRssMb: pids.length === 1 ? rssMb(pids[0]) : Number.NaN,
       engineRssMb: process.memoryUsage().rss / 2 ** 20,
     };
+    result.logged = [...h.logged].sort((a, b) => b[1] - a[1]).slice(0, 8);
     await admin(daemon, "POST", "/shutdown");
     await waitForExit(daemon.pid, 40_000);
     return result;
@@ -530,6 +568,13 @@ async function main() {
         `requests after the reaction: ${r.sampled - r.notStable}/${r.sampled} to stable; ` +
         `${r.byEject}/${r.measured} taken out by eject (the others by a new table)`,
     );
+    console.log(
+      `        engine's thread during detection: event-loop delay p50 ${ms(r.delay.p50)} p99 ${ms(r.delay.p99)} ` +
+        `max ${ms(r.delay.max)}; ${r.passStats.perSecond.toFixed(0)} passes/s (${n} releases every ` +
+        `${PASS_INTERVAL_MS} ms would be ${((n * 1000) / PASS_INTERVAL_MS).toFixed(0)}/s), a pass's wall time ` +
+        `p50 ${ms(r.passStats.p50)} p99 ${ms(r.passStats.p99)}`,
+    );
+    for (const [message, times] of r.logged) console.log(`        engine log ×${times}: ${message}`);
     const phases = Object.entries(r.phases)
       .map(([name, v]) => `${name} ${ms(v)}`)
       .join(", ");

@@ -401,7 +401,9 @@ async function run(n) {
       async (name) => {
         // Under load a probe may fail a healthy canary before the bench does: left out, and counted.
         if (ended.has(name)) return true;
-        const table = await admin(daemon, "GET", `/services/${name}/routes`);
+        // Not yet known to the daemon (404: its first ensure is still queued) or slow: asked again.
+        const table = await admin(daemon, "GET", `/services/${name}/routes`).catch(() => undefined);
+        if (!table) return false;
         const canary = table.backends.find((b) => b.version === "2.0.0");
         if (canary?.weight !== 50 || canary.endpoints.length !== 1) return false;
         canaryOf.set(name, canary.endpoints[0].id);

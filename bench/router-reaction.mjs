@@ -417,9 +417,12 @@ async function run(n) {
 
     h.setPassInterval(PASS_INTERVAL_MS);
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    const early = [...ended.keys()];
-    // The engine's passes at this N may not bring every canary to 50% within the bound: the rest are left out, counted.
-    const measured = h.names.filter((name) => !ended.has(name) && canaryOf.has(name));
+    // Failed by the probes before the switch: ended, or failed by their monitor with the release still
+    // rolling back. The engine's passes at this N may not bring every canary to 50% within the bound:
+    // the rest are left out, counted.
+    const failedEarly = (name) => ended.has(name) || h.failedAt.has(canaryOf.get(name));
+    const early = h.names.filter(failedEarly);
+    const measured = h.names.filter((name) => canaryOf.has(name) && !failedEarly(name));
     progress(
       `N=${n}: every router serves 50/50; passes every ${PASS_INTERVAL_MS} ms for ${SETTLE_MS} ms; failing every canary instance`,
     );

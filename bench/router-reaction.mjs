@@ -57,11 +57,14 @@ const PASS_INTERVAL_MS = Number(option("--pass-interval", DEFAULT_PASS_INTERVAL_
  * Passes while the releases are brought to 50%. At the measured interval, the releases already at 50%
  * keep the engine's thread saturated while the others' first `ensure` calls wait in the builtin client's
  * per-environment queue one by one (each a round trip to the daemon): that made setup take 6 minutes and
- * more at N = 1,000. The measured interval is set back SETTLE_MS before t0.
+ * more at N = 1,000. The measured interval is set back settleMsFor(n) before t0.
  */
-const SETUP_PASS_INTERVAL_MS = Number(option("--setup-pass-interval", 5_000));
+const SETUP_OPTION = option("--setup-pass-interval", undefined);
+/** 5 s from 100 releases on (below, the measured interval does not saturate the engine's thread). */
+const setupPassIntervalFor = (n) =>
+  SETUP_OPTION !== undefined ? Number(SETUP_OPTION) : n >= 100 ? 5_000 : PASS_INTERVAL_MS;
 /** Long enough for every release's pause of the setup interval to end: all pass at the measured one. */
-const SETTLE_MS = SETUP_PASS_INTERVAL_MS + 3_000;
+const settleMsFor = (n) => setupPassIntervalFor(n) + 3_000;
 const PROFILE_DIR = option("--profile", undefined);
 
 /** The instances' process: one request/answer exchange per message over the IPC channel. */
@@ -194,7 +197,7 @@ function harness(n, instances) {
       createHookRunner: () => hooks,
     },
     serviceConfig: (release, name) => config.environments[release.environment].services[name],
-    passIntervalMs: SETUP_PASS_INTERVAL_MS,
+    passIntervalMs: setupPassIntervalFor(n),
   };
   const engine = new Engine(engineOptions);
   /** The engine reads passIntervalMs at every pause between two passes. */
@@ -416,7 +419,7 @@ async function run(n) {
     await profiler.end("setup");
 
     h.setPassInterval(PASS_INTERVAL_MS);
-    await new Promise((r) => setTimeout(r, SETTLE_MS));
+    await new Promise((r) => setTimeout(r, settleMsFor(n)));
     // Failed by the probes before the switch: ended, or failed by their monitor with the release still
     // rolling back. The engine's passes at this N may not bring every canary to 50% within the bound:
     // the rest are left out, counted.
@@ -424,7 +427,7 @@ async function run(n) {
     const early = h.names.filter(failedEarly);
     const measured = h.names.filter((name) => canaryOf.has(name) && !failedEarly(name));
     progress(
-      `N=${n}: every router serves 50/50; passes every ${PASS_INTERVAL_MS} ms for ${SETTLE_MS} ms; failing every canary instance`,
+      `N=${n}: every router serves 50/50; passes every ${PASS_INTERVAL_MS} ms for ${settleMsFor(n)} ms; failing every canary instance`,
     );
 
     await profiler.begin();
@@ -566,7 +569,7 @@ async function main() {
   console.log(`Tandem router reaction time — node ${process.version}, builtin router, one daemon`);
   console.log(
     `probe: http every ${PERIOD_MS} ms, failureThreshold ${FAILURE_THRESHOLD}, timeout ${PROBE_TIMEOUT_MS} ms; ` +
-      `engine pass interval ${PASS_INTERVAL_MS} ms (during setup ${SETUP_PASS_INTERVAL_MS} ms, set back ${SETTLE_MS} ms before t0)` +
+      `engine pass interval ${PASS_INTERVAL_MS} ms (during setup: ${SETUP_OPTION === undefined ? "5000 ms from N = 100 on" : `${SETUP_OPTION} ms`}; the measured one from setup interval + 3 s before t0)` +
       (PASS_INTERVAL_MS === DEFAULT_PASS_INTERVAL_MS
         ? " (the default)"
         : ` (the default is ${DEFAULT_PASS_INTERVAL_MS} ms)`),

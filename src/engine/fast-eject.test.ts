@@ -49,6 +49,23 @@ describe("FastEject", () => {
     expect(clock.now()).toBe(new ManualClock().now());
   });
 
+  it("wakes the release once the router has answered the eject, not before", async () => {
+    const clock = new ManualClock();
+    let answer: (() => void) | undefined;
+    const { runtime, fail } = runtimeWith({ eject: () => new Promise<void>((r) => (answer = r)) });
+    const fast = new FastEject();
+    fast.wire("r1", runtime, silentLogger);
+    let woke = false;
+    const sleeping = fast.pause("r1", clock, 60_000, new AbortController().signal).then(() => (woke = true));
+    fail();
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(answer).toBeDefined();
+    expect(woke).toBe(false);
+    answer!();
+    await sleeping;
+    expect(woke).toBe(true);
+  });
+
   it("skips the next sleep when the failure came during a pass, and works with routers that cannot eject", async () => {
     const clock = new ManualClock();
     const { runtime, fail } = runtimeWith({});

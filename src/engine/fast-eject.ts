@@ -17,14 +17,23 @@ export class FastEject {
   wire(releaseId: string, runtime: ServiceRuntime, log: Logger): void {
     runtime.monitor.onFailed?.((endpoint) => {
       const { router } = runtime;
-      router.eject?.([endpoint.id], AbortSignal.timeout(EJECT_TIMEOUT_MS)).catch((error: unknown) =>
-        log.warn("router could not eject a failed endpoint; the next pass drops it", {
-          service: runtime.service.name,
-          endpoint: endpoint.id,
-          error: String(error),
-        }),
-      );
-      this.wake(releaseId);
+      if (!router.eject) {
+        this.wake(releaseId);
+        return;
+      }
+      // The release is woken once the eject is answered, not with it: the pass that rolls back (store
+      // writes, a new table, instances stopped) would otherwise hold the event loop while the eject's
+      // request waits to be written, and with it every other failed endpoint's.
+      router
+        .eject([endpoint.id], AbortSignal.timeout(EJECT_TIMEOUT_MS))
+        .catch((error: unknown) =>
+          log.warn("router could not eject a failed endpoint; the next pass drops it", {
+            service: runtime.service.name,
+            endpoint: endpoint.id,
+            error: String(error),
+          }),
+        )
+        .finally(() => this.wake(releaseId));
     });
   }
 

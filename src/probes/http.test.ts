@@ -1,11 +1,13 @@
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TandemError } from "../core/errors.js";
 import { HttpProbe, type HttpProbeConfig } from "./http.js";
 import { closedPort, endpointAt, timing } from "./test-helpers.js";
 
 let server: Server;
+const answeredOn = new WeakSet<object>();
+const connections: Socket[] = [];
 let port: number;
 const never = new AbortController().signal;
 
@@ -43,6 +45,18 @@ beforeAll(async () => {
         response.statusCode = request.headers.authorization === "Bearer s3cret" ? 200 : 401;
         response.end();
         return;
+      case "/once-per-socket": {
+        // The second request on a kept-alive socket finds it closed, as when the instance's idle timeout
+        // closed it just as the probe reused it.
+        const socket = request.socket;
+        if (answeredOn.has(socket)) {
+          socket.destroy();
+          return;
+        }
+        answeredOn.add(socket);
+        response.end("ok");
+        return;
+      }
       case "/slow": {
         const timer = setTimeout(() => response.end("late"), 3_000);
         response.on("close", () => clearTimeout(timer));
@@ -53,6 +67,7 @@ beforeAll(async () => {
         response.end();
     }
   });
+  server.on("connection", (socket) => connections.push(socket));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   port = (server.address() as AddressInfo).port;
 });
@@ -127,6 +142,26 @@ describe("HttpProbe", () => {
       ok: false,
       message: `GET http://127.0.0.1:${refusedPort}/health -> connection refused`,
     });
+  });
+
+  it("keeps its connection between checks", async () => {
+    const keptAlive = probe();
+    await keptAlive.check(endpointAt(port), never);
+    const before = connections.length;
+    for (let i = 0; i < 3; i++) expect((await keptAlive.check(endpointAt(port), never)).ok).toBe(true);
+    expect(connections.length).toBe(before);
+  });
+
+  it("tries once more on a new connection when a kept-alive socket turns out closed", async () => {
+    const reused = probe({ path: "/once-per-socket" });
+    expect((await reused.check(endpointAt(port), never)).ok).toBe(true);
+    const before = connections.length;
+    const second = await reused.check(endpointAt(port), never);
+    expect(second).toMatchObject({
+      ok: true,
+      message: `GET http://127.0.0.1:${port}/once-per-socket -> 200`,
+    });
+    expect(connections.length).toBe(before + 1);
   });
 
   it("rejects an invalid body pattern up front", () => {

@@ -1,12 +1,15 @@
+import { Agent, request as httpRequest } from "node:http";
 import type { ProbeConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
 import type { Endpoint } from "../core/types.js";
-import { describeAbort, describeNetworkError, hostPort } from "./network.js";
+import { describeNetworkError, errorCode, hostPort } from "./network.js";
 import type { Probe, ProbeResult } from "./types.js";
 
 export type HttpProbeConfig = Extract<ProbeConfig, { type: "http" }>;
 
 const BODY_EXCERPT_CHARS = 120;
+/** A health body longer than this is matched on its beginning. */
+const MAX_BODY_CHARS = 64 * 1024;
 
 /**
  * GET http://host:port/path; healthy when the status is within `status` (redirects are not followed,
@@ -32,46 +35,116 @@ export class HttpProbe implements Probe {
     }
   }
 
-  async check(endpoint: Endpoint, signal: AbortSignal): Promise<ProbeResult> {
-    const path = this.config.path.startsWith("/") ? this.config.path : `/${this.config.path}`;
-    const url = `http://${hostPort(endpoint.host, this.config.port ?? endpoint.port)}${path}`;
-    const request = `GET ${url}`;
-    const [low, high] = this.config.status;
-    const startedAt = performance.now();
-    const elapsed = () => Math.round(performance.now() - startedAt);
-    const timeoutSignal = AbortSignal.timeout(this.config.timeout);
-    const combined = AbortSignal.any([signal, timeoutSignal]);
-    try {
-      const response = await fetch(url, {
-        headers: this.config.headers,
-        signal: combined,
-        redirect: "manual",
-      });
-      const seen = `${request} -> ${response.status}`;
-      if (response.status < low || response.status > high) {
-        await response.body?.cancel().catch(() => {});
-        return { ok: false, message: `${seen} (expected ${low}-${high})`, durationMs: elapsed() };
-      }
-      if (!this.bodyPattern) {
-        await response.body?.cancel().catch(() => {});
-        return { ok: true, message: seen, durationMs: elapsed() };
-      }
-      const body = await response.text();
-      if (!this.bodyPattern.test(body)) {
-        return {
-          ok: false,
-          message: `${seen}, body does not match /${this.config.body}/: ${JSON.stringify(excerpt(body))}`,
-          durationMs: elapsed(),
-        };
-      }
-      return { ok: true, message: `${seen}, body matches`, durationMs: elapsed() };
-    } catch (error) {
-      const why = combined.aborted
-        ? describeAbort(timeoutSignal, this.config.timeout)
-        : describeNetworkError(error);
-      return { ok: false, message: `${request} -> ${why}`, durationMs: elapsed() };
-    }
+  check(endpoint: Endpoint, signal: AbortSignal): Promise<ProbeResult> {
+    return this.attempt(endpoint, signal, performance.now(), true);
   }
+
+  /**
+   * One GET over the shared keep-alive agent. A kept-alive socket the instance closed while idle fails
+   * as soon as it is reused (ECONNRESET, "socket hang up"): that says nothing of the instance, so the
+   * check is tried once more on a new connection.
+   */
+  private attempt(
+    endpoint: Endpoint,
+    signal: AbortSignal,
+    startedAt: number,
+    retryStale: boolean,
+  ): Promise<ProbeResult> {
+    const { config } = this;
+    const port = config.port ?? endpoint.port;
+    const path = config.path.startsWith("/") ? config.path : `/${config.path}`;
+    const request = `GET http://${hostPort(endpoint.host, port)}${path}`;
+    const [low, high] = config.status;
+    const elapsed = () => Math.round(performance.now() - startedAt);
+    return new Promise<ProbeResult>((resolve) => {
+      let done = false;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (ok: boolean, message: string) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        signal.removeEventListener("abort", onAbort);
+        resolve({ ok, message, durationMs: elapsed() });
+      };
+      if (signal.aborted) return finish(false, `${request} -> aborted`);
+      const req = httpRequest({
+        agent: probeAgent,
+        host: unbracketed(endpoint.host),
+        port,
+        path,
+        method: "GET",
+        headers: config.headers,
+      });
+      const onAbort = () => {
+        finish(false, `${request} -> aborted`);
+        req.destroy();
+      };
+      signal.addEventListener("abort", onAbort, { once: true });
+      const remainingMs = Math.max(1, config.timeout - (performance.now() - startedAt));
+      timer = setTimeout(() => {
+        finish(false, `${request} -> timed out after ${config.timeout}ms`);
+        req.destroy();
+      }, remainingMs);
+      req.on("error", (error) => {
+        if (done) return;
+        if (retryStale && req.reusedSocket && isStaleSocketError(error)) {
+          done = true;
+          clearTimeout(timer);
+          signal.removeEventListener("abort", onAbort);
+          resolve(this.attempt(endpoint, signal, startedAt, false));
+          return;
+        }
+        finish(false, `${request} -> ${describeNetworkError(error)}`);
+      });
+      req.on("response", (response) => {
+        const seen = `${request} -> ${response.statusCode}`;
+        const status = response.statusCode ?? 0;
+        if (status < low || status > high || !this.bodyPattern) {
+          // Read to the end, so that the socket goes back to the agent for the next check.
+          response.resume();
+          response.on("end", () =>
+            status < low || status > high
+              ? finish(false, `${seen} (expected ${low}-${high})`)
+              : finish(true, seen),
+          );
+          response.on("error", (error) => finish(false, `${seen}, ${describeNetworkError(error)}`));
+          return;
+        }
+        const pattern = this.bodyPattern;
+        let body = "";
+        response.setEncoding("utf8");
+        response.on("data", (chunk: string) => {
+          if (body.length < MAX_BODY_CHARS) body += chunk;
+        });
+        response.on("error", (error) => finish(false, `${seen}, ${describeNetworkError(error)}`));
+        response.on("end", () =>
+          pattern.test(body)
+            ? finish(true, `${seen}, body matches`)
+            : finish(
+                false,
+                `${seen}, body does not match /${config.body}/: ${JSON.stringify(excerpt(body))}`,
+              ),
+        );
+      });
+      req.end();
+    });
+  }
+}
+
+/**
+ * Every http probe's connections: kept alive between checks, so that a round costs a request on an
+ * open socket rather than a TCP handshake, a new socket and a fetch() with its streams and signals.
+ * Idle sockets do not keep the process alive (the agent unrefs them).
+ */
+const probeAgent = new Agent({ keepAlive: true, scheduling: "lifo" });
+
+function unbracketed(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+function isStaleSocketError(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === "ECONNRESET" || code === "EPIPE" || (error as Error)?.message === "socket hang up";
 }
 
 function excerpt(body: string): string {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { ManualClock } from "../core/clock.js";
+import { type Clock, ManualClock } from "../core/clock.js";
 import type { ProbeConfig, ProbeTiming } from "../core/config.js";
 import type { Endpoint } from "../core/types.js";
 import { ProbeMonitor } from "./monitor.js";
@@ -94,6 +94,31 @@ describe("ProbeMonitor", () => {
     expect(probe.checkedAt).toEqual([5_000]);
     await clock.advance(6_000);
     expect(probe.checkedAt).toEqual([5_000, 7_000, 9_000, 11_000]);
+  });
+
+  it("keeps its rounds on the period's grid when its timers fire late (a busy event loop)", async () => {
+    const clock = new ManualClock(START);
+    // Every sleep of the monitor ends 100 ms after it was due, as a timer does behind a busy loop.
+    const late: Clock = { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms + 100, signal) };
+    const probe = new ScriptedProbe("http", ["ok"], clock);
+    monitor = new ProbeMonitor([probe], late);
+    monitor.watch([endpoint]);
+    await settle();
+
+    await clock.advance(4_500);
+    // Late by 100 ms each, never more: not 0, 1,100, 2,200, 3,300, 4,400.
+    expect(probe.checkedAt).toEqual([0, 1_100, 2_100, 3_100, 4_100]);
+  });
+
+  it("drops the rounds a check longer than the period made it miss, instead of running them back to back", async () => {
+    const clock = new ManualClock(START);
+    const probe = new ScriptedProbe("http", ["ok", "hang", "ok"], clock, { timeout: 2_500 });
+    monitorWith([probe], clock).watch([endpoint]);
+    await settle();
+
+    await clock.advance(5_000);
+    // The second check hangs until its timeout (1,000 + 2,500); the next rounds follow from then on.
+    expect(probe.checkedAt).toEqual([0, 1_000, 3_500, 4_500]);
   });
 
   it("a pending check (a target still deploying) makes its round count neither way", async () => {

@@ -133,8 +133,10 @@ export class ProbeMonitor {
     const { signal } = watched.controller;
     try {
       if (this.initialDelay > 0) await this.clock.sleep(this.initialDelay, signal);
+      // Rounds are due on a grid of the period from the first one: a round that starts late (a busy
+      // event loop) does not push the ones after it back.
+      let dueAt = this.clock.now();
       while (!signal.aborted) {
-        const roundStartedAt = this.clock.now();
         const results = await Promise.all(
           this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal, watched)),
         );
@@ -142,7 +144,12 @@ export class ProbeMonitor {
         this.recordRound(watched, results);
         watched.snapshot = undefined;
         if (watched.health.state === "failed") return;
-        const wait = roundStartedAt + this.period - this.clock.now();
+        dueAt += this.period;
+        const now = this.clock.now();
+        // More than a whole period behind (a check that took longer than the period): the missed rounds
+        // are dropped rather than run back to back, and the grid starts again from now.
+        if (dueAt <= now - this.period) dueAt = now;
+        const wait = dueAt - now;
         if (wait > 0) await this.clock.sleep(wait, signal);
         else await new Promise<void>((resolve) => setImmediate(resolve));
       }

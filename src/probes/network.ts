@@ -35,11 +35,3 @@ export function describeNetworkError(error: unknown): string {
   const message = (innermost as Error)?.message ?? String(innermost);
   return code && !message.includes(code) ? `${message} (${code})` : message;
 }
-
-/**
- * What an abort means for a check: the probe's own timeout, or the caller giving up.
- * `timeoutSignal` is the signal created from config.timeout.
- */
-export function describeAbort(timeoutSignal: AbortSignal, timeoutMs: number): string {
-  return timeoutSignal.aborted ? `timed out after ${timeoutMs}ms` : "aborted";
-}

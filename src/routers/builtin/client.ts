@@ -6,6 +6,7 @@ import { RouterError } from "../../core/errors.js";
 import type { RouterRecord, Store } from "../../store/types.js";
 import { sameRouteTable } from "../route-table.js";
 import type { Router, RouterContext, RouteTable, VersionStats } from "../types.js";
+import { adminRequest } from "./admin-request.js";
 import { checkedRouteTable } from "./routes.js";
 import { listenFailure, looksLikeRouterDaemon, pidAlive, spawnRouterDaemon, waitForExit } from "./spawn.js";
 
@@ -431,19 +432,10 @@ export class BuiltinRouter implements Router {
   ): Promise<T> {
     if (!record)
       throw new RouterError(`router for ${this.context.service} is not running; call ensure first`);
-    const url = `http://127.0.0.1:${record.adminPort}${path}`;
-    const { status, ok, text } = await withTimeout(signal, timeoutMs, async (callSignal) => {
+    const { status, text } = await withTimeout(signal, timeoutMs, async (callSignal) => {
       try {
-        const response = await fetch(url, {
-          method,
-          headers: {
-            authorization: `Bearer ${record.token}`,
-            ...(body === undefined ? {} : { "content-type": "application/json" }),
-          },
-          body: body === undefined ? undefined : JSON.stringify(body),
-          signal: callSignal,
-        });
-        return { status: response.status, ok: response.ok, text: await response.text() };
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        return await adminRequest(record.adminPort, method, path, record.token, payload, callSignal);
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw new RouterError(
@@ -455,6 +447,7 @@ export class BuiltinRouter implements Router {
         );
       }
     });
+    const ok = status >= 200 && status < 300;
     if (!ok) {
       let message = text;
       let reason: string | undefined;

@@ -1,0 +1,99 @@
+import { Agent, request as httpRequest } from "node:http";
+
+/** What the daemon's admin API answered. */
+export interface AdminAnswer {
+  status: number;
+  text: string;
+}
+
+/** An admin answer larger than this is refused (the largest is a route table of a few thousand ids). */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Every builtin router client's connections to its daemon's admin API, kept alive between calls: a
+ * pass costs a request on an open socket, not a TCP handshake and a fetch() with its streams and
+ * signals. At most this many at once per daemon; further calls wait in the agent's queue (their
+ * timeout counts the wait). Idle sockets do not keep the process alive.
+ */
+const MAX_SOCKETS_PER_DAEMON = 32;
+const adminAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_DAEMON, scheduling: "lifo" });
+
+/**
+ * One admin call on 127.0.0.1:port. A kept-alive socket the daemon closed while it was idle fails as
+ * soon as it is reused (ECONNRESET, "socket hang up") before any answer: the call is sent once more
+ * on a new connection (every admin call may be repeated: PUT and eject set a state, GET reads one).
+ */
+export function adminRequest(
+  port: number,
+  method: string,
+  path: string,
+  token: string,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<AdminAnswer> {
+  return attempt(port, method, path, token, body, signal, true);
+}
+
+function attempt(
+  port: number,
+  method: string,
+  path: string,
+  token: string,
+  body: string | undefined,
+  signal: AbortSignal,
+  retryStale: boolean,
+): Promise<AdminAnswer> {
+  return new Promise<AdminAnswer>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      headers["content-length"] = Buffer.byteLength(body);
+    }
+    const req = httpRequest({ agent: adminAgent, host: "127.0.0.1", port, path, method, headers });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      fn();
+    };
+    const onAbort = () => {
+      settle(() => reject(signal.reason));
+      req.destroy();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    req.on("error", (error) => {
+      if (retryStale && !settled && req.reusedSocket && isStaleSocketError(error)) {
+        settle(() => resolve(attempt(port, method, path, token, body, signal, false)));
+        return;
+      }
+      settle(() => reject(error));
+    });
+    req.on("response", (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      response.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) {
+          settle(() => reject(new Error(`the answer exceeds ${MAX_ANSWER_BYTES} bytes`)));
+          req.destroy();
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on("error", (error) => settle(() => reject(error)));
+      response.on("end", () =>
+        settle(() =>
+          resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        ),
+      );
+    });
+    req.end(body);
+  });
+}
+
+function isStaleSocketError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === "ECONNRESET" || code === "EPIPE" || (error as Error)?.message === "socket hang up";
+}

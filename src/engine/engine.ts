@@ -77,6 +77,13 @@ export class Engine {
   private readonly fastEject = new FastEject();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
+  /**
+   * The release each pass wrote, by id, at the revision it wrote (frozen: a pass copies what it
+   * changes). The next pass reads the release from the store only when the stored revision moved
+   * (another engine wrote it): unchanged rollouts keep their objects across passes, and a pass does
+   * not parse and copy thousands of rollouts to change a few.
+   */
+  private readonly written = new Map<string, ReleaseState>();
   private hookRunner?: HookRunner;
 
   constructor(private readonly options: EngineOptions) {
@@ -139,7 +146,7 @@ export class Engine {
     record: Omit<PassRecord, "seconds">,
   ): Promise<ReleaseState> {
     const { store } = this.options;
-    const release = await store.getRelease(releaseId);
+    const release = await this.load(releaseId);
     if (!release) throw new NotFoundError(`release ${releaseId}`, "`tandem history` lists releases");
     record.environment = release.environment;
     const log = withFields(this.log, { releaseId, environment: release.environment });
@@ -176,18 +183,30 @@ export class Engine {
         audit: engineEntries(statusBefore, result.release, result.registry, this.clock.now()),
       });
     } catch (error) {
+      this.written.delete(releaseId);
       if (!(error instanceof CasConflictError)) throw error;
       record.outcome = "conflict";
       log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
       return (await store.getRelease(releaseId)) ?? release;
     }
     record.outcome = "ok";
+    if (!isTerminal(result.release.status)) this.written.set(releaseId, frozen(result.release));
     for (const event of result.events) this.publish(event);
     if (isTerminal(result.release.status)) {
       this.dispose(releaseId);
       await store.releaseLease(leaseName, this.holder);
     }
     return result.release;
+  }
+
+  /** The release as this engine last wrote it, when the store still holds that revision; else as stored. */
+  private async load(releaseId: string): Promise<ReleaseState | undefined> {
+    const kept = this.written.get(releaseId);
+    if (kept) {
+      if ((await this.options.store.releaseRevision(releaseId)) === kept.revision) return kept;
+      this.written.delete(releaseId);
+    }
+    return this.options.store.getRelease(releaseId);
   }
 
   /** Drives a release until it ends (or the signal aborts), one pass every passIntervalMs. */
@@ -283,8 +302,16 @@ export class Engine {
   private dispose(releaseId: string): void {
     for (const runtime of this.runtimes.get(releaseId)?.values() ?? []) runtime.monitor.stop();
     this.runtimes.delete(releaseId);
+    this.written.delete(releaseId);
     this.fastEject.forget(releaseId);
   }
+}
+
+/** Shallowly frozen (the release, its rollout list, each rollout): kept across passes, never changed. */
+function frozen(release: ReleaseState): ReleaseState {
+  for (const rollout of release.rollouts) Object.freeze(rollout);
+  Object.freeze(release.rollouts);
+  return Object.freeze(release);
 }
 
 /**

@@ -18,11 +18,12 @@ import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
+import { Attention } from "./attention.js";
 import { FastEject } from "./fast-eject.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
 import { type PassTarget, passTarget } from "./pass-target.js";
 import { pluginContext } from "./plugin-context.js";
-import { reconcileRelease } from "./release-pass.js";
+import { type RolloutAttention, reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
 
 export interface Plugins {
@@ -84,6 +85,8 @@ export class Engine {
    * not parse and copy thousands of rollouts to change a few.
    */
   private readonly written = new Map<string, ReleaseState>();
+  /** By release: which waiting rollouts a pass may leave alone (attention.ts). */
+  private readonly attention = new Map<string, Attention>();
   private hookRunner?: HookRunner;
 
   constructor(private readonly options: EngineOptions) {
@@ -164,6 +167,7 @@ export class Engine {
       signal,
       commands,
       runtime: (service) => this.runtime(release, service),
+      attention: this.attentionFor(releaseId),
       hooks: this.hooks(),
       env: this.options.env ?? process.env,
       onRolloutError: (rollout, error) =>
@@ -197,6 +201,21 @@ export class Engine {
       await store.releaseLease(leaseName, this.holder);
     }
     return result.release;
+  }
+
+  private attentionFor(releaseId: string): RolloutAttention {
+    let attention = this.attention.get(releaseId);
+    if (!attention) {
+      attention = new Attention();
+      this.attention.set(releaseId, attention);
+    }
+    const of = attention;
+    return {
+      quiet: (rollout, runtime, now, signal) =>
+        of.quiet(rollout, runtime, now, signal, () => this.passTargets.get(runtime)?.hasExited() ?? true),
+      record: (rollout, runtime, now, signal) => of.record(rollout, runtime, now, signal),
+      forget: (service) => of.forget(service),
+    };
   }
 
   /** The release as this engine last wrote it, when the store still holds that revision; else as stored. */
@@ -303,6 +322,7 @@ export class Engine {
     for (const runtime of this.runtimes.get(releaseId)?.values() ?? []) runtime.monitor.stop();
     this.runtimes.delete(releaseId);
     this.written.delete(releaseId);
+    this.attention.delete(releaseId);
     this.fastEject.forget(releaseId);
   }
 }

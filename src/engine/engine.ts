@@ -16,10 +16,11 @@ import {
 } from "../core/types.js";
 import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
-import type { LeaseClaim, Store } from "../store/types.js";
+import type { InstanceChanges, LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
 import { Attention } from "./attention.js";
 import { FastEject } from "./fast-eject.js";
+import { InstanceJournal } from "./instance-journal.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
 import { type PassTarget, passTarget } from "./pass-target.js";
 import { pluginContext } from "./plugin-context.js";
@@ -85,6 +86,8 @@ export class Engine {
    * not parse and copy thousands of rollouts to change a few.
    */
   private readonly written = new Map<string, ReleaseState>();
+  /** By release: the instance records its pass holds for its own write (instance-journal.ts). */
+  private readonly journals = new Map<string, InstanceJournal>();
   /** By release: which waiting rollouts a pass may leave alone (attention.ts). */
   private readonly attention = new Map<string, Attention>();
   private hookRunner?: HookRunner;
@@ -162,20 +165,29 @@ export class Engine {
     await takeLease(store, leaseName, this.holder, this.leaseTtlMs, this.clock.now());
     const commands = await store.pendingCommands(releaseId);
     const statusBefore = release.status;
-    const result = await reconcileRelease(release, {
-      now: this.clock.now(),
-      signal,
-      commands,
-      runtime: (service) => this.runtime(release, service),
-      attention: this.attentionFor(releaseId),
-      hooks: this.hooks(),
-      env: this.options.env ?? process.env,
-      onRolloutError: (rollout, error) =>
-        log.debug(`${rollout.service}: pass failed, will retry`, {
-          service: rollout.service,
-          error: String(error),
-        }),
-    });
+    const journal = this.journalOf(releaseId);
+    journal.begin();
+    let result: Awaited<ReturnType<typeof reconcileRelease>>;
+    try {
+      result = await reconcileRelease(release, {
+        now: this.clock.now(),
+        signal,
+        commands,
+        runtime: (service) => this.runtime(release, service),
+        attention: this.attentionFor(releaseId),
+        hooks: this.hooks(),
+        env: this.options.env ?? process.env,
+        onRolloutError: (rollout, error) =>
+          log.debug(`${rollout.service}: pass failed, will retry`, {
+            service: rollout.service,
+            error: String(error),
+          }),
+      });
+    } catch (error) {
+      await this.writeHeld(journal.take());
+      throw error;
+    }
+    const instances = journal.take();
     try {
       await store.writeRelease({
         release: result.release,
@@ -185,9 +197,12 @@ export class Engine {
         consumedCommands: result.consumedCommands,
         registry: result.registry,
         audit: engineEntries(statusBefore, result.release, result.registry, this.clock.now()),
+        instances,
       });
     } catch (error) {
       this.written.delete(releaseId);
+      // The instances the pass started or stopped did start or stop, whatever became of its write.
+      await this.writeHeld(instances);
       if (!(error instanceof CasConflictError)) throw error;
       record.outcome = "conflict";
       log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
@@ -201,6 +216,26 @@ export class Engine {
       await store.releaseLease(leaseName, this.holder);
     }
     return result.release;
+  }
+
+  private journalOf(releaseId: string): InstanceJournal {
+    let journal = this.journals.get(releaseId);
+    if (!journal) {
+      journal = new InstanceJournal();
+      this.journals.set(releaseId, journal);
+    }
+    return journal;
+  }
+
+  /** Instance records a pass held, written on their own when its write did not take them. */
+  private async writeHeld(instances: InstanceChanges | undefined): Promise<void> {
+    if (!instances) return;
+    try {
+      await this.options.store.writeInstances(instances);
+    } catch (error) {
+      // The instances live in this process only (instance-journal.ts): this engine still knows them.
+      this.log.warn("could not record instances", { error: String(error) });
+    }
   }
 
   private attentionFor(releaseId: string): RolloutAttention {
@@ -300,7 +335,12 @@ export class Engine {
       { environment: release.environment, service, releaseId: release.id },
       { store, clock: this.clock, log: this.log },
     );
-    const target = this.options.plugins.createTarget(config.target, context);
+    // Targets whose instances live in this process record them with the pass's write (instance-journal.ts).
+    const targetContext =
+      config.target.type === "sim"
+        ? { ...context, store: this.journalOf(release.id).storeFor(store) }
+        : context;
+    const target = this.options.plugins.createTarget(config.target, targetContext);
     const memo = passTarget(target);
     const runtime: ServiceRuntime = {
       service: config,
@@ -323,6 +363,7 @@ export class Engine {
     this.runtimes.delete(releaseId);
     this.written.delete(releaseId);
     this.attention.delete(releaseId);
+    this.journals.delete(releaseId);
     this.fastEject.forget(releaseId);
   }
 }

@@ -1,0 +1,88 @@
+import type { InstanceChanges, InstanceRecord, Store } from "../store/types.js";
+
+/**
+ * The instance records a release's pass writes, held until the pass's own write so that they are
+ * committed in its transaction (`ReleaseWrite.instances`) instead of one autocommit each: a pass that
+ * starts 10,000 instances writes them at once.
+ *
+ * Only for targets whose instances do not outlive the engine's process (the sim target: its instances
+ * are objects in this process). What a crash between starting an instance and the pass's write leaves:
+ *  - the release is at the revision before the pass (its write was lost with the records), so the
+ *    rollout is where it was before it started the instances;
+ *  - the instances died with the process, and no record names them: the next engine lists none and
+ *    starts them again. Nothing is left behind, and nothing recorded is missing.
+ * When the pass's write fails (a compare-and-swap conflict, a store error) or the pass throws, the
+ * records are written on their own (`Store.writeInstances`): the instances were started and run on.
+ *
+ * A target whose instances are processes that outlive the engine (process, command, github-actions)
+ * records each one as it starts it, directly: a record lost in a crash would leave a process no engine
+ * finds again (they are adopted through their records). A spawn costs far more than that write.
+ */
+export class InstanceJournal {
+  private readonly puts = new Map<string, InstanceRecord>();
+  private readonly deletes = new Set<string>();
+  private open = false;
+
+  /** From now until `take`, instance writes through `storeFor` are held here. */
+  begin(): void {
+    this.open = true;
+  }
+
+  /** Everything held since `begin`, emptied; undefined when nothing was written. Writes go through again. */
+  take(): InstanceChanges | undefined {
+    this.open = false;
+    if (this.puts.size === 0 && this.deletes.size === 0) return undefined;
+    const changes = { put: [...this.puts.values()], delete: [...this.deletes] };
+    this.puts.clear();
+    this.deletes.clear();
+    return changes;
+  }
+
+  /**
+   * `store`, with its instance writes held while a pass is open; its instance reads see them. Every
+   * other method is the store's own.
+   */
+  storeFor(store: Store): Store {
+    const journal = this;
+    const overrides: Partial<Store> = {
+      async putInstance(instance) {
+        if (!journal.open) return store.putInstance(instance);
+        journal.deletes.delete(instance.id);
+        journal.puts.set(instance.id, instance);
+      },
+      async deleteInstance(id) {
+        if (!journal.open) return store.deleteInstance(id);
+        journal.puts.delete(id);
+        journal.deletes.add(id);
+      },
+      async listInstances(filter) {
+        const stored = await store.listInstances(filter);
+        if (journal.puts.size === 0 && journal.deletes.size === 0) return stored;
+        const matches = (record: InstanceRecord) =>
+          record.project === filter.project &&
+          (filter.environment === undefined || record.environment === filter.environment) &&
+          (filter.service === undefined || record.service === filter.service) &&
+          (filter.version === undefined || record.version === filter.version);
+        return [
+          ...stored.filter((record) => !journal.deletes.has(record.id) && !journal.puts.has(record.id)),
+          ...[...journal.puts.values()].filter(matches),
+        ];
+      },
+    };
+    const bound = new Map<PropertyKey, unknown>();
+    return new Proxy(store, {
+      get(target, property) {
+        const override = overrides[property as keyof Store];
+        if (override) return override;
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== "function") return value;
+        let method = bound.get(property);
+        if (method === undefined) {
+          method = value.bind(target);
+          bound.set(property, method);
+        }
+        return method;
+      },
+    });
+  }
+}

@@ -1,5 +1,7 @@
 import type { InstanceChanges, InstanceRecord, Store } from "../store/types.js";
 
+type InstanceFilter = Parameters<Store["listInstances"]>[0];
+
 /**
  * The instance records a release's pass writes, held until the pass's own write so that they are
  * committed in its transaction (`ReleaseWrite.instances`) instead of one autocommit each: a pass that
@@ -20,8 +22,16 @@ import type { InstanceChanges, InstanceRecord, Store } from "../store/types.js";
  */
 export class InstanceJournal {
   private readonly puts = new Map<string, InstanceRecord>();
+  /** Ids in `puts` by service (project, environment, service): a target lists its own service's. */
+  private readonly putsByService = new Map<string, Set<string>>();
   private readonly deletes = new Set<string>();
   private open = false;
+  /**
+   * While a pass is open: the stored instances of an environment, read at its first listing of one of
+   * its services, by service. Thousands of targets created in one pass (a release's first) then cost one
+   * query, not one each. Only within the pass: the next one reads the store again.
+   */
+  private listed = new Map<string, Map<string, InstanceRecord[]>>();
 
   /** From now until `take`, instance writes through `storeFor` are held here. */
   begin(): void {
@@ -31,11 +41,42 @@ export class InstanceJournal {
   /** Everything held since `begin`, emptied; undefined when nothing was written. Writes go through again. */
   take(): InstanceChanges | undefined {
     this.open = false;
+    this.listed.clear();
     if (this.puts.size === 0 && this.deletes.size === 0) return undefined;
     const changes = { put: [...this.puts.values()], delete: [...this.deletes] };
     this.puts.clear();
+    this.putsByService.clear();
     this.deletes.clear();
     return changes;
+  }
+
+  private async storedInstances(store: Store, filter: InstanceFilter): Promise<InstanceRecord[]> {
+    if (!this.open || filter.environment === undefined || filter.service === undefined) {
+      return store.listInstances(filter);
+    }
+    const key = `${filter.project}\u0000${filter.environment}`;
+    let byService = this.listed.get(key);
+    if (!byService) {
+      byService = new Map();
+      for (const record of await store.listInstances({
+        project: filter.project,
+        environment: filter.environment,
+      })) {
+        const of = byService.get(record.service);
+        if (of) of.push(record);
+        else byService.set(record.service, [record]);
+      }
+      this.listed.set(key, byService);
+    }
+    const records = byService.get(filter.service) ?? [];
+    return filter.version === undefined ? [...records] : records.filter((r) => r.version === filter.version);
+  }
+
+  private forgetPut(id: string): void {
+    const held = this.puts.get(id);
+    if (!held) return;
+    this.puts.delete(id);
+    this.putsByService.get(serviceKey(held))?.delete(id);
   }
 
   /**
@@ -48,24 +89,38 @@ export class InstanceJournal {
       async putInstance(instance) {
         if (!journal.open) return store.putInstance(instance);
         journal.deletes.delete(instance.id);
+        journal.forgetPut(instance.id);
         journal.puts.set(instance.id, instance);
+        const key = serviceKey(instance);
+        let ids = journal.putsByService.get(key);
+        if (!ids) {
+          ids = new Set();
+          journal.putsByService.set(key, ids);
+        }
+        ids.add(instance.id);
       },
       async deleteInstance(id) {
         if (!journal.open) return store.deleteInstance(id);
-        journal.puts.delete(id);
+        journal.forgetPut(id);
         journal.deletes.add(id);
       },
       async listInstances(filter) {
-        const stored = await store.listInstances(filter);
+        const stored = await journal.storedInstances(store, filter);
         if (journal.puts.size === 0 && journal.deletes.size === 0) return stored;
         const matches = (record: InstanceRecord) =>
           record.project === filter.project &&
           (filter.environment === undefined || record.environment === filter.environment) &&
           (filter.service === undefined || record.service === filter.service) &&
           (filter.version === undefined || record.version === filter.version);
+        const held =
+          filter.environment !== undefined && filter.service !== undefined
+            ? [...(journal.putsByService.get(serviceKey(filter as InstanceRecord)) ?? [])].map(
+                (id) => journal.puts.get(id)!,
+              )
+            : [...journal.puts.values()];
         return [
           ...stored.filter((record) => !journal.deletes.has(record.id) && !journal.puts.has(record.id)),
-          ...[...journal.puts.values()].filter(matches),
+          ...held.filter(matches),
         ];
       },
     };
@@ -85,4 +140,8 @@ export class InstanceJournal {
       },
     });
   }
+}
+
+function serviceKey(of: Pick<InstanceRecord, "project" | "environment" | "service">): string {
+  return `${of.project}\u0000${of.environment}\u0000${of.service}`;
 }

@@ -66,7 +66,7 @@ export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Pro
       severity: "info",
       ...draft,
       message: redactSecrets(draft.message),
-      data: draft.data && (JSON.parse(redactSecrets(JSON.stringify(draft.data))) as Record<string, unknown>),
+      data: draft.data && redactedData(draft.data),
     });
   const ctx: PassContext = {
     now: deps.now,
@@ -299,6 +299,13 @@ function finish(
     });
   }
   return { release: next, events, consumedCommands: deps.commands.map((c) => c.id), registry };
+}
+
+/** The data with secrets masked: a copy when a secret was in it, else the data itself (not parsed back). */
+function redactedData(data: Record<string, unknown>): Record<string, unknown> {
+  const json = JSON.stringify(data);
+  const clean = redactSecrets(json);
+  return clean === json ? data : (JSON.parse(clean) as Record<string, unknown>);
 }
 
 function entry(release: ReleaseState, service: string, version: string, at: number): RegistryEntry {

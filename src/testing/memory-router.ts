@@ -21,9 +21,11 @@ export class MemoryRouter implements Router {
     this.applied.push(this.table);
   }
   async current(): Promise<RouteTable | undefined> {
-    // One frozen copy per table applied (an engine reads it every pass, thousands of routers at scale).
+    // One frozen copy per table (an engine reads it every pass, thousands of routers at scale); a table
+    // applied here is served itself (frozen; `applied` keeps the same object), one set from outside as a copy.
     if (this.servedFor !== this.table) {
-      this.served = this.table && deepFreeze(structuredClone(this.table));
+      const own = this.table !== undefined && this.applied.at(-1) === this.table;
+      this.served = this.table && deepFreeze(own ? this.table : structuredClone(this.table));
       this.servedFor = this.table;
     }
     return this.served;

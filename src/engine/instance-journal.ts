@@ -26,6 +26,8 @@ export class InstanceJournal {
   private readonly putsByService = new Map<string, Set<string>>();
   private readonly deletes = new Set<string>();
   private open = false;
+  /** One view per store, shared by the release's targets. */
+  private readonly views = new WeakMap<Store, Store>();
   /**
    * While a pass is open: the stored instances of an environment, read at its first listing of one of
    * its services, by service. Thousands of targets created in one pass (a release's first) then cost one
@@ -84,6 +86,15 @@ export class InstanceJournal {
    * other method is the store's own.
    */
   storeFor(store: Store): Store {
+    let view = this.views.get(store);
+    if (!view) {
+      view = this.journaled(store);
+      this.views.set(store, view);
+    }
+    return view;
+  }
+
+  private journaled(store: Store): Store {
     const journal = this;
     const overrides: Partial<Store> = {
       async putInstance(instance) {

@@ -2,6 +2,9 @@ import type { InstanceChanges, InstanceRecord, Store } from "../store/types.js";
 
 type InstanceFilter = Parameters<Store["listInstances"]>[0];
 
+/** From this many services in a release, a pass reads the environment's instances at once. */
+export const ENVIRONMENT_READ_FROM = 64;
+
 /**
  * The instance records a release's pass writes, held until the pass's own write so that they are
  * committed in its transaction (`ReleaseWrite.instances`) instead of one autocommit each: a pass that
@@ -21,19 +24,22 @@ type InstanceFilter = Parameters<Store["listInstances"]>[0];
  * finds again (they are adopted through their records). A spawn costs far more than that write.
  */
 export class InstanceJournal {
-  private readonly puts = new Map<string, InstanceRecord>();
+  // Allocated once used: an engine keeps a journal for each of its releases (thousands, at scale).
+  private puts?: Map<string, InstanceRecord>;
   /** Ids in `puts` by service (project, environment, service): a target lists its own service's. */
-  private readonly putsByService = new Map<string, Set<string>>();
-  private readonly deletes = new Set<string>();
+  private putsByService?: Map<string, Set<string>>;
+  private deletes?: Set<string>;
   private open = false;
-  /** One view per store, shared by the release's targets. */
-  private readonly views = new WeakMap<Store, Store>();
+  /** Targets given a view: how many services of the release list their instances. */
+  private targets = 0;
+  /** The view of the store, shared by the release's targets (an engine has one store). */
+  private view?: { of: Store; view: Store };
   /**
-   * While a pass is open: the stored instances of an environment, read at its first listing of one of
-   * its services, by service. Thousands of targets created in one pass (a release's first) then cost one
+   * While a pass is open, in a release of ENVIRONMENT_READ_FROM services or more: the stored instances
+   * of an environment, read at its first listing of one of its services, by service. Thousands of targets created in one pass (a release's first) then cost one
    * query, not one each. Only within the pass: the next one reads the store again.
    */
-  private listed = new Map<string, Map<string, InstanceRecord[]>>();
+  private listed?: Map<string, Map<string, InstanceRecord[]>>;
 
   /** From now until `take`, instance writes through `storeFor` are held here. */
   begin(): void {
@@ -43,20 +49,24 @@ export class InstanceJournal {
   /** Everything held since `begin`, emptied; undefined when nothing was written. Writes go through again. */
   take(): InstanceChanges | undefined {
     this.open = false;
-    this.listed.clear();
-    if (this.puts.size === 0 && this.deletes.size === 0) return undefined;
-    const changes = { put: [...this.puts.values()], delete: [...this.deletes] };
-    this.puts.clear();
-    this.putsByService.clear();
-    this.deletes.clear();
+    this.listed = undefined;
+    if (!this.puts?.size && !this.deletes?.size) return undefined;
+    const changes = { put: [...(this.puts?.values() ?? [])], delete: [...(this.deletes ?? [])] };
+    this.puts = undefined;
+    this.putsByService = undefined;
+    this.deletes = undefined;
     return changes;
   }
 
   private async storedInstances(store: Store, filter: InstanceFilter): Promise<InstanceRecord[]> {
-    if (!this.open || filter.environment === undefined || filter.service === undefined) {
+    // A release of a few services reads its services' instances, each (a read of the environment would
+    // cost what the environment holds, for every small release).
+    const many = this.targets >= ENVIRONMENT_READ_FROM;
+    if (!many || !this.open || filter.environment === undefined || filter.service === undefined) {
       return store.listInstances(filter);
     }
     const key = `${filter.project}\u0000${filter.environment}`;
+    this.listed ??= new Map();
     let byService = this.listed.get(key);
     if (!byService) {
       byService = new Map();
@@ -75,10 +85,10 @@ export class InstanceJournal {
   }
 
   private forgetPut(id: string): void {
-    const held = this.puts.get(id);
+    const held = this.puts?.get(id);
     if (!held) return;
-    this.puts.delete(id);
-    this.putsByService.get(serviceKey(held))?.delete(id);
+    this.puts?.delete(id);
+    this.putsByService?.get(serviceKey(held))?.delete(id);
   }
 
   /**
@@ -86,12 +96,9 @@ export class InstanceJournal {
    * other method is the store's own.
    */
   storeFor(store: Store): Store {
-    let view = this.views.get(store);
-    if (!view) {
-      view = this.journaled(store);
-      this.views.set(store, view);
-    }
-    return view;
+    this.targets++;
+    if (this.view?.of !== store) this.view = { of: store, view: this.journaled(store) };
+    return this.view.view;
   }
 
   private journaled(store: Store): Store {
@@ -99,8 +106,10 @@ export class InstanceJournal {
     const overrides: Partial<Store> = {
       async putInstance(instance) {
         if (!journal.open) return store.putInstance(instance);
-        journal.deletes.delete(instance.id);
+        journal.deletes?.delete(instance.id);
         journal.forgetPut(instance.id);
+        journal.puts ??= new Map();
+        journal.putsByService ??= new Map();
         journal.puts.set(instance.id, instance);
         const key = serviceKey(instance);
         let ids = journal.putsByService.get(key);
@@ -113,11 +122,13 @@ export class InstanceJournal {
       async deleteInstance(id) {
         if (!journal.open) return store.deleteInstance(id);
         journal.forgetPut(id);
+        journal.deletes ??= new Set();
         journal.deletes.add(id);
       },
       async listInstances(filter) {
         const stored = await journal.storedInstances(store, filter);
-        if (journal.puts.size === 0 && journal.deletes.size === 0) return stored;
+        const { puts, putsByService, deletes } = journal;
+        if (!puts?.size && !deletes?.size) return stored;
         const matches = (record: InstanceRecord) =>
           record.project === filter.project &&
           (filter.environment === undefined || record.environment === filter.environment) &&
@@ -125,12 +136,12 @@ export class InstanceJournal {
           (filter.version === undefined || record.version === filter.version);
         const held =
           filter.environment !== undefined && filter.service !== undefined
-            ? [...(journal.putsByService.get(serviceKey(filter as InstanceRecord)) ?? [])].map(
-                (id) => journal.puts.get(id)!,
+            ? [...(putsByService?.get(serviceKey(filter as InstanceRecord)) ?? [])].map(
+                (id) => puts!.get(id)!,
               )
-            : [...journal.puts.values()];
+            : [...(puts?.values() ?? [])];
         return [
-          ...stored.filter((record) => !journal.deletes.has(record.id) && !journal.puts.has(record.id)),
+          ...stored.filter((record) => !deletes?.has(record.id) && !puts?.has(record.id)),
           ...held.filter(matches),
         ];
       },

@@ -31,7 +31,8 @@ interface Seen {
  *    engine: the release is read again, so the rollout is a new object);
  *  - time (its timer: `dueAt`, and at most MAX_QUIET_MS after the last full pass);
  *  - its instances (the target's listing, instances that exited) and their health (the probes);
- *  - the router's table.
+ *  - the router's table;
+ *  - a target that reports actions of its own (command, github-actions): never skipped.
  * `quiet` is true only when each of these is as the last full pass left it; anything else (steps with
  * hooks, gates or analyses, background analysis, an action that failed) always gets a full pass.
  */
@@ -48,6 +49,9 @@ export class Attention {
   ): Promise<boolean> {
     const seen = this.seen.get(rollout.service);
     if (!seen || seen.rollout !== rollout || now >= seen.dueAt) return false;
+    // A target that reports actions of its own (a command's deploy running) gets every pass: its
+    // actions are reported as they come.
+    if (runtime.target.takeActions) return false;
     try {
       // Listing first: a target finds the instances that exited when it lists.
       const endpoints = await runtime.target.list();

@@ -31,6 +31,8 @@ import { MemoryRouter } from "../dist/testing/memory-router.js";
 const PASS_INTERVAL_MS = 1_000;
 /** Bound: rounds of passes (each rollout needs about 10 virtual seconds). */
 const MAX_ROUNDS = 120;
+/** TANDEM_BENCH_VERBOSE=1: every pass's time on stderr. */
+const VERBOSE = process.env.TANDEM_BENCH_VERBOSE === "1";
 const GOALS = { passP99Ms: 1_000, createMs: 10_000, rssMb: 500 };
 
 function serviceConfig(name) {
@@ -163,6 +165,8 @@ async function drive(h, ids, passes) {
       const t = performance.now();
       const state = await h.engine.reconcileOnce(id);
       passes.push(performance.now() - t);
+      if (VERBOSE)
+        console.error(`pass ${rounds} ${id}: ${(performance.now() - t).toFixed(1)} ms ${state.status}`);
       if (!isTerminal(state.status)) still.push(id);
       else if (state.status !== "succeeded") failed++;
     }

@@ -63,6 +63,8 @@ export function engineEntries(
   registry: readonly RegistryEntry[],
   now: number,
 ): AuditDraft[] {
+  // By service, read once: a pass that promotes thousands of services would search the rollouts for each.
+  const rollouts = registry.length > 0 ? new Map(after.rollouts.map((r) => [r.service, r])) : undefined;
   const entries: AuditDraft[] = registry.map((entry) => ({
     at: entry.at,
     actor: ENGINE_ACTOR,
@@ -72,7 +74,7 @@ export function engineEntries(
     data: {
       project: entry.project,
       version: entry.version,
-      previous: after.rollouts.find((r) => r.service === entry.service)?.stableVersion,
+      previous: rollouts?.get(entry.service)?.stableVersion,
       release: entry.releaseId,
     },
   }));

@@ -16,13 +16,15 @@ import {
 } from "../core/types.js";
 import type { HookRunner, HookRunnerFactory } from "../hooks/types.js";
 import type { RouterFactory } from "../routers/types.js";
-import type { LeaseClaim, Store } from "../store/types.js";
+import type { InstanceChanges, LeaseClaim, Store } from "../store/types.js";
 import type { Target, TargetFactory } from "../targets/types.js";
+import { Attention } from "./attention.js";
 import { FastEject } from "./fast-eject.js";
+import { InstanceJournal } from "./instance-journal.js";
 import { leaseNameOf, newHolderId, takeLease } from "./lease.js";
 import { type PassTarget, passTarget } from "./pass-target.js";
 import { pluginContext } from "./plugin-context.js";
-import { reconcileRelease } from "./release-pass.js";
+import { type RolloutAttention, reconcileRelease } from "./release-pass.js";
 import type { HealthMonitor, ServiceRuntime } from "./runtime.js";
 
 export interface Plugins {
@@ -77,6 +79,17 @@ export class Engine {
   private readonly fastEject = new FastEject();
   private readonly listeners = new Set<EventListener>();
   private readonly passListeners = new Set<PassListener>();
+  /**
+   * The release each pass wrote, by id, at the revision it wrote (frozen: a pass copies what it
+   * changes). The next pass reads the release from the store only when the stored revision moved
+   * (another engine wrote it): unchanged rollouts keep their objects across passes, and a pass does
+   * not parse and copy thousands of rollouts to change a few.
+   */
+  private readonly written = new Map<string, ReleaseState>();
+  /** By release: the instance records its pass holds for its own write (instance-journal.ts). */
+  private readonly journals = new Map<string, InstanceJournal>();
+  /** By release: which waiting rollouts a pass may leave alone (attention.ts). */
+  private readonly attention = new Map<string, Attention>();
   private hookRunner?: HookRunner;
 
   constructor(private readonly options: EngineOptions) {
@@ -139,7 +152,7 @@ export class Engine {
     record: Omit<PassRecord, "seconds">,
   ): Promise<ReleaseState> {
     const { store } = this.options;
-    const release = await store.getRelease(releaseId);
+    const release = await this.load(releaseId);
     if (!release) throw new NotFoundError(`release ${releaseId}`, "`tandem history` lists releases");
     record.environment = release.environment;
     const log = withFields(this.log, { releaseId, environment: release.environment });
@@ -152,19 +165,29 @@ export class Engine {
     await takeLease(store, leaseName, this.holder, this.leaseTtlMs, this.clock.now());
     const commands = await store.pendingCommands(releaseId);
     const statusBefore = release.status;
-    const result = await reconcileRelease(release, {
-      now: this.clock.now(),
-      signal,
-      commands,
-      runtime: (service) => this.runtime(release, service),
-      hooks: this.hooks(),
-      env: this.options.env ?? process.env,
-      onRolloutError: (rollout, error) =>
-        log.debug(`${rollout.service}: pass failed, will retry`, {
-          service: rollout.service,
-          error: String(error),
-        }),
-    });
+    const journal = this.journalOf(releaseId);
+    journal.begin();
+    let result: Awaited<ReturnType<typeof reconcileRelease>>;
+    try {
+      result = await reconcileRelease(release, {
+        now: this.clock.now(),
+        signal,
+        commands,
+        runtime: (service) => this.runtime(release, service),
+        attention: this.attentionFor(releaseId),
+        hooks: this.hooks(),
+        env: this.options.env ?? process.env,
+        onRolloutError: (rollout, error) =>
+          log.debug(`${rollout.service}: pass failed, will retry`, {
+            service: rollout.service,
+            error: String(error),
+          }),
+      });
+    } catch (error) {
+      await this.writeHeld(journal.take());
+      throw error;
+    }
+    const instances = journal.take();
     try {
       await store.writeRelease({
         release: result.release,
@@ -174,20 +197,70 @@ export class Engine {
         consumedCommands: result.consumedCommands,
         registry: result.registry,
         audit: engineEntries(statusBefore, result.release, result.registry, this.clock.now()),
+        instances,
       });
     } catch (error) {
+      this.written.delete(releaseId);
+      // The instances the pass started or stopped did start or stop, whatever became of its write.
+      await this.writeHeld(instances);
       if (!(error instanceof CasConflictError)) throw error;
       record.outcome = "conflict";
       log.warn(`release ${releaseId}: concurrent write, pass discarded`, { error: error.message });
       return (await store.getRelease(releaseId)) ?? release;
     }
     record.outcome = "ok";
+    if (!isTerminal(result.release.status)) this.written.set(releaseId, frozen(result.release));
     for (const event of result.events) this.publish(event);
     if (isTerminal(result.release.status)) {
       this.dispose(releaseId);
       await store.releaseLease(leaseName, this.holder);
     }
     return result.release;
+  }
+
+  private journalOf(releaseId: string): InstanceJournal {
+    let journal = this.journals.get(releaseId);
+    if (!journal) {
+      journal = new InstanceJournal();
+      this.journals.set(releaseId, journal);
+    }
+    return journal;
+  }
+
+  /** Instance records a pass held, written on their own when its write did not take them. */
+  private async writeHeld(instances: InstanceChanges | undefined): Promise<void> {
+    if (!instances) return;
+    try {
+      await this.options.store.writeInstances(instances);
+    } catch (error) {
+      // The instances live in this process only (instance-journal.ts): this engine still knows them.
+      this.log.warn("could not record instances", { error: String(error) });
+    }
+  }
+
+  private attentionFor(releaseId: string): RolloutAttention {
+    let attention = this.attention.get(releaseId);
+    if (!attention) {
+      attention = new Attention();
+      this.attention.set(releaseId, attention);
+    }
+    const of = attention;
+    return {
+      quiet: (rollout, runtime, now, signal) =>
+        of.quiet(rollout, runtime, now, signal, () => this.passTargets.get(runtime)?.hasExited() ?? true),
+      record: (rollout, runtime, now, signal) => of.record(rollout, runtime, now, signal),
+      forget: (service) => of.forget(service),
+    };
+  }
+
+  /** The release as this engine last wrote it, when the store still holds that revision; else as stored. */
+  private async load(releaseId: string): Promise<ReleaseState | undefined> {
+    const kept = this.written.get(releaseId);
+    if (kept) {
+      if ((await this.options.store.releaseRevision(releaseId)) === kept.revision) return kept;
+      this.written.delete(releaseId);
+    }
+    return this.options.store.getRelease(releaseId);
   }
 
   /** Drives a release until it ends (or the signal aborts), one pass every passIntervalMs. */
@@ -262,7 +335,12 @@ export class Engine {
       { environment: release.environment, service, releaseId: release.id },
       { store, clock: this.clock, log: this.log },
     );
-    const target = this.options.plugins.createTarget(config.target, context);
+    // Targets whose instances live in this process record them with the pass's write (instance-journal.ts).
+    const targetContext =
+      config.target.type === "sim"
+        ? { ...context, store: this.journalOf(release.id).storeFor(store) }
+        : context;
+    const target = this.options.plugins.createTarget(config.target, targetContext);
     const memo = passTarget(target);
     const runtime: ServiceRuntime = {
       service: config,
@@ -283,8 +361,18 @@ export class Engine {
   private dispose(releaseId: string): void {
     for (const runtime of this.runtimes.get(releaseId)?.values() ?? []) runtime.monitor.stop();
     this.runtimes.delete(releaseId);
+    this.written.delete(releaseId);
+    this.attention.delete(releaseId);
+    this.journals.delete(releaseId);
     this.fastEject.forget(releaseId);
   }
+}
+
+/** Shallowly frozen (the release, its rollout list, each rollout): kept across passes, never changed. */
+function frozen(release: ReleaseState): ReleaseState {
+  for (const rollout of release.rollouts) Object.freeze(rollout);
+  Object.freeze(release.rollouts);
+  return Object.freeze(release);
 }
 
 /**

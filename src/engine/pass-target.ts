@@ -1,5 +1,5 @@
 import type { Endpoint } from "../core/types.js";
-import type { Target } from "../targets/types.js";
+import type { ExitedInstance, Target } from "../targets/types.js";
 
 /** The target methods that change which instances exist: after one, the instances are listed anew. */
 const CHANGES_INSTANCES = new Set<PropertyKey>(["start", "stop", "promote", "rollback"]);
@@ -9,6 +9,11 @@ export interface PassTarget {
   target: Target;
   /** Forgets the listing: the next `list` asks the target again. Called as each rollout's pass begins. */
   newPass(): void;
+  /**
+   * Whether the target reports instances that exited, without taking them: the next `takeExited`
+   * still returns them. False for a target without `takeExited`.
+   */
+  hasExited(): boolean;
 }
 
 /**
@@ -26,10 +31,18 @@ export function passTarget(inner: Target): PassTarget {
     const all = await listing;
     return version === undefined ? [...all] : all.filter((endpoint) => endpoint.version === version);
   };
+  /** Exits taken from the target by `hasExited`, handed out by the next `takeExited`. */
+  let exits: ExitedInstance[] = [];
+  const takeExited = (): ExitedInstance[] => {
+    const taken = [...exits, ...(inner.takeExited?.() ?? [])];
+    exits = [];
+    return taken;
+  };
   const wrapped = new Map<PropertyKey, unknown>();
   const target = new Proxy(inner, {
     get(object, property) {
       if (property === "list") return list;
+      if (property === "takeExited") return inner.takeExited ? takeExited : undefined;
       const value = Reflect.get(object, property, object) as unknown;
       if (typeof value !== "function") return value;
       let bound = wrapped.get(property);
@@ -53,6 +66,10 @@ export function passTarget(inner: Target): PassTarget {
     target,
     newPass: () => {
       listing = undefined;
+    },
+    hasExited: () => {
+      if (inner.takeExited) exits.push(...inner.takeExited());
+      return exits.length > 0;
     },
   };
 }

@@ -35,6 +35,18 @@ export interface PassDeps {
   hooks: HookRunner;
   env: NodeJS.ProcessEnv;
   onRolloutError(rollout: RolloutState, error: unknown): void;
+  /**
+   * Which waiting rollouts may be left alone (attention.ts): asked only in a pass with no commands and
+   * no failure or backing out in the release. Absent: every rollout gets a full pass.
+   */
+  attention?: RolloutAttention;
+}
+
+export interface RolloutAttention {
+  quiet(rollout: RolloutState, runtime: ServiceRuntime, now: number, signal: AbortSignal): Promise<boolean>;
+  record(rollout: RolloutState, runtime: ServiceRuntime, now: number, signal: AbortSignal): Promise<void>;
+  /** After a pass that threw: the next one is a full pass. */
+  forget(service: string): void;
 }
 
 /**
@@ -54,7 +66,7 @@ export async function reconcileRelease(input: ReleaseState, deps: PassDeps): Pro
       severity: "info",
       ...draft,
       message: redactSecrets(draft.message),
-      data: draft.data && (JSON.parse(redactSecrets(JSON.stringify(draft.data))) as Record<string, unknown>),
+      data: draft.data && redactedData(draft.data),
     });
   const ctx: PassContext = {
     now: deps.now,
@@ -169,7 +181,8 @@ async function moveRollouts(
       put(i, rollout);
       continue;
     }
-    const moved = await moveOne(rollout, deps, ctx);
+    const mayRest = deps.commands.length === 0 && !release.backingOut && !failure;
+    const moved = await moveOne(rollout, deps, ctx, mayRest);
     if (moved.status === "succeeded" && rollout.status !== "succeeded") {
       moved.promotedAt = ctx.now;
       registry.push(entry(release, moved.service, moved.version, ctx.now));
@@ -196,22 +209,30 @@ async function moveRollouts(
   return { ...release, rollouts };
 }
 
-async function moveOne(rollout: RolloutState, deps: PassDeps, ctx: PassContext): Promise<RolloutState> {
+async function moveOne(
+  rollout: RolloutState,
+  deps: PassDeps,
+  ctx: PassContext,
+  mayRest: boolean,
+): Promise<RolloutState> {
   // A pass that throws leaves the rollout as it was, so the events it emitted did not happen either.
   const drafts: EventDraft[] = [];
   let runtime: ServiceRuntime | undefined;
   try {
     runtime = deps.runtime(rollout.service);
+    if (mayRest && (await deps.attention?.quiet(rollout, runtime, ctx.now, ctx.signal))) return rollout;
     const moved = await reconcileRollout(rollout, runtime, {
       ...ctx,
       emit: (e) => drafts.push(e),
     });
     drafts.forEach(ctx.emit);
     drainTargetActions(rollout, runtime, ctx);
+    await deps.attention?.record(moved, runtime, ctx.now, ctx.signal);
     return moved;
   } catch (error) {
     // The commands a target ran did happen, even in a pass that is thrown away.
     if (runtime) drainTargetActions(rollout, runtime, ctx);
+    deps.attention?.forget(rollout.service);
     deps.onRolloutError(rollout, error);
     return failIfStuck(rollout, error, ctx);
   }
@@ -278,6 +299,13 @@ function finish(
     });
   }
   return { release: next, events, consumedCommands: deps.commands.map((c) => c.id), registry };
+}
+
+/** The data with secrets masked: a copy when a secret was in it, else the data itself (not parsed back). */
+function redactedData(data: Record<string, unknown>): Record<string, unknown> {
+  const json = JSON.stringify(data);
+  const clean = redactSecrets(json);
+  return clean === json ? data : (JSON.parse(clean) as Record<string, unknown>);
 }
 
 function entry(release: ReleaseState, service: string, version: string, at: number): RegistryEntry {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { CasConflictError, ReleaseExistsError } from "../core/errors.js";
-import { command, copy, event, PROJECT, registryEntry, release, rollout } from "./conformance.fixtures.js";
+import {
+  command,
+  copy,
+  event,
+  instance,
+  PROJECT,
+  registryEntry,
+  release,
+  rollout,
+} from "./conformance.fixtures.js";
 import type { Store } from "./types.js";
 
 /** Conformance: migrate, releases, CAS writes, events and commands. */
@@ -196,6 +205,37 @@ export function releaseConformance(store: () => Store): void {
       expect(types).toEqual(["release.created", "rollout.started"]);
       expect((await store().pendingCommands("r1")).map((c) => c.id)).toEqual(["c1"]);
       expect(await store().getStable(PROJECT, "staging", "api")).toBeUndefined();
+    });
+
+    it("writes the pass's instance records with the release, and none of them on a conflict", async () => {
+      await store().createRelease(release("r1"), []);
+      await store().putInstance(instance("old"));
+      const read = (await store().getRelease("r1"))!;
+      const instances = { put: [instance("new1"), instance("new2", { pid: 7 })], delete: ["old"] };
+      await store().writeRelease({ release: copy(read), expectedRevision: 0, instances });
+      const ids = async () => (await store().listInstances({ project: PROJECT })).map((i) => i.id).sort();
+      expect(await ids()).toEqual(["new1", "new2"]);
+      expect((await store().listInstances({ project: PROJECT })).find((i) => i.id === "new2")).toEqual(
+        instance("new2", { pid: 7 }),
+      );
+
+      const stale = store().writeRelease({
+        release: copy(read),
+        expectedRevision: 0,
+        instances: { put: [instance("lost")], delete: ["new1"] },
+      });
+      await expect(stale).rejects.toBeInstanceOf(CasConflictError);
+      expect(await ids()).toEqual(["new1", "new2"]);
+    });
+
+    it("reads a release's revision without the release", async () => {
+      await store().createRelease(release("r1"), []);
+      expect(await store().releaseRevision("r1")).toBe(0);
+      const next = (await store().getRelease("r1"))!;
+      await store().writeRelease({ release: next, expectedRevision: 0 });
+      await store().writeRelease({ release: next, expectedRevision: 1 });
+      expect(await store().releaseRevision("r1")).toBe(2);
+      expect(await store().releaseRevision("nope")).toBeUndefined();
     });
 
     it("refuses a write with a stale revision after several writes", async () => {

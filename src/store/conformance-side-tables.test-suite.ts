@@ -111,6 +111,19 @@ export function sideTableConformance(store: () => Store): void {
       expect(await ids({})).toEqual(["i2", "i3", "i4"]);
     });
 
+    it("writes a batch of puts and deletes in one call", async () => {
+      await store().putInstance(instance("i1"));
+      await store().putInstance(instance("i2"));
+      await store().writeInstances({
+        put: [instance("i3"), { ...instance("i2"), port: 40_002 }, instance("i4")],
+        delete: ["i1", "i4", "never-existed"],
+      });
+      await store().writeInstances({});
+      const stored = await store().listInstances({ project: PROJECT });
+      expect(stored.map((i) => i.id).sort()).toEqual(["i2", "i3"]);
+      expect(stored.find((i) => i.id === "i2")?.port).toBe(40_002);
+    });
+
     it("replaces an instance put again under the same id", async () => {
       await store().putInstance(instance("i1", { pid: 101 }));
       await store().putInstance({ ...instance("i1", { pid: 202 }), port: 40_001 });

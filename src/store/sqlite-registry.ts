@@ -8,7 +8,7 @@ import {
   registryFromRow,
   routerFromRow,
 } from "./sqlite-rows.js";
-import type { InstanceRecord, RouterRecord } from "./types.js";
+import type { InstanceChanges, InstanceRecord, RouterRecord } from "./types.js";
 
 /** Registry history, adopted processes (instances, routers) and leases. */
 
@@ -84,6 +84,12 @@ export function putInstance(sql: SqliteConnection, instance: InstanceRecord): vo
 
 export function deleteInstance(sql: SqliteConnection, id: string): void {
   sql.statement("DELETE FROM instances WHERE id = ?").run(id);
+}
+
+/** The statements of `writeInstances`, without a transaction of their own (the caller's holds them). */
+export function applyInstanceChanges(sql: SqliteConnection, changes: InstanceChanges): void {
+  for (const instance of changes.put ?? []) putInstance(sql, instance);
+  for (const id of changes.delete ?? []) deleteInstance(sql, id);
 }
 
 export function listInstances(

@@ -10,7 +10,7 @@ import {
 import { insertAudit } from "./sqlite-audit.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { insertOutboxRows } from "./sqlite-outbox.js";
-import { acquireLease } from "./sqlite-registry.js";
+import { acquireLease, applyInstanceChanges } from "./sqlite-registry.js";
 import {
   type CommandRow,
   commandFromRow,
@@ -76,6 +76,10 @@ export function createRelease(
   assignSeqs(events, seqs);
 }
 
+export function releaseRevision(sql: SqliteConnection, id: string): number | undefined {
+  return sql.statement("SELECT revision FROM releases WHERE id = ?").pluck().get(id) as number | undefined;
+}
+
 export function getRelease(sql: SqliteConnection, id: string): ReleaseState | undefined {
   const row = sql.statement("SELECT id, revision, state FROM releases WHERE id = ?").get(id) as
     | ReleaseRow
@@ -139,7 +143,7 @@ export function listReleases(sql: SqliteConnection, filter: ReleaseFilter): Rele
 /**
  * The CAS write of one reconcile pass, in one transaction: the release row (only if its stored
  * revision is still `expectedRevision`), its changed rollout rows (all without `changedRollouts`),
- * events, consumed commands and registry entries. On a conflict nothing is written. On success
+ * events, consumed commands, registry entries and instance records. On a conflict nothing is written. On success
  * `write.release.revision` is the new revision.
  */
 export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?: OutboxRouting): void {
@@ -174,6 +178,7 @@ export function writeRelease(sql: SqliteConnection, write: ReleaseWrite, outbox?
     consumeCommands(sql, release.id, write.consumedCommands ?? [], release.updatedAt);
     insertRegistryEntries(sql, write.registry ?? []);
     insertAudit(sql, write.audit);
+    if (write.instances) applyInstanceChanges(sql, write.instances);
     return assigned;
   });
   release.revision = newRevision;

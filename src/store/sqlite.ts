@@ -17,6 +17,7 @@ import * as tokens from "./sqlite-tokens.js";
 import * as versions from "./sqlite-versions.js";
 import type {
   EventFilter,
+  InstanceChanges,
   InstanceRecord,
   LeaseClaim,
   OutboxClaim,
@@ -87,6 +88,10 @@ export class SqliteStore implements Store {
     return this.guard("getRelease", () => releases.getRelease(this.sql, id));
   }
 
+  async releaseRevision(id: string): Promise<number | undefined> {
+    return this.guard("releaseRevision", () => releases.releaseRevision(this.sql, id));
+  }
+
   async listReleases(filter: ReleaseFilter): Promise<ReleaseState[]> {
     return this.guard("listReleases", () => releases.listReleases(this.sql, filter));
   }
@@ -153,6 +158,13 @@ export class SqliteStore implements Store {
 
   async deleteInstance(id: string): Promise<void> {
     this.guard("deleteInstance", () => registry.deleteInstance(this.sql, id));
+  }
+
+  async writeInstances(changes: InstanceChanges): Promise<void> {
+    if (!changes.put?.length && !changes.delete?.length) return;
+    this.guard("writeInstances", () =>
+      this.sql.write(() => registry.applyInstanceChanges(this.sql, changes)),
+    );
   }
 
   async listInstances(filter: {

@@ -73,6 +73,20 @@ export interface ReleaseWrite {
   registry?: RegistryEntry[];
   /** Audit entries of this change, chained and written in the same transaction. */
   audit?: AuditDraft[];
+  /**
+   * Instance records the pass changed, written in the same transaction (after the CAS succeeded): on a
+   * conflict they are not written either, and the writer records them with `writeInstances`.
+   */
+  instances?: InstanceChanges;
+}
+
+/**
+ * A batch of instance record writes, applied in one transaction: every `put` (insert or replace by id),
+ * then every `delete` (an id that is not stored is ignored). An id in both ends deleted.
+ */
+export interface InstanceChanges {
+  put?: readonly InstanceRecord[];
+  delete?: readonly string[];
 }
 
 export interface EventFilter {
@@ -196,6 +210,11 @@ export interface Store extends AuditLog {
     lease?: LeaseClaim,
   ): Promise<void>;
   getRelease(id: string): Promise<ReleaseState | undefined>;
+  /**
+   * The stored revision of a release (undefined when there is none), read without the release: a
+   * writer that kept what it wrote reads the release again only when this moved.
+   */
+  releaseRevision(id: string): Promise<number | undefined>;
   listReleases(filter: ReleaseFilter): Promise<ReleaseState[]>;
   /**
    * CAS write (see ReleaseWrite for the contract); on success the stored revision is expectedRevision + 1
@@ -228,6 +247,8 @@ export interface Store extends AuditLog {
 
   putInstance(instance: InstanceRecord): Promise<void>;
   deleteInstance(id: string): Promise<void>;
+  /** Puts and deletes instance records in one transaction (InstanceChanges). */
+  writeInstances(changes: InstanceChanges): Promise<void>;
   listInstances(filter: {
     project: string;
     environment?: string;

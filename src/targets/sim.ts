@@ -1,9 +1,10 @@
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../core/clock.js";
 import type { ProbeConfig, ProbeTiming, TargetConfig } from "../core/config.js";
 import type { Endpoint } from "../core/types.js";
 import type { Probe, ProbeResult } from "../probes/types.js";
 import type { InstanceRecord } from "../store/types.js";
-import { endpointOf, newInstanceId, oldestFirst } from "./instance-id.js";
+import { endpointOf, oldestFirst, safeSegment } from "./instance-id.js";
 import type { Target, TargetContext } from "./types.js";
 
 export type SimTargetConfig = Extract<TargetConfig, { type: "sim" }>;
@@ -86,7 +87,7 @@ export class SimTarget implements Target {
       signal.throwIfAborted();
       const record: InstanceRecord = {
         ...this.scope(),
-        id: newInstanceId(this.ctx.service, version),
+        id: simInstanceId(this.ctx.service, version),
         version,
         host: SIM_HOST,
         port: nextSimPort++,
@@ -121,6 +122,22 @@ export class SimTarget implements Target {
   private scope(): { project: string; environment: string; service: string } {
     return { project: this.ctx.project, environment: this.ctx.environment, service: this.ctx.service };
   }
+}
+
+const ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
+/** Random bytes drawn ahead: a `randomBytes` call per instance costs more than the rest of starting one. */
+let pool = Buffer.alloc(0);
+let pooled = 0;
+
+/** `<service>-<version>-<random6>`, as `newInstanceId` (instance-id.ts), from a pool of random bytes. */
+function simInstanceId(service: string, version: string): string {
+  if (pooled + 6 > pool.length) {
+    pool = randomBytes(6 * 1024);
+    pooled = 0;
+  }
+  let suffix = "";
+  for (let i = 0; i < 6; i++) suffix += ALPHABET[pool[pooled++]! % ALPHABET.length];
+  return `${safeSegment(service)}-${safeSegment(version)}-${suffix}`;
 }
 
 /**

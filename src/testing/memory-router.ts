@@ -2,28 +2,34 @@ import type { Router, RouteTable, VersionStats } from "../routers/types.js";
 
 /**
  * A router that keeps its table in memory, shared by every client built from the same instance (as a
- * real data plane outlives an engine). Records every table applied, for assertions.
+ * real data plane outlives an engine). Counts the tables applied (`applies`), for assertions; it keeps the
+ * last one only, as a data plane does (thousands of routers in one process at scale).
  */
 export class MemoryRouter implements Router {
   table: RouteTable | undefined;
-  readonly applied: RouteTable[] = [];
+  /** How many tables `apply` was given. */
+  applies = 0;
   readonly drained: string[][] = [];
   /** Cumulative per-version statistics that `stats` serves (set them, or add with `addTraffic`). */
   statsByVersion: Record<string, VersionStats> = {};
   /** When set, `stats` fails with this message (an unreachable admin API). */
   statsError: string | undefined;
+  private lastApplied: RouteTable | undefined;
   private served: RouteTable | undefined;
   private servedFor: RouteTable | undefined;
 
   async ensure(): Promise<void> {}
   async apply(table: RouteTable): Promise<void> {
     this.table = structuredClone(table);
-    this.applied.push(this.table);
+    this.applies++;
+    this.lastApplied = this.table;
   }
   async current(): Promise<RouteTable | undefined> {
-    // One frozen copy per table applied (an engine reads it every pass, thousands of routers at scale).
+    // One frozen copy per table (an engine reads it every pass, thousands of routers at scale); a table
+    // applied here is served itself (frozen), one set from outside (`table = ...`) as a copy.
     if (this.servedFor !== this.table) {
-      this.served = this.table && deepFreeze(structuredClone(this.table));
+      const own = this.table !== undefined && this.lastApplied === this.table;
+      this.served = this.table && deepFreeze(own ? this.table : structuredClone(this.table));
       this.servedFor = this.table;
     }
     return this.served;

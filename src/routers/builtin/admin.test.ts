@@ -171,6 +171,23 @@ describe("router admin API", () => {
     });
   });
 
+  it("ejects endpoints of several services in one call, naming the services it does not know", async () => {
+    const base = await startAdmin();
+    await services.put("web", { host: "127.0.0.1", port: 0, ...defaults });
+    await fetch(`${base}/routes`, { method: "PUT", headers: auth, body: JSON.stringify(table) });
+    await fetch(`${base}/services/web/routes`, { method: "PUT", headers: auth, body: JSON.stringify(table) });
+    const response = await fetch(`${base}/eject`, {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ services: { main: ["b"], web: ["a", "b"], gone: ["x"] } }),
+    });
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ ejected: 2, unknown: ["gone"] });
+    expect(services.get("main")!.view().ejected).toEqual(["b"]);
+    expect([...services.get("web")!.view().ejected].sort()).toEqual(["a", "b"]);
+  });
+
   it("answers 404 for an unknown service, 400 for bad input, 401 without the token, 409 when not idle", async () => {
     const base = await startAdmin();
     for (const path of ["/services/nope", "/services/nope/routes", "/services/nope/stats"]) {
@@ -186,6 +203,10 @@ describe("router admin API", () => {
       ["PUT", "/services/web", [], "object"],
       ["PUT", "/services/*", { host: "127.0.0.1", port: 0 }, "invalid service name"],
       ["POST", "/services/main/eject", { ids: "b" }, "ids"],
+      ["POST", "/eject", { services: [] }, "batch eject"],
+      ["POST", "/eject", { services: { main: "b" } }, "batch eject"],
+      ["POST", "/eject", { services: { "../x": ["b"] } }, "invalid service name"],
+      ["POST", "/eject", { services: { main: [""] } }, "batch eject"],
       ["PUT", "/services/main/routes", { backends: 1 }, "backends"],
     ];
     for (const [method, path, body, fragment] of bad) {

@@ -42,7 +42,7 @@ class HttpProblem extends Error {
  * The router's admin API, used by the engine's BuiltinRouter client:
  * GET /healthz, GET /services, PUT|GET|DELETE /services/:name, GET|PUT /services/:name/routes,
  * GET /services/:name/stats, GET /services/:name/inflight?ids=a,b, POST /services/:name/eject {ids},
- * POST /shutdown[?ifIdle=1]; and, for the default service, GET|PUT /routes, GET /stats, GET /inflight.
+ * POST /eject {services: {name: ids}} (several services' ejects in one call), POST /shutdown[?ifIdle=1]; and, for the default service, GET|PUT /routes, GET /stats, GET /inflight.
  */
 export async function startAdminServer(options: AdminOptions): Promise<Server> {
   const expectedDigest = digest(`Bearer ${options.token}`);
@@ -104,6 +104,16 @@ async function route(req: IncomingMessage, res: ServerResponse, options: AdminOp
       return sendJson(res, 200, { ok: true, ...options.health, services: services.names().length });
     case "GET /services":
       return sendJson(res, 200, { services: services.names() });
+    case "POST /eject": {
+      const batch = parseEjectBatch(await readJson(req, "eject request"));
+      const unknown: string[] = [];
+      for (const [name, ids] of Object.entries(batch)) {
+        const service = services.get(name);
+        if (service) service.eject(ids);
+        else unknown.push(name);
+      }
+      return sendJson(res, 200, { ejected: Object.keys(batch).length - unknown.length, unknown });
+    }
     case "POST /shutdown":
       if (url.searchParams.get("ifIdle") === "1" && services.names().length > 0) {
         throw new HttpProblem(409, `the router still serves ${services.names().join(", ")}`, "NOT_IDLE");
@@ -117,7 +127,7 @@ async function route(req: IncomingMessage, res: ServerResponse, options: AdminOp
       throw new HttpProblem(404, `this router has no default service; use /services/:name${url.pathname}`);
     return serviceRoute(req, res, url, url.pathname, service);
   }
-  const known = ["/healthz", "/services", "/shutdown"];
+  const known = ["/healthz", "/services", "/eject", "/shutdown"];
   throw known.includes(url.pathname)
     ? new HttpProblem(405, `${req.method} is not allowed on ${url.pathname}`)
     : new HttpProblem(404, `no such admin endpoint: ${url.pathname}`);
@@ -209,6 +219,23 @@ function parseIds(body: unknown): string[] {
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === ""))
     throw new HttpProblem(400, 'an eject request is {"ids": ["endpoint-id", ...]}');
   return ids as string[];
+}
+
+/** `{"services": {"name": ["endpoint-id", ...], ...}}`: the ejects of several services in one call. */
+function parseEjectBatch(body: unknown): Record<string, string[]> {
+  const services = (body as { services?: unknown } | null)?.services;
+  const problem = new HttpProblem(
+    400,
+    'a batch eject request is {"services": {"NAME": ["endpoint-id", ...]}}',
+  );
+  if (typeof services !== "object" || services === null || Array.isArray(services)) throw problem;
+  const batch: Record<string, string[]> = {};
+  for (const [name, ids] of Object.entries(services)) {
+    if (serviceName(name) !== name) throw problem;
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== "string" || id === "")) throw problem;
+    batch[name] = ids as string[];
+  }
+  return batch;
 }
 
 function asProblem(error: unknown): HttpProblem {

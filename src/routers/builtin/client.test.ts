@@ -270,6 +270,22 @@ describe("one daemon for many services", () => {
     // The route table reads back as applied, so the engine's same-table check holds.
     expect((await router.current(signal))!.backends[1]!.endpoints.map((e) => e.id)).toEqual([canary.id]);
   });
+
+  it("ejects endpoints of two services asked for together (one batch for the daemon)", async () => {
+    const store = routerOnlyStore();
+    const [api, web] = [routerFor(contextWith(store, "api")), routerFor(contextWith(store, "web"))];
+    const ups = await Promise.all(["api-1", "api-2", "web-1", "web-2"].map((name) => startUpstream(name)));
+    upstreams.push(...ups);
+    const [api1, api2, web1, web2] = ups as [TestUpstream, TestUpstream, TestUpstream, TestUpstream];
+    await api.apply({ backends: [backendOf("v1", 50, [api1]), backendOf("v2", 50, [api2])] }, signal);
+    await web.apply({ backends: [backendOf("v1", 50, [web1]), backendOf("v2", 50, [web2])] }, signal);
+
+    await Promise.all([api.eject!([api2.id], signal), web.eject!([web2.id], signal)]);
+    const apiAfter = await Promise.all(Array.from({ length: 20 }, () => send(api.address()!.port, "/")));
+    const webAfter = await Promise.all(Array.from({ length: 20 }, () => send(web.address()!.port, "/")));
+    expect(new Set(apiAfter.map((r) => r.body))).toEqual(new Set(["api-1"]));
+    expect(new Set(webAfter.map((r) => r.body))).toEqual(new Set(["web-1"]));
+  });
 });
 
 async function freePort(): Promise<number> {

@@ -7,6 +7,7 @@ import type { RouterRecord, Store } from "../../store/types.js";
 import { sameRouteTable } from "../route-table.js";
 import type { Router, RouterContext, RouteTable, VersionStats } from "../types.js";
 import { adminRequest } from "./admin-request.js";
+import { EjectBatcher } from "./eject-batcher.js";
 import { checkedRouteTable } from "./routes.js";
 import { listenFailure, looksLikeRouterDaemon, pidAlive, spawnRouterDaemon, waitForExit } from "./spawn.js";
 
@@ -93,7 +94,6 @@ export class BuiltinRouter implements Router {
   private record: RouterRecord | undefined;
   /** The service's record points at a one-service daemon of an older Tandem: root admin paths. */
   private legacy = false;
-  private pendingEject: Set<string> | undefined;
 
   constructor(
     private readonly config: BuiltinRouterConfig,
@@ -161,20 +161,16 @@ export class BuiltinRouter implements Router {
     }
   }
 
-  /** Ids asked for in the same tick go out in one call. */
-  eject(endpointIds: string[], signal: AbortSignal): Promise<void> {
-    if (this.pendingEject) {
-      for (const id of endpointIds) this.pendingEject.add(id);
-      return Promise.resolve();
-    }
-    const batch = new Set(endpointIds);
-    this.pendingEject = batch;
-    return Promise.resolve().then(async () => {
-      this.pendingEject = undefined;
-      if (batch.size === 0 || !(await this.connected())) return;
-      if (this.legacy) return; // an old one-service daemon: the next table drops them
-      await this.call("POST", this.path("/eject"), signal, { ids: [...batch] });
-    });
+  /**
+   * Takes endpoints out of traffic now. The ejects of every service of the daemon that arrive together
+   * go out in one call (`eject-batcher.ts`); the promise settles when the daemon answered it.
+   */
+  async eject(endpointIds: string[], signal: AbortSignal): Promise<void> {
+    if (endpointIds.length === 0 || !(await this.connected())) return;
+    const record = this.record;
+    if (!record || this.legacy) return; // an old one-service daemon: the next table drops them
+    signal.throwIfAborted();
+    await batcherOf(record).add(this.context.service, endpointIds);
   }
 
   async stop(signal: AbortSignal): Promise<void> {
@@ -460,6 +456,53 @@ export class BuiltinRouter implements Router {
     }
     return JSON.parse(text) as T;
   }
+}
+
+const batchers = new Map<string, EjectBatcher>();
+
+/** The eject batcher of a daemon (by admin port and pid, so a replaced daemon gets a new one). */
+function batcherOf(record: RouterRecord): EjectBatcher {
+  const key = `${record.adminPort}/${record.pid}`;
+  let batcher = batchers.get(key);
+  if (!batcher) {
+    batcher = new EjectBatcher((services) => sendEjects(record, services));
+    batchers.set(key, batcher);
+  }
+  return batcher;
+}
+
+async function sendEjects(record: RouterRecord, services: Record<string, string[]>): Promise<void> {
+  const call = async (path: string, body: unknown) => {
+    const { status, text } = await adminRequest(
+      record.adminPort,
+      "POST",
+      path,
+      record.token,
+      JSON.stringify(body),
+      AbortSignal.timeout(ADMIN_TIMEOUT_MS),
+    );
+    return { status, text };
+  };
+  const answer = await call("/eject", { services });
+  // A daemon of the previous Tandem knows only the per-service call.
+  if (answer.status === 404) {
+    for (const [service, ids] of Object.entries(services)) {
+      const one = await call(`/services/${encodeURIComponent(service)}/eject`, { ids });
+      if (one.status >= 300)
+        throw new AdminCallError(
+          `router POST eject failed with ${one.status}: ${one.text}`,
+          one.status,
+          undefined,
+        );
+    }
+    return;
+  }
+  if (answer.status >= 300)
+    throw new AdminCallError(
+      `router POST /eject failed with ${answer.status}: ${answer.text}`,
+      answer.status,
+      undefined,
+    );
 }
 
 function killQuietly(pid: number, signalName: NodeJS.Signals): void {

@@ -17,6 +17,14 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
  */
 const MAX_SOCKETS_PER_DAEMON = 32;
 const adminAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_DAEMON, scheduling: "lifo" });
+/**
+ * Ejects have connections of their own: in the agent above they would queue behind the passes' route
+ * calls (thousands a second with 1,000 releases), which is the wait an eject exists to avoid.
+ */
+const ejectAgent = new Agent({ keepAlive: true, maxSockets: 4, scheduling: "lifo" });
+
+/** Which connections a call uses: the passes' (`routes`) or the ejects' own. */
+export type AdminLane = "routes" | "eject";
 
 /**
  * One admin call on 127.0.0.1:port. A kept-alive socket the daemon closed while it was idle fails as
@@ -30,8 +38,9 @@ export function adminRequest(
   token: string,
   body: string | undefined,
   signal: AbortSignal,
+  lane: AdminLane = "routes",
 ): Promise<AdminAnswer> {
-  return attempt(port, method, path, token, body, signal, true);
+  return attempt(port, method, path, token, body, signal, lane === "eject" ? ejectAgent : adminAgent, true);
 }
 
 function attempt(
@@ -41,6 +50,7 @@ function attempt(
   token: string,
   body: string | undefined,
   signal: AbortSignal,
+  agent: Agent,
   retryStale: boolean,
 ): Promise<AdminAnswer> {
   return new Promise<AdminAnswer>((resolve, reject) => {
@@ -50,7 +60,7 @@ function attempt(
       headers["content-type"] = "application/json";
       headers["content-length"] = Buffer.byteLength(body);
     }
-    const req = httpRequest({ agent: adminAgent, host: "127.0.0.1", port, path, method, headers });
+    const req = httpRequest({ agent, host: "127.0.0.1", port, path, method, headers });
     let settled = false;
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -65,7 +75,7 @@ function attempt(
     signal.addEventListener("abort", onAbort, { once: true });
     req.on("error", (error) => {
       if (retryStale && !settled && req.reusedSocket && isStaleSocketError(error)) {
-        settle(() => resolve(attempt(port, method, path, token, body, signal, false)));
+        settle(() => resolve(attempt(port, method, path, token, body, signal, agent, false)));
         return;
       }
       settle(() => reject(error));

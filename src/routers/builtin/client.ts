@@ -480,6 +480,7 @@ async function sendEjects(record: RouterRecord, services: Record<string, string[
       record.token,
       JSON.stringify(body),
       AbortSignal.timeout(ADMIN_TIMEOUT_MS),
+      "eject",
     );
     return { status, text };
   };

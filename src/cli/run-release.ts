@@ -49,7 +49,9 @@ export async function driveWithProgress(
   }, 250);
   try {
     const finals = await Promise.all(releaseIds.map((id) => orchestrator.run(id, controller.signal))).catch(
-      (error: unknown) => Promise.reject(whereTheReleasesStand(error, orchestrator, releaseIds)),
+      async (error: unknown) => {
+        throw await whereTheReleasesStand(error, orchestrator, releaseIds);
+      },
     );
     clearInterval(redraw);
     if (controller.signal.aborted) {

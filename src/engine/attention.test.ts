@@ -33,6 +33,21 @@ async function atSoak(services = ["api"], strategy = canary) {
 }
 
 describe("rollouts with nothing due are left alone", () => {
+  it("does not leave alone a rollout whose new instances the probes do not watch yet (they would never turn ready)", async () => {
+    // Instances ready at once: the scale step is done as soon as the monitor has seen them once.
+    const service = simService(canary, {
+      target: { type: "sim", replicas: 1, startupTime: 0, unhealthyVersions: [] },
+    });
+    fixture = await engineFixture(service);
+    const engine = fixture.newEngine();
+    const { id } = await fixture.releaseOf({ api: "1.0.0" });
+    const start = fixture.clock.now();
+    const final = await fixture.drive(engine, id);
+
+    expect(final.status).toBe("succeeded");
+    expect(fixture.clock.now() - start).toBeLessThan(MAX_QUIET_MS / 2);
+  });
+
   it("a soaking canary's pass is skipped (the very rollout is kept) until its pause ends, then it moves on", async () => {
     const { engine, id, state } = await atSoak();
     await fixture.clock.advance(1_000);

@@ -11,6 +11,9 @@ import type { ServiceRuntime } from "./runtime.js";
  */
 export const MAX_QUIET_MS = 10_000;
 
+/** Health state by endpoint id, as seen before a full pass. */
+export type HealthStates = Map<string, EndpointHealth["state"] | undefined>;
+
 /** What a rollout's last full pass produced and saw at its end. */
 interface Seen {
   /** The rollout the pass returned: the next pass skips only this very object (unchanged since). */
@@ -60,7 +63,8 @@ export class Attention {
       for (let i = 0; i < endpoints.length; i++) {
         const [is, was] = [endpoints[i]!, seen.endpoints[i]!];
         if (is.id !== was.id || is.version !== was.version || is.port !== was.port) return false;
-        if (runtime.monitor.health(is.id)?.state !== seen.health[i]) return false;
+        const state = runtime.monitor.health(is.id)?.state;
+        if (state === undefined || state !== seen.health[i]) return false;
       }
       const table = await runtime.router.current(signal);
       return table === seen.table || (seen.table !== undefined && sameRouteTable(table, seen.table));
@@ -69,19 +73,42 @@ export class Attention {
     }
   }
 
-  /** After a full pass: remembers what it returned and saw, when the rollout waits for something timed. */
+  /**
+   * Before a full pass: the health state of each listed endpoint, so that `record` can tell whether
+   * one changed while the pass ran (after the pass read it: the pass did not act on the change).
+   */
+  async observe(runtime: ServiceRuntime): Promise<HealthStates | undefined> {
+    try {
+      const endpoints = await runtime.target.list();
+      return new Map(endpoints.map((endpoint) => [endpoint.id, runtime.monitor.health(endpoint.id)?.state]));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * After a full pass: remembers what it returned and saw, when the rollout waits for something timed,
+   * and nothing it waits on changed during the pass (`before`, from `observe`).
+   */
   async record(
     rollout: RolloutState,
     runtime: ServiceRuntime,
     now: number,
     signal: AbortSignal,
+    before: HealthStates | undefined,
   ): Promise<void> {
     this.seen.delete(rollout.service);
     const due = dueAt(rollout);
-    if (due === undefined || due <= now) return;
+    if (due === undefined || due <= now || before === undefined) return;
     try {
       const endpoints = await runtime.target.list();
       const health = endpoints.map((endpoint) => runtime.monitor.health(endpoint.id)?.state);
+      // An endpoint the pass started, one the probes do not watch, or one whose health moved while the
+      // pass ran (the pass read the old state): the next pass must be a full one to act on it.
+      for (let i = 0; i < endpoints.length; i++) {
+        const id = endpoints[i]!.id;
+        if (health[i] === undefined || !before.has(id) || before.get(id) !== health[i]) return;
+      }
       const table = await runtime.router.current(signal);
       this.seen.set(rollout.service, {
         rollout,

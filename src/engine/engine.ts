@@ -248,7 +248,8 @@ export class Engine {
     return {
       quiet: (rollout, runtime, now, signal) =>
         of.quiet(rollout, runtime, now, signal, () => this.passTargets.get(runtime)?.hasExited() ?? true),
-      record: (rollout, runtime, now, signal) => of.record(rollout, runtime, now, signal),
+      observe: (runtime) => of.observe(runtime),
+      record: (rollout, runtime, now, signal, before) => of.record(rollout, runtime, now, signal, before),
       forget: (service) => of.forget(service),
     };
   }

@@ -10,6 +10,7 @@ import {
 } from "../core/types.js";
 import type { HookRunner } from "../hooks/types.js";
 import { rejectionReason } from "./approval.js";
+import type { HealthStates } from "./attention.js";
 import { applyCommand } from "./commands.js";
 import { deriveStatus, isFailure, needsMet, readyToBackOut, skip } from "./coordination.js";
 import type { EventDraft, PassContext } from "./pass-context.js";
@@ -44,7 +45,15 @@ export interface PassDeps {
 
 export interface RolloutAttention {
   quiet(rollout: RolloutState, runtime: ServiceRuntime, now: number, signal: AbortSignal): Promise<boolean>;
-  record(rollout: RolloutState, runtime: ServiceRuntime, now: number, signal: AbortSignal): Promise<void>;
+  /** Before a full pass: what `record` needs to tell whether the health moved during the pass. */
+  observe(runtime: ServiceRuntime): Promise<HealthStates | undefined>;
+  record(
+    rollout: RolloutState,
+    runtime: ServiceRuntime,
+    now: number,
+    signal: AbortSignal,
+    before: HealthStates | undefined,
+  ): Promise<void>;
   /** After a pass that threw: the next one is a full pass. */
   forget(service: string): void;
 }
@@ -221,13 +230,14 @@ async function moveOne(
   try {
     runtime = deps.runtime(rollout.service);
     if (mayRest && (await deps.attention?.quiet(rollout, runtime, ctx.now, ctx.signal))) return rollout;
+    const before = await deps.attention?.observe(runtime);
     const moved = await reconcileRollout(rollout, runtime, {
       ...ctx,
       emit: (e) => drafts.push(e),
     });
     drafts.forEach(ctx.emit);
     drainTargetActions(rollout, runtime, ctx);
-    await deps.attention?.record(moved, runtime, ctx.now, ctx.signal);
+    await deps.attention?.record(moved, runtime, ctx.now, ctx.signal, before);
     return moved;
   } catch (error) {
     // The commands a target ran did happen, even in a pass that is thrown away.

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { knownSecrets, redactSecrets } from "../config/redact.js";
 import { compiledEntry } from "../core/entry.js";
-import { isProcessGroupAlive } from "../core/process-alive.js";
+import { isProcessAlive, isProcessGroupAlive } from "../core/process-alive.js";
 import type { HookHandle, HookSpec } from "../core/types.js";
 import {
   filesOfHandle,
@@ -114,9 +114,12 @@ export class ProcessHookRunner implements HookRunner {
     if (existsSync(files.result)) return;
     const daemon = this.daemonPid(handle, files);
     const command = () => readJson<HookPids>(files.pids)?.command ?? null;
-    const gone = () => !isHookDaemon(daemon, files.job) && !groupAlive(command());
+    // Once known to be this hook's daemon, the pid counts until the process is gone: while it exits, its
+    // cmdline is already empty, and it would look gone before it has finished.
+    const ours = isHookDaemon(daemon, files.job);
+    const gone = () => !(ours && isProcessAlive(daemon)) && !groupAlive(command());
     // The daemon stops the command's group itself and records the cancel; without it, signal the group.
-    if (isHookDaemon(daemon, files.job)) signalProcess(daemon, "SIGTERM");
+    if (ours) signalProcess(daemon, "SIGTERM");
     else signalGroup(command(), "SIGTERM");
     if (!(await waitUntil(gone, this.killGraceMs + CANCEL_EXTRA_MS))) {
       if (isHookDaemon(daemon, files.job)) signalProcess(daemon, "SIGKILL");

@@ -8,15 +8,17 @@ import {
   TERMINAL_STATUSES,
 } from "../core/types.js";
 import { insertAudit } from "./sqlite-audit.js";
+import { insertRows } from "./sqlite-batch.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { insertOutboxRows } from "./sqlite-outbox.js";
 import { acquireLease, applyInstanceChanges } from "./sqlite-registry.js";
 import {
   type CommandRow,
   commandFromRow,
+  EVENT_COLUMNS,
   type EventRow,
   eventFromRow,
-  eventParams,
+  fillEventParams,
   type ReleaseRow,
   releaseFromRows,
 } from "./sqlite-rows.js";
@@ -314,11 +316,9 @@ function writeChangedRollouts(
 
 /** Inserts the events and, in the same transaction, their outbox rows. */
 function insertEvents(sql: SqliteConnection, events: TandemEvent[], outbox?: OutboxRouting): number[] {
-  const insert = sql.statement(
-    `INSERT INTO events (at, release_id, project, environment, service, type, severity, message, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  const seqs = insertRows(sql, "events", EVENT_COLUMNS, events.length, (index, params, offset) =>
+    fillEventParams(events[index] as TandemEvent, params, offset),
   );
-  const seqs = events.map((event) => Number(insert.run(...eventParams(event)).lastInsertRowid));
   insertOutboxRows(sql, events, seqs, outbox);
   return seqs;
 }
@@ -331,13 +331,18 @@ function consumeCommands(sql: SqliteConnection, releaseId: string, ids: string[]
   for (const id of ids) consume.run(at, id, releaseId);
 }
 
+const REGISTRY_COLUMNS = ["project", "environment", "service", "version", "release_id", "at"];
+
 function insertRegistryEntries(sql: SqliteConnection, entries: RegistryEntry[]): void {
-  const insert = sql.statement(
-    "INSERT INTO registry (project, environment, service, version, release_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  for (const entry of entries) {
-    insert.run(entry.project, entry.environment, entry.service, entry.version, entry.releaseId, entry.at);
-  }
+  insertRows(sql, "registry", REGISTRY_COLUMNS, entries.length, (index, params, offset) => {
+    const entry = entries[index] as RegistryEntry;
+    params[offset] = entry.project;
+    params[offset + 1] = entry.environment;
+    params[offset + 2] = entry.service;
+    params[offset + 3] = entry.version;
+    params[offset + 4] = entry.releaseId;
+    params[offset + 5] = entry.at;
+  });
 }
 
 /** Seqs are set on the caller's events only once the transaction has committed. */

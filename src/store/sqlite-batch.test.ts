@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { verifyStoredAudit } from "../audit/store-verify.js";
-import { event } from "./conformance.fixtures.js";
+import { event, release, rollout } from "./conformance.fixtures.js";
 import { SqliteStore } from "./sqlite.js";
 import { BATCH_ROWS } from "./sqlite-batch.js";
 
@@ -51,5 +51,28 @@ describe("multi-row inserts (sqlite-batch)", () => {
     const entries = await store.allAudit();
     expect(entries[4]).toMatchObject({ seq: 5, subject: "r4", reason: "because 4", data: { i: 4 } });
     expect(entries[5]?.reason).toBeUndefined();
+  });
+
+  it("writes changed rollouts in batches, and a batch naming a rollout the release lacks writes nothing", async () => {
+    const count = 2 * BATCH_ROWS + 3;
+    const services = Array.from({ length: count }, (_, i) => `s${i}`);
+    await store.createRelease(release("r1", { rollouts: services.map((s) => rollout(s, "2.0.0")) }), []);
+    const next = (await store.getRelease("r1"))!;
+    const changed = services.filter((_, i) => i !== 5);
+    next.rollouts = next.rollouts.map((r) =>
+      r.service === "s5" ? r : { ...r, status: "running", weight: 25 },
+    );
+    await store.writeRelease({ release: next, expectedRevision: 0, changedRollouts: changed });
+    const stored = (await store.getRelease("r1"))!;
+    expect(stored.rollouts.map((r) => r.service)).toEqual(services);
+    stored.rollouts.forEach((r) => {
+      expect(r.status).toBe(r.service === "s5" ? "pending" : "running");
+    });
+    const bad = { ...stored, rollouts: stored.rollouts.map((r) => ({ ...r, status: "paused" as const })) };
+    const named = [...services.slice(0, 10), "nope", ...services.slice(10, BATCH_ROWS)];
+    await expect(
+      store.writeRelease({ release: bad, expectedRevision: 1, changedRollouts: named }),
+    ).rejects.toThrow(/changed rollout nope/);
+    expect((await store.getRelease("r1"))!.rollouts.every((r) => r.status !== "paused")).toBe(true);
   });
 });

@@ -31,7 +31,7 @@ import { MemoryRouter } from "../dist/testing/memory-router.js";
 const PASS_INTERVAL_MS = 1_000;
 /** Bound: rounds of passes (each rollout needs about 10 virtual seconds). */
 const MAX_ROUNDS = 120;
-/** TANDEM_BENCH_VERBOSE=1: every pass's time on stderr. */
+/** TANDEM_BENCH_VERBOSE=1: every pass's time (wall and CPU) on stderr. */
 const VERBOSE = process.env.TANDEM_BENCH_VERBOSE === "1";
 const GOALS = { passP99Ms: 1_000, createMs: 10_000, rssMb: 500 };
 
@@ -163,10 +163,17 @@ async function drive(h, ids, passes) {
     const still = [];
     for (const id of active) {
       const t = performance.now();
+      const cpu = VERBOSE ? process.cpuUsage() : undefined;
       const state = await h.engine.reconcileOnce(id);
       passes.push(performance.now() - t);
-      if (VERBOSE)
-        console.error(`pass ${rounds} ${id}: ${(performance.now() - t).toFixed(1)} ms ${state.status}`);
+      if (VERBOSE) {
+        // CPU time (every thread of the process) moves less than wall time on a shared machine.
+        const used = process.cpuUsage(cpu);
+        const cpuMs = (used.user + used.system) / 1000;
+        console.error(
+          `pass ${rounds} ${id}: ${(performance.now() - t).toFixed(1)} ms ${state.status} (cpu ${cpuMs.toFixed(0)} ms)`,
+        );
+      }
       if (!isTerminal(state.status)) still.push(id);
       else if (state.status !== "succeeded") failed++;
     }

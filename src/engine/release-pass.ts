@@ -1,4 +1,4 @@
-import { redactSecrets } from "../config/redact.js";
+import { knownSecrets, redactSecrets } from "../config/redact.js";
 import { formatDuration } from "../core/duration.js";
 import {
   isTerminal,
@@ -313,6 +313,8 @@ function finish(
 
 /** The data with secrets masked: a copy when a secret was in it, else the data itself (not parsed back). */
 function redactedData(data: Record<string, unknown>): Record<string, unknown> {
+  // No secret known: nothing to mask, so the data is not serialised here (the store does it once).
+  if (knownSecrets().length === 0) return data;
   const json = JSON.stringify(data);
   const clean = redactSecrets(json);
   return clean === json ? data : (JSON.parse(clean) as Record<string, unknown>);

@@ -1,7 +1,21 @@
 import { sanitizeDraft } from "../audit/draft.js";
 import { auditHash, GENESIS_HASH } from "../audit/hash.js";
 import type { AuditDraft, AuditEntry, AuditFilter, AuditHead, AuditOrigin } from "../audit/types.js";
+import { insertRows } from "./sqlite-batch.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
+
+const AUDIT_COLUMNS = [
+  "seq",
+  "prev_hash",
+  "hash",
+  "at",
+  "actor",
+  "origin",
+  "action",
+  "subject",
+  "reason",
+  "data",
+];
 
 /** The audit trail's rows. Call `insertAudit` inside the transaction that writes the change. */
 
@@ -30,29 +44,26 @@ export function insertAudit(sql: SqliteConnection, drafts: readonly AuditDraft[]
     | undefined;
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
-  const insert = sql.statement(
-    `INSERT INTO audit (seq, prev_hash, hash, at, actor, origin, action, subject, reason, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
   const entries = drafts.map((draft) => {
     seq += 1;
     const clean = sanitizeDraft(draft);
     const entry: AuditEntry = { ...clean, seq, prevHash, hash: "" };
     entry.hash = auditHash(entry);
-    insert.run(
-      entry.seq,
-      entry.prevHash,
-      entry.hash,
-      entry.at,
-      entry.actor,
-      entry.origin,
-      entry.action,
-      entry.subject,
-      entry.reason ?? null,
-      entry.data === undefined ? null : JSON.stringify(entry.data),
-    );
     prevHash = entry.hash;
     return entry;
+  });
+  insertRows(sql, "audit", AUDIT_COLUMNS, entries.length, (index, params, offset) => {
+    const entry = entries[index] as AuditEntry;
+    params[offset] = entry.seq;
+    params[offset + 1] = entry.prevHash;
+    params[offset + 2] = entry.hash;
+    params[offset + 3] = entry.at;
+    params[offset + 4] = entry.actor;
+    params[offset + 5] = entry.origin;
+    params[offset + 6] = entry.action;
+    params[offset + 7] = entry.subject;
+    params[offset + 8] = entry.reason ?? null;
+    params[offset + 9] = entry.data === undefined ? null : JSON.stringify(entry.data);
   });
   sql
     .statement(

@@ -4,19 +4,22 @@ import {
   type RegistryEntry,
   type ReleaseCommand,
   type ReleaseState,
+  type RolloutState,
   type TandemEvent,
   TERMINAL_STATUSES,
 } from "../core/types.js";
 import { insertAudit } from "./sqlite-audit.js";
+import { BATCH_ROWS, insertRows } from "./sqlite-batch.js";
 import type { SqliteConnection } from "./sqlite-connection.js";
 import { insertOutboxRows } from "./sqlite-outbox.js";
 import { acquireLease, applyInstanceChanges } from "./sqlite-registry.js";
 import {
   type CommandRow,
   commandFromRow,
+  EVENT_COLUMNS,
   type EventRow,
   eventFromRow,
-  eventParams,
+  fillEventParams,
   type ReleaseRow,
   releaseFromRows,
 } from "./sqlite-rows.js";
@@ -284,6 +287,45 @@ function writeChangedRollouts(
 ): void {
   if (services.length === 0) return;
   const byService = new Map(release.rollouts.map((rollout) => [rollout.service, rollout]));
+  let index = 0;
+  // BATCH_ROWS rollouts per UPDATE ... FROM (VALUES ...), each found by its primary key; a batch that
+  // did not change as many rows (a service not in the release, or named twice) is redone row by row,
+  // which writes the same and names what is wrong.
+  if (services.length >= BATCH_ROWS) {
+    const tuples = Array.from({ length: BATCH_ROWS }, () => "(?, ?, ?, ?, ?)").join(", ");
+    const batch = sql.statement(
+      `UPDATE rollouts SET version = v.column2, stable_version = v.column3, status = v.column4,
+         state = v.column5
+       FROM (VALUES ${tuples}) AS v WHERE rollouts.release_id = ? AND rollouts.service = v.column1`,
+    );
+    const params = new Array<unknown>(BATCH_ROWS * 5 + 1);
+    for (; index + BATCH_ROWS <= services.length; index += BATCH_ROWS) {
+      const chunk = services.slice(index, index + BATCH_ROWS);
+      const complete = chunk.every((service, row) => {
+        const rollout = byService.get(service);
+        if (!rollout) return false;
+        const offset = row * 5;
+        params[offset] = service;
+        params[offset + 1] = rollout.version;
+        params[offset + 2] = rollout.stableVersion;
+        params[offset + 3] = rollout.status;
+        params[offset + 4] = JSON.stringify(rollout);
+        return true;
+      });
+      params[BATCH_ROWS * 5] = release.id;
+      if (!complete || batch.run(params).changes !== BATCH_ROWS)
+        updateRollouts(sql, release, byService, chunk);
+    }
+  }
+  updateRollouts(sql, release, byService, services.slice(index));
+}
+
+function updateRollouts(
+  sql: SqliteConnection,
+  release: ReleaseState,
+  byService: ReadonlyMap<string, RolloutState>,
+  services: readonly string[],
+): void {
   const update = sql.statement(
     `UPDATE rollouts SET version = ?, stable_version = ?, status = ?, state = ?
      WHERE release_id = ? AND service = ?`,
@@ -314,11 +356,9 @@ function writeChangedRollouts(
 
 /** Inserts the events and, in the same transaction, their outbox rows. */
 function insertEvents(sql: SqliteConnection, events: TandemEvent[], outbox?: OutboxRouting): number[] {
-  const insert = sql.statement(
-    `INSERT INTO events (at, release_id, project, environment, service, type, severity, message, data)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  const seqs = insertRows(sql, "events", EVENT_COLUMNS, events.length, (index, params, offset) =>
+    fillEventParams(events[index] as TandemEvent, params, offset),
   );
-  const seqs = events.map((event) => Number(insert.run(...eventParams(event)).lastInsertRowid));
   insertOutboxRows(sql, events, seqs, outbox);
   return seqs;
 }
@@ -331,13 +371,18 @@ function consumeCommands(sql: SqliteConnection, releaseId: string, ids: string[]
   for (const id of ids) consume.run(at, id, releaseId);
 }
 
+const REGISTRY_COLUMNS = ["project", "environment", "service", "version", "release_id", "at"];
+
 function insertRegistryEntries(sql: SqliteConnection, entries: RegistryEntry[]): void {
-  const insert = sql.statement(
-    "INSERT INTO registry (project, environment, service, version, release_id, at) VALUES (?, ?, ?, ?, ?, ?)",
-  );
-  for (const entry of entries) {
-    insert.run(entry.project, entry.environment, entry.service, entry.version, entry.releaseId, entry.at);
-  }
+  insertRows(sql, "registry", REGISTRY_COLUMNS, entries.length, (index, params, offset) => {
+    const entry = entries[index] as RegistryEntry;
+    params[offset] = entry.project;
+    params[offset + 1] = entry.environment;
+    params[offset + 2] = entry.service;
+    params[offset + 3] = entry.version;
+    params[offset + 4] = entry.releaseId;
+    params[offset + 5] = entry.at;
+  });
 }
 
 /** Seqs are set on the caller's events only once the transaction has committed. */

@@ -66,18 +66,30 @@ export function eventFromRow(row: EventRow): TandemEvent {
   return event;
 }
 
-export function eventParams(event: TandemEvent): unknown[] {
-  return [
-    event.at,
-    event.releaseId,
-    event.project,
-    event.environment,
-    event.service ?? null,
-    event.type,
-    event.severity,
-    event.message,
-    event.data === undefined ? null : JSON.stringify(event.data),
-  ];
+/** The events table's columns that an insert sets, in the order `fillEventParams` writes them. */
+export const EVENT_COLUMNS = [
+  "at",
+  "release_id",
+  "project",
+  "environment",
+  "service",
+  "type",
+  "severity",
+  "message",
+  "data",
+] as const;
+
+/** Writes the event's values at `params[offset..]`, in EVENT_COLUMNS order. */
+export function fillEventParams(event: TandemEvent, params: unknown[], offset: number): void {
+  params[offset] = event.at;
+  params[offset + 1] = event.releaseId;
+  params[offset + 2] = event.project;
+  params[offset + 3] = event.environment;
+  params[offset + 4] = event.service ?? null;
+  params[offset + 5] = event.type;
+  params[offset + 6] = event.severity;
+  params[offset + 7] = event.message;
+  params[offset + 8] = event.data === undefined ? null : JSON.stringify(event.data);
 }
 
 export interface CommandRow {

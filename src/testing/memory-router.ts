@@ -20,7 +20,8 @@ export class MemoryRouter implements Router {
 
   async ensure(): Promise<void> {}
   async apply(table: RouteTable): Promise<void> {
-    this.table = structuredClone(table);
+    // A copy by hand: structuredClone was most of a 10,000-table pass's apply time.
+    this.table = copyPlain(table);
     this.applies++;
     this.lastApplied = this.table;
   }
@@ -71,6 +72,15 @@ export class MemoryRouter implements Router {
       (this.table?.backends ?? []).map((b) => [b.version, b.endpoints.length ? b.weight : 0]),
     );
   }
+}
+
+/** A deep copy of plain data (objects, arrays, primitives), such as a route table. */
+function copyPlain<T>(value: T): T {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map(copyPlain) as T;
+  const copy: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) copy[key] = copyPlain(inner);
+  return copy as T;
 }
 
 function deepFreeze<T>(value: T): T {

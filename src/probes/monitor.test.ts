@@ -292,7 +292,8 @@ describe("ProbeMonitor", () => {
     sleepingMonitor.watch([endpoint, other]);
     checkingMonitor.watch([endpoint]);
     await settle();
-    expect(clock.pendingSleepers()).toBe(3);
+    // The two endpoints due at the same instant wait behind one sleep; the hanging check's timeout is the other.
+    expect(clock.pendingSleepers()).toBe(2);
 
     await sleepingMonitor.stop();
     await checkingMonitor.stop();
@@ -302,6 +303,66 @@ describe("ProbeMonitor", () => {
     expect(sleepingMonitor.all()).toEqual([]);
     await clock.advance(60_000);
     expect(waiting.checkedAt).toEqual([]);
+  });
+
+  it("endpoints due at the same instant, of any monitor on the clock, wait behind one sleep", async () => {
+    const clock = new ManualClock(START);
+    const first = new ScriptedProbe("http", ["ok"], clock);
+    const second = new ScriptedProbe("tcp", ["ok"], clock, { period: 500 });
+    const one = monitorWith([first], clock);
+    const two = new ProbeMonitor([second], clock);
+    one.watch([endpoint, other]);
+    two.watch([endpoint]);
+    await settle();
+    // Due at 500 (two) and 1,000 (one's two endpoints): two sleeps, not three.
+    expect(clock.pendingSleepers()).toBe(2);
+
+    await clock.advance(1_000);
+    expect(first.checkedAt).toEqual([0, 0, 1_000, 1_000]);
+    expect(second.checkedAt).toEqual([0, 500, 1_000]);
+    // Both monitors are due at 1,500 (two) and 2,000 (one and two): still one sleep per instant.
+    expect(clock.pendingSleepers()).toBe(2);
+
+    await two.stop();
+    expect(clock.pendingSleepers()).toBe(1);
+    one.watch([other]);
+    expect(clock.pendingSleepers()).toBe(1);
+    one.watch([]);
+    // The last endpoint due at 2,000 is gone: its sleep is cancelled, not left for nobody.
+    expect(clock.pendingSleepers()).toBe(0);
+    await clock.advance(5_000);
+    expect(first.checkedAt).toHaveLength(4);
+  });
+
+  it("a check still running when it returns keeps its signal to itself until its timeout aborts it", async () => {
+    const clock = new ManualClock(START);
+    /** Signals of slow checks not yet aborted, and every signal as a check got it. */
+    const held = new Set<AbortSignal>();
+    const given: { probe: string; aborted: boolean; heldBySlow: boolean }[] = [];
+    const quick = new ScriptedProbe("tcp", ["ok"], clock);
+    const slow = new ScriptedProbe("http", ["hang"], clock, { timeout: 500, failureThreshold: 5 });
+    for (const probe of [quick, slow]) {
+      const check = probe.check.bind(probe);
+      probe.check = (checked, signal) => {
+        given.push({ probe: probe.name, aborted: signal.aborted, heldBySlow: held.has(signal) });
+        if (probe === slow) {
+          held.add(signal);
+          signal.addEventListener("abort", () => held.delete(signal));
+        }
+        return check(checked, signal);
+      };
+    }
+    const m = monitorWith([quick, slow], clock);
+    m.watch([endpoint, other]);
+    await settle();
+    await clock.advance(2_000);
+
+    // Rounds at 0, 1,000 and 2,000 for both endpoints; the slow checks of the first two timed out.
+    expect(slow.abortedChecks).toEqual([0, 1, 2, 3]);
+    expect(given).toHaveLength(12);
+    expect(given.filter((g) => g.aborted || g.heldBySlow)).toEqual([]);
+    expect(held.size).toBe(2);
+    expect(m.health(endpoint.id)).toMatchObject({ state: "starting", consecutiveFailures: 2 });
   });
 
   it("a check that throws instead of returning a promise fails its round with the message", async () => {

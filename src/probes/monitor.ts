@@ -1,6 +1,7 @@
 import type { Clock } from "../core/clock.js";
 import type { Endpoint } from "../core/types.js";
 import { hostPort } from "./network.js";
+import { type Instant, type Ticker, tickerOf, type Waiter } from "./ticker.js";
 import type { EndpointHealth, Probe, ProbeResult } from "./types.js";
 
 /** Period used when no probe is configured (the one round that makes an endpoint ready). */
@@ -16,46 +17,81 @@ const STOPPED = new Error("probe monitor stopped watching the endpoint");
 const NOT_YET = Symbol("not settled");
 const notYet = Promise.resolve(NOT_YET);
 
-interface WatchedEndpoint {
-  endpoint: Endpoint;
-  controller: AbortController;
-  health: EndpointHealth;
-  /** Consecutive failures of each probe, by index in `probes`. */
-  probeFailures: number[];
-  loop: Promise<void>;
-  /** Frozen copy of `health` handed out by health()/all(); dropped when a round or failure changes it. */
-  snapshot?: EndpointHealth;
-  /** Per probe, the controller of its next check: kept while checks settle at once, never aborted then. */
-  checkControllers?: Map<Probe, AbortController>;
+/**
+ * Controllers whose signal no check kept: a check that has settled by the time it returns (the sim's, a
+ * cached result) never sees its signal aborted, so the signal is handed to the next check, of any
+ * endpoint. A check that is still running when it returns keeps its controller (it may be aborted at
+ * its timeout or when the endpoint stops being watched). An AbortSignal costs ~0.7 kB; one per endpoint
+ * and probe was most of the monitor's memory at thousands of endpoints.
+ */
+const spareControllers: AbortController[] = [];
+const MAX_SPARE_CONTROLLERS = 64;
+
+function spareController(): AbortController {
+  return spareControllers.pop() ?? new AbortController();
 }
 
-/** A frozen copy: readers share it instead of cloning at every read. */
-function frozen(health: EndpointHealth): EndpointHealth {
-  const copy: EndpointHealth = { ...health };
-  if (health.failure) copy.failure = Object.freeze({ ...health.failure });
-  if (health.lastResult) copy.lastResult = Object.freeze({ ...health.lastResult });
-  return Object.freeze(copy);
+function giveBack(controller: AbortController): void {
+  if (!controller.signal.aborted && spareControllers.length < MAX_SPARE_CONTROLLERS)
+    spareControllers.push(controller);
+}
+
+/** A check still running when it returned: its controller and its result, bounded by its timeout. */
+interface Running {
+  controller: AbortController;
+  result: Promise<ProbeResult>;
+}
+
+/** One watched endpoint: its health (frozen, replaced when a round changes it) and its next round. */
+class Watched implements Waiter {
+  /** Due time of the current (or next) round, on the period's grid from the first round (NaN before it). */
+  dueAt = Number.NaN;
+  /** Set when no longer watched: a round in flight records nothing, no round follows. */
+  stopped = false;
+  /** The ticker's instant this endpoint sleeps until, while it sleeps. */
+  instant?: Instant;
+  /** The round in flight, while one is. */
+  round?: Promise<void>;
+  /** Controllers of the checks still running, aborted when the endpoint stops being watched. */
+  running?: Set<AbortController>;
+
+  constructor(
+    readonly monitor: ProbeMonitor,
+    readonly endpoint: Endpoint,
+    public health: EndpointHealth,
+    /** Consecutive failures of each probe, by index in the monitor's probes. */
+    readonly probeFailures: number[],
+  ) {}
+
+  wake(): Promise<unknown> {
+    this.instant = undefined;
+    return this.monitor.startRound(this);
+  }
 }
 
 /**
  * Probes endpoints with Kubernetes semantics, timed only through the injected Clock. Per endpoint:
  * wait `initialDelay`, then every `period` run every probe at once (each bounded by its `timeout`).
  * The endpoint is `ready` after `successThreshold` consecutive rounds in which every probe passed, and
- * `failed` once any probe has failed `failureThreshold` times in a row. Failed is final: the loop
- * stops and the failure (probe, host:port, message, time) stays readable. A ready endpoint keeps
+ * `failed` once any probe has failed `failureThreshold` times in a row. Failed is final: the rounds
+ * stop and the failure (probe, host:port, message, time) stays readable. A ready endpoint keeps
  * being probed and fails the same way.
  *
  * With several probes the endpoint uses the longest `initialDelay`, the shortest `period` and the
  * largest `successThreshold`; `failureThreshold` and `timeout` stay per probe. With no probes an
  * endpoint is ready after its first round. A round in which a check is `pending` (a target's own check
  * while it deploys) counts neither as a success nor as a failure.
+ *
+ * Endpoints wait for their rounds on the clock's shared Ticker: every endpoint due at the same instant,
+ * of any monitor on that clock, waits behind one sleep of the clock.
  */
 /** Told once per endpoint, at the moment it turns failed. */
 export type FailedListener = (endpoint: Endpoint, health: EndpointHealth) => void;
 
 export class ProbeMonitor {
-  private readonly watched = new Map<string, WatchedEndpoint>();
+  private readonly watched = new Map<string, Watched>();
   private readonly failedListeners = new Set<FailedListener>();
+  private readonly ticker: Ticker;
   private readonly initialDelay: number;
   private readonly period: number;
   private readonly successThreshold: number;
@@ -64,37 +100,48 @@ export class ProbeMonitor {
     private readonly probes: Probe[],
     private readonly clock: Clock,
   ) {
-    const timings = probes.map((probe) => probe.config);
-    this.initialDelay = Math.max(0, ...timings.map((timing) => timing.initialDelay));
-    const shortestPeriod = Math.min(...timings.map((timing) => timing.period));
-    this.period = timings.length ? Math.max(1, shortestPeriod) : DEFAULT_PERIOD_MS;
-    this.successThreshold = Math.max(1, ...timings.map((timing) => timing.successThreshold));
+    this.ticker = tickerOf(clock);
+    let initialDelay = 0;
+    let period = Number.POSITIVE_INFINITY;
+    let successThreshold = 1;
+    for (const { config } of probes) {
+      initialDelay = Math.max(initialDelay, config.initialDelay);
+      period = Math.min(period, config.period);
+      successThreshold = Math.max(successThreshold, config.successThreshold);
+    }
+    this.initialDelay = initialDelay;
+    this.period = probes.length ? Math.max(1, period) : DEFAULT_PERIOD_MS;
+    this.successThreshold = successThreshold;
   }
 
   /** Starts monitoring the endpoints not yet watched and stops monitoring (and forgets) the ones not listed. */
   watch(endpoints: Endpoint[]): void {
+    // The same endpoints as before (every pass of a rollout that waits): nothing to build.
+    if (endpoints.length === this.watched.size && endpoints.every((e) => this.watched.has(e.id))) return;
     const listed = new Set(endpoints.map((endpoint) => endpoint.id));
     for (const [id, watched] of this.watched) {
       if (listed.has(id)) continue;
-      watched.controller.abort(STOPPED);
+      this.unwatch(watched);
       this.watched.delete(id);
     }
     for (const endpoint of endpoints) {
       if (this.watched.has(endpoint.id)) continue;
-      const watched: WatchedEndpoint = {
+      const health: EndpointHealth = Object.freeze({
+        endpointId: endpoint.id,
+        state: "starting",
+        consecutiveSuccesses: 0,
+        consecutiveFailures: 0,
+      });
+      const watched = new Watched(
+        this,
         endpoint,
-        controller: new AbortController(),
-        health: {
-          endpointId: endpoint.id,
-          state: "starting",
-          consecutiveSuccesses: 0,
-          consecutiveFailures: 0,
-        },
-        probeFailures: this.probes.map(() => 0),
-        loop: Promise.resolve(),
-      };
+        health,
+        this.probes.map(() => 0),
+      );
       this.watched.set(endpoint.id, watched);
-      watched.loop = this.run(watched);
+      if (this.initialDelay > 0)
+        watched.instant = this.ticker.add(this.clock.now() + this.initialDelay, watched);
+      else this.startRound(watched);
     }
   }
 
@@ -106,98 +153,102 @@ export class ProbeMonitor {
 
   /** A frozen snapshot, shared by every read until the endpoint's health changes. */
   health(endpointId: string): EndpointHealth | undefined {
-    const watched = this.watched.get(endpointId);
-    if (!watched) return undefined;
-    watched.snapshot ??= frozen(watched.health);
-    return watched.snapshot;
+    return this.watched.get(endpointId)?.health;
   }
 
   all(): EndpointHealth[] {
-    return [...this.watched.values()].map((watched) => {
-      watched.snapshot ??= frozen(watched.health);
-      return watched.snapshot;
-    });
+    return Array.from(this.watched.values(), (watched) => watched.health);
   }
 
-  /** Cancels every loop (no sleeper or timer is left behind) and forgets every endpoint. */
+  /** Cancels every round (no sleeper or timer is left behind) and forgets every endpoint. */
   async stop(): Promise<void> {
-    const loops = [...this.watched.values()].map((watched) => {
-      watched.controller.abort(STOPPED);
-      return watched.loop;
-    });
+    const rounds: Promise<void>[] = [];
+    for (const watched of this.watched.values()) {
+      this.unwatch(watched);
+      if (watched.round) rounds.push(watched.round);
+    }
     this.watched.clear();
-    await Promise.all(loops);
+    await Promise.all(rounds);
   }
 
-  private async run(watched: WatchedEndpoint): Promise<void> {
-    const { signal } = watched.controller;
+  private unwatch(watched: Watched): void {
+    watched.stopped = true;
+    if (watched.instant) this.ticker.remove(watched.instant, watched);
+    watched.instant = undefined;
+    for (const controller of watched.running ?? []) controller.abort(STOPPED);
+  }
+
+  /**
+   * Starts a round of `watched`: every probe's check begins now. Resolves once each check has either
+   * settled or been found still running (a few microtasks, never a check's end); the round goes on in
+   * `watched.round`.
+   */
+  startRound(watched: Watched): Promise<unknown> {
+    if (watched.stopped) return notYet;
+    if (Number.isNaN(watched.dueAt)) watched.dueAt = this.clock.now();
+    const begun = Promise.all(this.probes.map((probe) => this.begin(probe, watched)));
+    watched.round = this.finishRound(watched, begun);
+    return begun;
+  }
+
+  private async finishRound(watched: Watched, begun: Promise<(ProbeResult | Running)[]>): Promise<void> {
     try {
-      if (this.initialDelay > 0) await this.clock.sleep(this.initialDelay, signal);
+      const started = await begun;
+      const results = started.some((result) => "controller" in result)
+        ? await Promise.all(started.map((result, i) => this.bounded(this.probes[i]!, watched, result)))
+        : (started as ProbeResult[]);
+      if (watched.stopped) return;
+      this.recordRound(watched, results);
+      if (watched.health.state === "failed") return;
       // Rounds are due on a grid of the period from the first one: a round that starts late (a busy
       // event loop) does not push the ones after it back.
-      let dueAt = this.clock.now();
-      while (!signal.aborted) {
-        const results = await Promise.all(
-          this.probes.map((probe) => this.checkWithTimeout(probe, watched.endpoint, signal, watched)),
-        );
-        if (signal.aborted) return;
-        this.recordRound(watched, results);
-        watched.snapshot = undefined;
-        if (watched.health.state === "failed") return;
-        dueAt += this.period;
-        const now = this.clock.now();
-        // More than a whole period behind (a check that took longer than the period): the missed rounds
-        // are dropped rather than run back to back, and the grid starts again from now.
-        if (dueAt <= now - this.period) dueAt = now;
-        const wait = dueAt - now;
-        if (wait > 0) await this.clock.sleep(wait, signal);
-        else await new Promise<void>((resolve) => setImmediate(resolve));
-      }
+      watched.dueAt += this.period;
+      const now = this.clock.now();
+      // More than a whole period behind (a check that took longer than the period): the missed rounds
+      // are dropped rather than run back to back, and the grid starts again from now.
+      if (watched.dueAt <= now - this.period) watched.dueAt = now;
+      if (watched.dueAt > now) watched.instant = this.ticker.add(watched.dueAt, watched);
+      else setImmediate(() => this.startRound(watched));
     } catch (error) {
-      if (signal.aborted) return;
+      if (watched.stopped) return;
       // A bug, not an unhealthy endpoint: surface it as a failure rather than an unhandled rejection.
       this.markFailed(watched, "monitor", `probe monitor error: ${(error as Error)?.message ?? error}`);
-      watched.snapshot = undefined;
+    } finally {
+      watched.round = undefined;
     }
   }
 
   /**
-   * One check bounded by the probe's timeout in clock time; never rejects. A check that has settled by
-   * the time it returns (the sim's, a cached result) skips the timeout race: no sleeper, no listener.
+   * Begins one check; never rejects. A check that has settled by the time it returns (the sim's, a
+   * cached result) is its result at once: no sleeper, no listener, its signal handed on. One still
+   * running is returned as such, to be bounded by its timeout.
    */
-  private async checkWithTimeout(
-    probe: Probe,
-    endpoint: Endpoint,
-    loopSignal: AbortSignal,
-    watched: WatchedEndpoint,
-  ): Promise<ProbeResult> {
-    const threw = (error: unknown): ProbeResult => ({
-      ok: false,
-      message: `probe threw: ${(error as Error)?.message ?? String(error)}`,
-      durationMs: 0,
-    });
-    watched.checkControllers ??= new Map();
-    const spare = watched.checkControllers;
-    const controller = spare.get(probe) ?? new AbortController();
-    // Taken back until the check has settled: a check that outlives its tick may be aborted (timed out).
-    spare.delete(probe);
+  private async begin(probe: Probe, watched: Watched): Promise<ProbeResult | Running> {
+    const controller = spareController();
     let result: Promise<ProbeResult>;
     try {
-      result = Promise.resolve(probe.check(endpoint, controller.signal));
+      result = Promise.resolve(probe.check(watched.endpoint, controller.signal));
     } catch (error) {
+      giveBack(controller);
       return threw(error);
     }
     // Raced as returned: a `.catch` first would add a tick and an already-settled check would lose.
     const settled = await Promise.race([result, notYet]).catch(threw);
     if (settled !== NOT_YET) {
-      if (!controller.signal.aborted) spare.set(probe, controller);
+      giveBack(controller);
       return settled;
     }
-    const checked = result.catch(threw);
+    watched.running ??= new Set();
+    watched.running.add(controller);
+    if (watched.stopped) controller.abort(STOPPED);
+    return { controller, result };
+  }
 
-    const onLoopAbort = () => controller.abort(loopSignal.reason);
-    if (loopSignal.aborted) onLoopAbort();
-    else loopSignal.addEventListener("abort", onLoopAbort, { once: true });
+  /** A running check bounded by the probe's timeout in clock time; never rejects. */
+  private async bounded(probe: Probe, watched: Watched, begun: ProbeResult | Running): Promise<ProbeResult> {
+    if (!("controller" in begun)) return begun;
+    const { controller } = begun;
+    const checked = begun.result.catch(threw);
     const timeoutMs = probe.config.timeout;
     const timedOut = this.clock.sleep(timeoutMs, controller.signal).then(
       (): ProbeResult => ({ ok: false, message: `timed out after ${timeoutMs}ms`, durationMs: timeoutMs }),
@@ -207,58 +258,105 @@ export class ProbeMonitor {
       return await Promise.race([checked, timedOut]);
     } finally {
       controller.abort(CHECK_SETTLED);
-      loopSignal.removeEventListener("abort", onLoopAbort);
+      watched.running?.delete(controller);
     }
   }
 
-  private recordRound(watched: WatchedEndpoint, results: ProbeResult[]): void {
+  private recordRound(watched: Watched, results: ProbeResult[]): void {
     const { health, probeFailures } = watched;
     const at = this.clock.now();
     const pending = results.findIndex((result) => result.pending === true);
     if (pending >= 0) {
       // Still being deployed: the round counts neither way (the endpoint stays as it is).
-      health.lastResult = { ...results[pending]!, probe: this.probes[pending]!.name, at };
+      watched.health = withResult(health, health, lastResult(results[pending]!, this.probes[pending]!, at));
       return;
     }
-    results.forEach((result, index) => {
-      probeFailures[index] = result.ok ? 0 : (probeFailures[index] ?? 0) + 1;
-    });
-    const firstFailing = results.findIndex((result) => !result.ok);
+    let firstFailing = -1;
+    let consecutiveFailures = 0;
+    for (let index = 0; index < results.length; index++) {
+      const failures = results[index]!.ok ? 0 : (probeFailures[index] ?? 0) + 1;
+      probeFailures[index] = failures;
+      consecutiveFailures = Math.max(consecutiveFailures, failures);
+      if (firstFailing < 0 && failures > 0) firstFailing = index;
+    }
     const shownIndex = firstFailing >= 0 ? firstFailing : results.length - 1;
     const shown = results[shownIndex];
-    if (shown) health.lastResult = { ...shown, probe: this.probes[shownIndex]!.name, at };
+    const last = shown ? lastResult(shown, this.probes[shownIndex]!, at) : health.lastResult;
 
-    health.consecutiveFailures = Math.max(0, ...probeFailures);
     if (firstFailing < 0) {
-      health.consecutiveSuccesses += 1;
-      if (health.state === "starting" && health.consecutiveSuccesses >= this.successThreshold) {
-        health.state = "ready";
-      }
+      const consecutiveSuccesses = health.consecutiveSuccesses + 1;
+      const ready = health.state === "starting" && consecutiveSuccesses >= this.successThreshold;
+      watched.health = withResult(
+        health,
+        { state: ready ? "ready" : health.state, consecutiveSuccesses, consecutiveFailures },
+        last,
+      );
       return;
     }
-    health.consecutiveSuccesses = 0;
+    watched.health = withResult(
+      health,
+      { state: health.state, consecutiveSuccesses: 0, consecutiveFailures },
+      last,
+    );
     const tripped = this.probes.findIndex(
       (probe, index) => (probeFailures[index] ?? 0) >= Math.max(1, probe.config.failureThreshold),
     );
     if (tripped >= 0) this.markFailed(watched, this.probes[tripped]!.name, results[tripped]!.message);
   }
 
-  private markFailed(watched: WatchedEndpoint, probe: string, message: string): void {
+  private markFailed(watched: Watched, probe: string, message: string): void {
     const { endpoint, health } = watched;
-    health.state = "failed";
-    health.failure = {
+    const failure = Object.freeze({
       probe,
       endpoint: hostPort(endpoint.host, endpoint.port),
       message,
       at: this.clock.now(),
-    };
-    watched.snapshot = undefined;
+    });
+    watched.health = Object.freeze({ ...health, state: "failed", failure });
     for (const listener of this.failedListeners) {
       try {
-        listener(endpoint, structuredClone(health));
+        listener(endpoint, watched.health);
       } catch {
         // A listener's bug must not stop the probing of other endpoints; the state is still readable.
       }
     }
   }
+}
+
+function threw(error: unknown): ProbeResult {
+  return { ok: false, message: `probe threw: ${(error as Error)?.message ?? String(error)}`, durationMs: 0 };
+}
+
+/** A check's result as health shows it: frozen, with the probe's name and the time. */
+function lastResult(
+  result: ProbeResult,
+  probe: Probe,
+  at: number,
+): NonNullable<EndpointHealth["lastResult"]> {
+  const shown: NonNullable<EndpointHealth["lastResult"]> = {
+    ok: result.ok,
+    message: result.message,
+    durationMs: result.durationMs,
+    probe: probe.name,
+    at,
+  };
+  if (result.pending !== undefined) shown.pending = result.pending;
+  return Object.freeze(shown);
+}
+
+/** The next frozen health: `counts` over `health`, the failure kept, `last` as the last result. */
+function withResult(
+  health: EndpointHealth,
+  counts: Pick<EndpointHealth, "state" | "consecutiveSuccesses" | "consecutiveFailures">,
+  last: EndpointHealth["lastResult"],
+): EndpointHealth {
+  const next: EndpointHealth = {
+    endpointId: health.endpointId,
+    state: counts.state,
+    consecutiveSuccesses: counts.consecutiveSuccesses,
+    consecutiveFailures: counts.consecutiveFailures,
+  };
+  if (health.failure) next.failure = health.failure;
+  if (last) next.lastResult = last;
+  return Object.freeze(next);
 }

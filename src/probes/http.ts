@@ -1,8 +1,9 @@
 import { Agent, request as httpRequest } from "node:http";
 import type { ProbeConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
+import { isStaleSocketError } from "../core/stale-socket.js";
 import type { Endpoint } from "../core/types.js";
-import { describeNetworkError, errorCode, hostPort } from "./network.js";
+import { describeNetworkError, hostPort } from "./network.js";
 import type { Probe, ProbeResult } from "./types.js";
 
 export type HttpProbeConfig = Extract<ProbeConfig, { type: "http" }>;
@@ -140,11 +141,6 @@ const probeAgent = new Agent({ keepAlive: true, scheduling: "lifo" });
 
 function unbracketed(host: string): string {
   return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
-}
-
-function isStaleSocketError(error: unknown): boolean {
-  const code = errorCode(error);
-  return code === "ECONNRESET" || code === "EPIPE" || (error as Error)?.message === "socket hang up";
 }
 
 function excerpt(body: string): string {

@@ -44,8 +44,21 @@ const never = new AbortController().signal;
 
 describe("adminRequest", () => {
   it("sends the token and the body, and reuses one kept-alive connection for calls in turn", async () => {
-    const first = await adminRequest(port, "PUT", "/services/api/routes", "tok", '{"a":1}', never);
-    const second = await adminRequest(port, "GET", "/services/api/routes", "tok", undefined, never);
+    const first = await adminRequest({
+      port,
+      method: "PUT",
+      path: "/services/api/routes",
+      token: "tok",
+      body: '{"a":1}',
+      signal: never,
+    });
+    const second = await adminRequest({
+      port,
+      method: "GET",
+      path: "/services/api/routes",
+      token: "tok",
+      signal: never,
+    });
 
     expect(first.status).toBe(200);
     expect(JSON.parse(second.text)).toEqual({ ok: true, url: "/services/api/routes" });
@@ -57,10 +70,10 @@ describe("adminRequest", () => {
   });
 
   it("sends a call again on a new connection when the daemon closed the idle one", async () => {
-    await adminRequest(port, "GET", "/one", "tok", undefined, never);
+    await adminRequest({ port, method: "GET", path: "/one", token: "tok", signal: never });
     // The server drops its idle keep-alive socket without the client having noticed yet.
     server.closeIdleConnections();
-    const answer = await adminRequest(port, "GET", "/two", "tok", undefined, never);
+    const answer = await adminRequest({ port, method: "GET", path: "/two", token: "tok", signal: never });
 
     expect(answer.status).toBe(200);
     expect(seen.map((call) => call.url)).toEqual(["/one", "/two"]);
@@ -69,13 +82,19 @@ describe("adminRequest", () => {
 
   it("rejects with the signal's reason when aborted, and refuses an answer over 16 MiB", async () => {
     const controller = new AbortController();
-    const pending = adminRequest(port, "GET", "/never", "tok", undefined, controller.signal);
+    const pending = adminRequest({
+      port,
+      method: "GET",
+      path: "/never",
+      token: "tok",
+      signal: controller.signal,
+    });
     await expect.poll(() => seen.length, { timeout: 10_000 }).toBe(1);
     controller.abort(new Error("stopped"));
     await expect(pending).rejects.toThrow("stopped");
 
-    await expect(adminRequest(port, "GET", "/huge", "tok", undefined, never)).rejects.toThrow(
-      /exceeds 16777216 bytes/,
-    );
+    await expect(
+      adminRequest({ port, method: "GET", path: "/huge", token: "tok", signal: never }),
+    ).rejects.toThrow(/exceeds 16777216 bytes/);
   });
 });

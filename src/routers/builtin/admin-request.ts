@@ -1,4 +1,18 @@
 import { Agent, request as httpRequest } from "node:http";
+import { isStaleSocketError } from "../../core/stale-socket.js";
+
+/** One call to a router daemon's admin API on 127.0.0.1. */
+export interface AdminCall {
+  port: number;
+  method: string;
+  path: string;
+  token: string;
+  /** JSON text, or undefined for none. */
+  body?: string;
+  signal: AbortSignal;
+  /** Which connections it uses: the passes' (default) or the ejects' own. */
+  lane?: "routes" | "eject";
+}
 
 /** What the daemon's admin API answered. */
 export interface AdminAnswer {
@@ -16,43 +30,22 @@ const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
  * timeout counts the wait). Idle sockets do not keep the process alive.
  */
 const MAX_SOCKETS_PER_DAEMON = 32;
-const adminAgent = new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_DAEMON, scheduling: "lifo" });
+const agents = {
+  routes: new Agent({ keepAlive: true, maxSockets: MAX_SOCKETS_PER_DAEMON, scheduling: "lifo" }),
+  /**
+   * Ejects have connections of their own: in the agent above they would queue behind the passes' route
+   * calls (thousands a second with 1,000 releases), which is the wait an eject exists to avoid.
+   */
+  eject: new Agent({ keepAlive: true, maxSockets: 4, scheduling: "lifo" }),
+};
+
 /**
- * Ejects have connections of their own: in the agent above they would queue behind the passes' route
- * calls (thousands a second with 1,000 releases), which is the wait an eject exists to avoid.
+ * One admin call. A kept-alive socket the daemon closed while idle fails on reuse before any answer:
+ * the call is sent once more on a new connection (every admin call may be repeated: PUT and eject set
+ * a state, GET reads one).
  */
-const ejectAgent = new Agent({ keepAlive: true, maxSockets: 4, scheduling: "lifo" });
-
-/** Which connections a call uses: the passes' (`routes`) or the ejects' own. */
-export type AdminLane = "routes" | "eject";
-
-/**
- * One admin call on 127.0.0.1:port. A kept-alive socket the daemon closed while it was idle fails as
- * soon as it is reused (ECONNRESET, "socket hang up") before any answer: the call is sent once more
- * on a new connection (every admin call may be repeated: PUT and eject set a state, GET reads one).
- */
-export function adminRequest(
-  port: number,
-  method: string,
-  path: string,
-  token: string,
-  body: string | undefined,
-  signal: AbortSignal,
-  lane: AdminLane = "routes",
-): Promise<AdminAnswer> {
-  return attempt(port, method, path, token, body, signal, lane === "eject" ? ejectAgent : adminAgent, true);
-}
-
-function attempt(
-  port: number,
-  method: string,
-  path: string,
-  token: string,
-  body: string | undefined,
-  signal: AbortSignal,
-  agent: Agent,
-  retryStale: boolean,
-): Promise<AdminAnswer> {
+export function adminRequest(call: AdminCall, retryStale = true): Promise<AdminAnswer> {
+  const { port, method, path, token, body, signal } = call;
   return new Promise<AdminAnswer>((resolve, reject) => {
     if (signal.aborted) return reject(signal.reason);
     const headers: Record<string, string | number> = { authorization: `Bearer ${token}` };
@@ -60,6 +53,7 @@ function attempt(
       headers["content-type"] = "application/json";
       headers["content-length"] = Buffer.byteLength(body);
     }
+    const agent = agents[call.lane ?? "routes"];
     const req = httpRequest({ agent, host: "127.0.0.1", port, path, method, headers });
     let settled = false;
     const settle = (fn: () => void) => {
@@ -74,8 +68,8 @@ function attempt(
     };
     signal.addEventListener("abort", onAbort, { once: true });
     req.on("error", (error) => {
-      if (retryStale && !settled && req.reusedSocket && isStaleSocketError(error)) {
-        settle(() => resolve(attempt(port, method, path, token, body, signal, agent, false)));
+      if (retryStale && req.reusedSocket && isStaleSocketError(error)) {
+        settle(() => resolve(adminRequest(call, false)));
         return;
       }
       settle(() => reject(error));
@@ -101,9 +95,4 @@ function attempt(
     });
     req.end(body);
   });
-}
-
-function isStaleSocketError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException)?.code;
-  return code === "ECONNRESET" || code === "EPIPE" || (error as Error)?.message === "socket hang up";
 }

@@ -431,7 +431,14 @@ export class BuiltinRouter implements Router {
     const { status, text } = await withTimeout(signal, timeoutMs, async (callSignal) => {
       try {
         const payload = body === undefined ? undefined : JSON.stringify(body);
-        return await adminRequest(record.adminPort, method, path, record.token, payload, callSignal);
+        return await adminRequest({
+          port: record.adminPort,
+          method,
+          path,
+          token: record.token,
+          body: payload,
+          signal: callSignal,
+        });
       } catch (error) {
         if (signal.aborted) throw signal.reason;
         throw new RouterError(
@@ -472,38 +479,31 @@ function batcherOf(record: RouterRecord): EjectBatcher {
 }
 
 async function sendEjects(record: RouterRecord, services: Record<string, string[]>): Promise<void> {
-  const call = async (path: string, body: unknown) => {
-    const { status, text } = await adminRequest(
-      record.adminPort,
-      "POST",
+  const post = (path: string, body: unknown) =>
+    adminRequest({
+      port: record.adminPort,
+      method: "POST",
       path,
-      record.token,
-      JSON.stringify(body),
-      AbortSignal.timeout(ADMIN_TIMEOUT_MS),
-      "eject",
-    );
-    return { status, text };
-  };
-  const answer = await call("/eject", { services });
-  // A daemon of the previous Tandem knows only the per-service call.
-  if (answer.status === 404) {
-    for (const [service, ids] of Object.entries(services)) {
-      const one = await call(`/services/${encodeURIComponent(service)}/eject`, { ids });
-      if (one.status >= 300)
-        throw new AdminCallError(
-          `router POST eject failed with ${one.status}: ${one.text}`,
-          one.status,
-          undefined,
-        );
-    }
-    return;
-  }
-  if (answer.status >= 300)
-    throw new AdminCallError(
-      `router POST /eject failed with ${answer.status}: ${answer.text}`,
+      token: record.token,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(ADMIN_TIMEOUT_MS),
+      lane: "eject",
+    });
+  const failed = (path: string, answer: { status: number; text: string }) =>
+    new AdminCallError(
+      `router POST ${path} failed with ${answer.status}: ${answer.text}`,
       answer.status,
       undefined,
     );
+  const batch = await post("/eject", { services });
+  if (batch.status < 300) return;
+  // A daemon of the previous Tandem knows only the per-service call.
+  if (batch.status !== 404) throw failed("/eject", batch);
+  for (const [service, ids] of Object.entries(services)) {
+    const path = `/services/${encodeURIComponent(service)}/eject`;
+    const one = await post(path, { ids });
+    if (one.status >= 300) throw failed(path, one);
+  }
 }
 
 function killQuietly(pid: number, signalName: NodeJS.Signals): void {

@@ -336,12 +336,9 @@ export class Engine {
       { environment: release.environment, service, releaseId: release.id },
       { store, clock: this.clock, log: this.log },
     );
-    // Targets whose instances live in this process record them with the pass's write (instance-journal.ts).
-    const targetContext =
-      config.target.type === "sim"
-        ? { ...context, store: this.journalOf(release.id).storeFor(store) }
-        : context;
-    const target = this.options.plugins.createTarget(config.target, targetContext);
+    // A target whose instances live in this process may record them with the pass's write.
+    const passStore = this.journalOf(release.id).storeFor(store);
+    const target = this.options.plugins.createTarget(config.target, { ...context, passStore });
     const memo = passTarget(target);
     const runtime: ServiceRuntime = {
       service: config,

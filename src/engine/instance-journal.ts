@@ -30,7 +30,7 @@ export class InstanceJournal {
   private putsByService?: Map<string, Set<string>>;
   private deletes?: Set<string>;
   private open = false;
-  /** Targets given a view: how many services of the release list their instances. */
+  /** Targets given a view (every service of the release): from ENVIRONMENT_READ_FROM on, reads are per environment. */
   private targets = 0;
   /** The view of the store, shared by the release's targets (an engine has one store). */
   private view?: { of: Store; view: Store };

@@ -68,9 +68,14 @@ export class SimTarget implements Target {
     private readonly ctx: TargetContext,
   ) {}
 
+  /** Sim instances die with the process that holds them: their records go with the engine's pass. */
+  private instanceStore() {
+    return this.ctx.passStore ?? this.ctx.store;
+  }
+
   async list(version?: string): Promise<Endpoint[]> {
     if (!this.known) {
-      const records = await this.ctx.store.listInstances(this.scope());
+      const records = await this.instanceStore().listInstances(this.scope());
       for (const record of records) {
         if (!simInstances.has(record.id)) this.register(record);
       }
@@ -94,7 +99,7 @@ export class SimTarget implements Target {
         startedAt: this.ctx.clock.now(),
         logFile: "",
       };
-      await this.ctx.store.putInstance(record);
+      await this.instanceStore().putInstance(record);
       this.register(record);
       started.push(endpointOf(record));
       this.known?.push(endpointOf(record));
@@ -106,7 +111,7 @@ export class SimTarget implements Target {
     for (const endpoint of endpoints) {
       signal.throwIfAborted();
       simInstances.delete(endpoint.id);
-      await this.ctx.store.deleteInstance(endpoint.id);
+      await this.instanceStore().deleteInstance(endpoint.id);
       if (this.known) this.known = this.known.filter((known) => known.id !== endpoint.id);
     }
   }

@@ -13,6 +13,13 @@ export interface TargetContext {
   /** Directory relative paths in the configuration resolve against (absolute). */
   baseDir: string;
   store: Store;
+  /**
+   * The store with its instance writes held until the engine's pass writes the release, and committed
+   * in that transaction (src/engine/instance-journal.ts). Only for a target whose instances die with
+   * the engine's process (the sim's): a crash then loses the instances and their records together.
+   * A target whose instances outlive the engine records them through `store`, as it starts them.
+   */
+  passStore?: Store;
   clock: Clock;
   log: Logger;
 }

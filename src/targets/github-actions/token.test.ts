@@ -51,14 +51,15 @@ describe("the GitHub token", () => {
       h.restartedWith({ token: `${TOKEN}-revoked` }).start("2.0.1", 1, never),
       h.restartedWith({ workflow: "missing.yml" }).start("2.0.2", 1, never),
     ];
-    const errors: unknown[] = [];
-    for (const failure of failures)
-      errors.push(
-        await failure.then(
+    // Every rejection is handled from the start: awaited one by one, a later one could reject first.
+    const errors: unknown[] = await Promise.all(
+      failures.map((failure) =>
+        failure.then(
           () => undefined,
-          (error) => error,
+          (error: unknown) => error,
         ),
-      );
+      ),
+    );
     expect(errors.map((e) => (e as { code?: string }).code)).toEqual(Array(4).fill("TANDEM_ERR_TARGET"));
     expect(errors.map((e) => (e as Error).message)).toEqual([
       expect.stringMatching(/dispatch rollback-missing\.yml on main in shop\/backend failed: 404: Not Found/),

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import { adminPort, startAdminServer } from "./admin.js";
 import { type DaemonSettings, parseDaemonSettings } from "./daemon-settings.js";
+import { dataPlaneStatus } from "./native-path.js";
 import { ListenError, ServiceRegistry, type ServiceView } from "./services.js";
 
 /**
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   delete process.env.TANDEM_ROUTER_TOKEN;
+  // Plain requests go to the native data plane when its addon loads, else to the JS fast path.
+  log("info", "router data plane", { ...dataPlaneStatus() });
 
   const defaults = { holdTimeoutMs: settings.holdTimeoutMs, holdMaxRequests: settings.holdMaxRequests };
   const services = new ServiceRegistry();

@@ -21,6 +21,7 @@ import {
 } from "./exchange.js";
 import { FastPath, type FastPathHost } from "./fast-path.js";
 import { upstreamRequestHeaders } from "./headers.js";
+import { NativeDataPlane } from "./native-path.js";
 import { VersionStatsRecorder } from "./stats.js";
 
 export interface ProxyOptions {
@@ -34,6 +35,8 @@ export interface ProxyOptions {
   maxAttempts?: number;
   /** Request bodies up to this size (with a Content-Length) are buffered so they can be retried. Default 64 KiB. */
   replayableBodyLimit?: number;
+  /** The native data plane (native/router/) when it loaded; false: the JS fast path. Default: unless TANDEM_ROUTER_NATIVE=0. */
+  native?: boolean;
 }
 
 /** Tandem's weighted reverse proxy: the data plane of the builtin router. */
@@ -41,6 +44,8 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
   readonly server: Server;
   /** Plain requests go to the hand-written fast path (fast-path.ts), the rest to node:http. */
   private readonly fast: FastPath;
+  /** When loaded, it takes the plain requests before the JS fast path, which gets what it hands back. */
+  private readonly native: NativeDataPlane | undefined;
   private compiled: CompiledTable = EMPTY_COMPILED_TABLE;
   private readonly endpoints: EndpointRegistry;
   private readonly statsByVersion = new Map<string, VersionStatsRecorder>();
@@ -69,7 +74,36 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
     const nodeConnection = this.server.listeners("connection")[0] as (socket: Socket) => void;
     this.server.removeListener("connection", nodeConnection);
     this.fast = new FastPath(this, (socket) => nodeConnection.call(this.server, socket));
-    this.server.on("connection", (socket: Socket) => this.fast.accept(socket));
+    const maxSockets = options.maxSocketsPerEndpoint ?? 256;
+    const native =
+      options.native === false
+        ? undefined
+        : NativeDataPlane.create(
+            { maxAttempts: this.maxAttempts, replayableBodyLimit: this.replayableBodyLimit, maxSockets },
+            (socket) => this.fast.accept(socket),
+          );
+    this.native = native;
+    if (native === undefined) {
+      this.server.on("connection", (socket: Socket) => this.fast.accept(socket));
+    } else {
+      // Accepted paused: the addon reads the connection from its first byte.
+      (this.server as unknown as { pauseOnConnect: boolean }).pauseOnConnect = true;
+      this.server.on("connection", (socket: Socket) => {
+        if (native.accept(socket)) return;
+        this.fast.accept(socket);
+        socket.resume();
+      });
+    }
+  }
+
+  /** Which data plane takes this proxy's plain requests. */
+  get dataPlane(): "native" | "js" {
+    return this.native === undefined ? "js" : "native";
+  }
+
+  /** @internal For tests: the native data plane's connections (undefined on the JS path). */
+  nativeConnections(): { open: number; handedBack: number } | undefined {
+    return this.native?.connections();
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {
@@ -85,6 +119,7 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
   /** Replaces the route table in one swap; requests waiting for an endpoint go out if it has any. */
   setRoutes(table: RouteTable): void {
     this.compiled = this.endpoints.compile(table, (version) => this.statsOf(version));
+    this.native?.setRoutes(table);
     if (this.compiled.hasEndpoints && this.held.size > 0) {
       const waiting = [...this.held];
       this.held.clear();
@@ -103,16 +138,25 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
   stats(): Record<string, VersionStats> {
     const result: Record<string, VersionStats> = {};
     for (const [version, recorder] of this.statsByVersion) result[version] = recorder.snapshot();
+    if (this.native === undefined) return result;
+    for (const [version, counters] of this.native.stats()) {
+      const stats = result[version];
+      if (stats === undefined) continue;
+      stats.requests += counters.requests;
+      stats.errors += counters.errors;
+      stats.inFlight += counters.inFlight;
+      for (let i = 0; i < stats.latency.counts.length; i++) stats.latency.counts[i]! += counters.counts[i] ?? 0;
+    }
     return result;
   }
 
   inFlight(endpointId: string): number {
-    return this.endpoints.inFlight(endpointId);
+    return this.endpoints.inFlight(endpointId) + (this.native?.inFlight(endpointId) ?? 0);
   }
 
   /** Client requests being handled (held ones included). */
   activeRequests(): number {
-    return this.active;
+    return this.active + (this.native?.activeRequests() ?? 0);
   }
 
   /**
@@ -122,13 +166,16 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
   async close(graceMs: number): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.native?.setClosing();
     this.server.closeIdleConnections();
     this.fast.closeIdle();
+    this.native?.closeIdle();
     for (const exchange of [...this.held]) this.failHeld(exchange, "the router is shutting down");
     const deadline = Date.now() + graceMs;
-    while (this.active > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.activeRequests() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     this.server.closeAllConnections();
     this.fast.destroyAll();
+    this.native?.destroyAll();
     await closed;
     this.endpoints.destroyAll();
   }

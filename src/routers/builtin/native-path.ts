@@ -114,7 +114,9 @@ export class NativeDataPlane {
 
   /** The table as the addon takes it; with a host that is not an IP address, none (JS then serves all). */
   setRoutes(table: RouteTable): void {
-    const allLiteral = table.backends.every((b) => b.endpoints.every((e) => isIP(stripBrackets(e.host)) !== 0));
+    const allLiteral = table.backends.every((b) =>
+      b.endpoints.every((e) => isIP(stripBrackets(e.host)) !== 0),
+    );
     const backends = allLiteral
       ? table.backends.map((backend) => ({
           slot: this.slotOf(backend.version),

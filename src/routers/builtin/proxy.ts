@@ -145,7 +145,8 @@ export class RouterProxy implements ExchangeProxy, FastPathHost {
       stats.requests += counters.requests;
       stats.errors += counters.errors;
       stats.inFlight += counters.inFlight;
-      for (let i = 0; i < stats.latency.counts.length; i++) stats.latency.counts[i]! += counters.counts[i] ?? 0;
+      for (let i = 0; i < stats.latency.counts.length; i++)
+        stats.latency.counts[i]! += counters.counts[i] ?? 0;
     }
     return result;
   }

@@ -1,0 +1,297 @@
+import { Agent } from "node:http";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { dataPlaneStatus } from "./native-path.js";
+import { RouterProxy } from "./proxy.js";
+import { backendOf, send, startUpstream, type TestUpstream } from "./test-upstream.js";
+
+// The native data plane (native/router/) through the real proxy: that it is the one serving, hand-backs to
+// JS mid-connection, the same statistics as the JS path, route swaps, retries, hostile input, and clients
+// that go away. The JS path's own tests run again with the native path off in fast-path-js.test.ts.
+
+const native = dataPlaneStatus().path === "native";
+
+let proxies: RouterProxy[] = [];
+let upstreams: TestUpstream[] = [];
+let sockets: Socket[] = [];
+let agents: Agent[] = [];
+
+afterEach(async () => {
+  for (const socket of sockets) socket.destroy();
+  sockets = [];
+  for (const agent of agents) agent.destroy();
+  agents = [];
+  await Promise.all(proxies.map((p) => p.close(1_000)));
+  proxies = [];
+  await Promise.all(upstreams.map((u) => u.kill()));
+  upstreams = [];
+});
+
+async function startProxy(nativeOn = true): Promise<{ proxy: RouterProxy; port: number }> {
+  const proxy = new RouterProxy({ holdTimeoutMs: 2_000, holdMaxRequests: 100, native: nativeOn });
+  proxies.push(proxy);
+  const { port } = await proxy.listen(0, "127.0.0.1");
+  return { proxy, port };
+}
+
+async function upstream(version: string): Promise<TestUpstream> {
+  const started = await startUpstream(version);
+  upstreams.push(started);
+  return started;
+}
+
+function keepAlive(): Agent {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  agents.push(agent);
+  return agent;
+}
+
+/** Writes `chunks` on one connection (each after the previous was written) and reads until it closes. */
+function exchange(port: number, chunks: (string | Buffer)[], deadlineMs = 5_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    sockets.push(socket);
+    let received = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${deadlineMs}ms; received: ${received.slice(0, 300)}`));
+    }, deadlineMs);
+    socket.on("data", (chunk) => {
+      received += chunk.toString("latin1");
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+    const write = (i: number) => {
+      if (i < chunks.length) socket.write(chunks[i]!, () => write(i + 1));
+    };
+    write(0);
+  });
+}
+
+const statusLines = (text: string) => text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
+
+async function until(condition: () => boolean, what: string, deadlineMs = 5_000): Promise<void> {
+  const deadline = Date.now() + deadlineMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe.runIf(native)("native data plane", () => {
+  it("serves plain keep-alive requests itself, with the same rewritten heads as the JS path", async () => {
+    const v1 = await upstream("v1");
+    const heads: Record<string, string>[] = [];
+    for (const nativeOn of [true, false]) {
+      const { proxy, port } = await startProxy(nativeOn);
+      expect(proxy.dataPlane).toBe(nativeOn ? "native" : "js");
+      proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+      const agent = keepAlive();
+      const headers = {
+        "x-forwarded-for": "10.0.0.1",
+        "x-forwarded-proto": "https",
+        connection: "keep-alive, x-drop",
+        "x-drop": "gone",
+        te: "trailers",
+      };
+      const response = await send(port, "/headers", { agent, headers });
+      expect(response.status).toBe(200);
+      const seen = JSON.parse(response.body) as Record<string, string>;
+      // The proxies listen on different ports, which the test client puts in Host.
+      delete seen.host;
+      delete seen["x-forwarded-host"];
+      heads.push(seen);
+      expect((await send(port, "/", { agent })).body).toBe("v1");
+      if (nativeOn) expect(proxy.nativeConnections()).toEqual({ open: 1, handedBack: 0 });
+    }
+    expect(heads[0]).toEqual(heads[1]);
+    expect(heads[0]!["x-forwarded-for"]).toBe("10.0.0.1, 127.0.0.1");
+    expect(heads[0]!["x-drop"]).toBeUndefined();
+  });
+
+  it("hands a keep-alive connection back to JS when its 2nd request is chunked, or an Upgrade", async () => {
+    const v1 = await upstream("v1");
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+    const chunked = await exchange(port, [
+      "GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" +
+        "GET /status/202 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    ]);
+    expect(statusLines(chunked)).toEqual(["HTTP/1.1 201", "HTTP/1.1 200", "HTTP/1.1 202"]);
+    expect(chunked).toContain("hello");
+    // An Upgrade, which the upstream (node:http without an upgrade listener) answers as a plain request.
+    const upgrade = await exchange(port, [
+      "GET /status/204 HTTP/1.1\r\nHost: x\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, close\r\nUpgrade: websocket\r\n\r\n",
+    ]);
+    expect(statusLines(upgrade)).toEqual(["HTTP/1.1 204", "HTTP/1.1 200"]);
+    expect(proxy.nativeConnections()!.handedBack).toBe(2);
+    expect(proxy.stats().v1!.requests).toBeGreaterThanOrEqual(4);
+  });
+
+  it("counts the same statistics as the JS path for the same traffic", async () => {
+    const v1 = await upstream("v1");
+    const counted = [];
+    for (const nativeOn of [true, false]) {
+      const { proxy, port } = await startProxy(nativeOn);
+      proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+      const agent = keepAlive();
+      for (let i = 0; i < 20; i++) await send(port, i % 4 === 0 ? "/status/503" : "/", { agent });
+      await send(port, "/echo", { agent, method: "POST", body: "x".repeat(100) });
+      const stats = proxy.stats().v1!;
+      counted.push({
+        requests: stats.requests,
+        errors: stats.errors,
+        inFlight: stats.inFlight,
+        observed: stats.latency.counts.reduce((a, b) => a + b, 0),
+        bounds: stats.latency.boundsMs,
+      });
+    }
+    expect(counted[0]).toEqual(counted[1]);
+    expect(counted[0]).toMatchObject({ requests: 21, errors: 5, inFlight: 0, observed: 21 });
+  });
+
+  it("sends no request to a weight-0 version across route swaps under load", async () => {
+    const a = await upstream("a");
+    const b = await upstream("b");
+    const { proxy, port } = await startProxy();
+    const wrong: string[] = [];
+    for (let round = 0; round < 10; round++) {
+      const [heavy, light] = round % 2 === 0 ? [a, b] : [b, a];
+      proxy.setRoutes({
+        backends: [backendOf(heavy.version, 100, [heavy]), backendOf(light.version, 0, [light])],
+      });
+      const agent = new Agent({ keepAlive: true, maxSockets: 8 });
+      agents.push(agent);
+      const bodies = await Promise.all(Array.from({ length: 40 }, () => send(port, "/", { agent })));
+      for (const response of bodies)
+        if (response.body !== heavy.version) wrong.push(`${round}:${response.body}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("retries a refused connect on another endpoint", async () => {
+    const live = await upstream("v1");
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const deadPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({
+      backends: [
+        {
+          version: "v1",
+          weight: 100,
+          endpoints: [
+            { id: "dead", host: "127.0.0.1", port: deadPort },
+            { id: live.id, host: "127.0.0.1", port: live.port },
+          ],
+        },
+      ],
+    });
+    const agent = keepAlive();
+    for (let i = 0; i < 10; i++) expect((await send(port, "/", { agent })).body).toBe("v1");
+    expect(proxy.stats().v1!.errors).toBe(0);
+    expect(proxy.inFlight("dead")).toBe(0);
+  });
+
+  it("answers 400/431 to malformed and huge heads, closes, and keeps serving", async () => {
+    const v1 = await upstream("v1");
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+    const cases: [string, string][] = [
+      ["400", "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"],
+      ["400", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"],
+      ["400", "GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n"],
+      ["400", "GET / HTTP/1.1\r\nHo st: x\r\n\r\n"],
+      ["431", `GET / HTTP/1.1\r\nHost: x\r\nX: ${"a".repeat(20_000)}\r\n\r\n`],
+      ["431", `GET / HTTP/1.1\r\nX: ${"a".repeat(20_000)}`],
+    ];
+    for (const [status, request] of cases) {
+      const response = await exchange(port, [request]);
+      expect(statusLines(response)).toEqual([`HTTP/1.1 ${status}`]);
+    }
+    expect(v1.received).toBe(0);
+    expect((await send(port, "/")).body).toBe("v1");
+  });
+
+  it("counts a client that closes mid-response, and releases its endpoint", async () => {
+    const v1 = await upstream("v1");
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+    const socket = connect(port, "127.0.0.1");
+    sockets.push(socket);
+    socket.on("error", () => {});
+    socket.write("GET /slow/300 HTTP/1.1\r\nHost: x\r\n\r\n");
+    await until(() => proxy.inFlight(v1.id) === 1, "the request to reach the upstream");
+    socket.destroy();
+    await until(() => proxy.activeRequests() === 0, "the request to end");
+    expect(proxy.inFlight(v1.id)).toBe(0);
+    expect(proxy.stats().v1).toMatchObject({ requests: 1, errors: 0, inFlight: 0 });
+    expect((await send(port, "/")).body).toBe("v1");
+  });
+
+  it("stays up and answers after thousands of random, truncated and oversized heads", async () => {
+    const v1 = await upstream("v1");
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+    let seed = 12345;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
+    const pieces = [
+      "GET ",
+      "/ ",
+      "HTTP/1.1",
+      "HTTP/1.0",
+      "\r\n",
+      "\n",
+      "\r",
+      "Host: x",
+      "Content-Length: 3",
+      "Content-Length: 99999999999999999",
+      "Transfer-Encoding: chunked",
+      "Connection: close",
+      "Connection: x, host",
+      "Upgrade: h2c",
+      ": ",
+      " ",
+      "\t",
+      "\0",
+      "\xff",
+      "abc",
+    ];
+    const head = () => {
+      let text = "";
+      const count = Math.floor(random() * 24);
+      for (let i = 0; i < count; i++) text += pieces[Math.floor(random() * pieces.length)];
+      if (random() < 0.05) text += "a".repeat(Math.floor(random() * 40_000));
+      if (random() < 0.5) text += "\r\n\r\n";
+      return Buffer.from(text, "latin1");
+    };
+    // Batches of 50 connections at a time, each writing one random head then closing its side.
+    for (let batch = 0; batch < 40; batch++) {
+      await Promise.all(
+        Array.from(
+          { length: 50 },
+          () =>
+            new Promise<void>((resolve) => {
+              const socket = connect(port, "127.0.0.1");
+              socket.on("error", () => {});
+              socket.setTimeout(3_000, () => socket.destroy());
+              socket.on("close", () => resolve());
+              socket.on("data", () => {});
+              socket.end(head());
+            }),
+        ),
+      );
+    }
+    expect((await send(port, "/")).body).toBe("v1");
+    await until(() => proxy.activeRequests() === 0, "every request to end");
+  }, 60_000);
+});

@@ -720,8 +720,10 @@ void complete(Client* c, bool extra) {
     c->upstreamPaused = false;
     upstreamResume(u);
   }
+  // Detached before settling: settling can retire the endpoint and close its pool, this socket included.
+  u->user = nullptr;
   settle(c);
-  release(u, !c->upstreamCloses && !extra, c->keepAliveMs);
+  if (!u->closing) release(u, !c->upstreamCloses && !extra, c->keepAliveMs);
   finish(c, c->status);
 }
 

@@ -114,6 +114,8 @@ struct Client {
   std::string in;
   bool busy = false, closeAfter = false, paused = false, dead = false, closing = false;
   bool handBackPending = false, shuttingDown = false;
+  /** Responses queued to the client past WRITE_HIGH: the next request waits until they drain. */
+  bool waitDrain = false;
   int idleTicks = 0;
   int pendingWrites = 0;
   std::string clientAddress;
@@ -150,8 +152,11 @@ struct Router {
   napi_ref handBack = nullptr;
   napi_async_context context = nullptr;
   uv_loop_t* loop;
-  uv_timer_t timer;
+  /** Its own allocation: closed (and freed) by destroyAll, whatever becomes of the Router. */
+  uv_timer_t* timer = nullptr;
   bool timerStarted = false;
+  /** destroyAll ran: no connection is taken any more, and JS no longer holds the hand-back callback. */
+  bool destroyed = false;
   int maxAttempts = 3;
   uint64_t replayableBodyLimit = 64 * 1024;
   int maxSockets = 256;
@@ -213,12 +218,22 @@ void onClientWrite(uv_write_t* req, int status) {
   delete w;
   c->pendingWrites--;
   if (c->closing) return;
+  c->idleTicks = 0;  // the client is reading
   if (status < 0) { clientGone(c); return; }
   if (c->upstreamPaused && c->handle.write_queue_size < WRITE_HIGH) {
     c->upstreamPaused = false;
     if (c->upstream != nullptr) {
       upstreamResume(c->upstream);
     }
+  }
+  if (c->waitDrain && c->handle.write_queue_size < WRITE_HIGH) {
+    c->waitDrain = false;
+    if (c->paused) {
+      c->paused = false;
+      clientResume(c);
+    }
+    next(c);
+    if (c->closing) return;
   }
   if (c->pendingWrites == 0 && c->handBackPending) {
     handBack(c);
@@ -536,6 +551,10 @@ void handBack(Client* c) {
   c->dead = true;
   closeClient(c);
   if (dupped < 0) return;
+  if (r->handBack == nullptr) {
+    close(dupped);
+    return;
+  }
   r->handedBack++;
   napi_env env = r->env;
   napi_handle_scope scope;
@@ -580,7 +599,7 @@ void reject(Client* c, int status) {
 }
 
 void next(Client* c) {
-  if (c->dead || c->closing || c->in.empty()) return;
+  if (c->dead || c->closing || c->waitDrain || c->in.empty()) return;
   Router* r = c->router;
   size_t start = 0;
   while (start < c->in.size() && (c->in[start] == '\r' || c->in[start] == '\n')) start++;
@@ -878,6 +897,11 @@ void finish(Client* c, int status) {
     clientResume(c);
   }
   if (c->closeAfter || r->closing) { endClient(c); return; }
+  // A client that does not read its responses gets no more of them until it does.
+  if (c->handle.write_queue_size >= WRITE_HIGH) {
+    c->waitDrain = true;
+    return;
+  }
   next(c);
 }
 
@@ -912,7 +936,7 @@ void clientRead(uv_stream_t* stream, ssize_t n, const uv_buf_t*) {
     c->idleTicks = 0;
     if (c->dead) return;
     c->in.append(READ_BUFFER, n);
-    if (!c->busy)
+    if (!c->busy && !c->waitDrain)
       next(c);
     else if (c->in.size() > PIPELINE_LIMIT && !c->paused) {
       c->paused = true;
@@ -1000,6 +1024,17 @@ uint32_t lengthOf(napi_env env, napi_value array) {
   napi_value argv[n];        \
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr)
 
+/**
+ * The JS object went away: after destroyAll (before it, the hand-back callback's closure keeps the proxy and
+ * so this object alive); what is still closing refers to no Router.
+ */
+void FinalizeRouter(napi_env env, void* data, void*) {
+  Router* r = static_cast<Router*>(data);
+  if (!r->destroyed) return;  // still serving: kept (cannot happen while JS holds the callback)
+  if (r->context != nullptr) napi_async_destroy(env, r->context);
+  delete r;
+}
+
 /** create(handBack, maxAttempts, replayableBodyLimit, maxSockets) */
 napi_value Create(napi_env env, napi_callback_info info) {
   ARGS(4);
@@ -1014,10 +1049,11 @@ napi_value Create(napi_env env, napi_callback_info info) {
   r->maxSockets = static_cast<int>(doubleOf(env, argv[3]));
   napi_get_uv_event_loop(env, &r->loop);
   refreshDate(r);
-  uv_timer_init(r->loop, &r->timer);
-  r->timer.data = r;
+  r->timer = new uv_timer_t();
+  uv_timer_init(r->loop, r->timer);
+  r->timer->data = r;
   napi_value external;
-  napi_create_external(env, r, nullptr, nullptr, &external);
+  napi_create_external(env, r, FinalizeRouter, nullptr, &external);
   return external;
 }
 
@@ -1028,6 +1064,10 @@ napi_value Adopt(napi_env env, napi_callback_info info) {
   int fd = -1;
   napi_get_value_int32(env, argv[1], &fd);
   napi_value result;
+  if (r->destroyed) {
+    napi_get_boolean(env, false, &result);
+    return result;
+  }
   int copy = dup(fd);
   if (copy < 0) {
     napi_get_boolean(env, false, &result);
@@ -1048,8 +1088,8 @@ napi_value Adopt(napi_env env, napi_callback_info info) {
   r->clients.insert(c);
   if (!r->timerStarted) {
     r->timerStarted = true;
-    uv_timer_start(&r->timer, tick, 1000, 1000);
-    uv_unref(reinterpret_cast<uv_handle_t*>(&r->timer));
+    uv_timer_start(r->timer, tick, 1000, 1000);
+    uv_unref(reinterpret_cast<uv_handle_t*>(r->timer));
   }
   uv_read_start(reinterpret_cast<uv_stream_t*>(&c->handle), clientAlloc, clientRead);
   napi_get_boolean(env, true, &result);
@@ -1212,9 +1252,14 @@ napi_value DestroyAll(napi_env env, napi_callback_info info) {
   for (auto& e : draining) destroyPool(e);
   r->live.clear();
   r->draining.clear();
-  if (r->timerStarted) {
-    uv_timer_stop(&r->timer);
+  if (!r->destroyed) {
+    r->destroyed = true;
     r->timerStarted = false;
+    uv_close(reinterpret_cast<uv_handle_t*>(r->timer), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    r->timer = nullptr;
+    // The callback's closure holds the proxy: released so that the proxy, and this Router, can be collected.
+    napi_delete_reference(env, r->handBack);
+    r->handBack = nullptr;
   }
   return nullptr;
 }

@@ -235,6 +235,66 @@ describe.runIf(native)("native data plane", () => {
     expect((await send(port, "/")).body).toBe("v1");
   });
 
+  it("stops taking pipelined requests from a client that does not read, and goes on when it does", async () => {
+    const body = "x".repeat(32 * 1024);
+    let received = 0;
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on("error", () => {});
+      let pending = "";
+      socket.on("data", (chunk) => {
+        pending += chunk.toString("latin1");
+        let end = pending.indexOf("\r\n\r\n");
+        while (end >= 0) {
+          received++;
+          socket.write(`HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+          pending = pending.slice(end + 4);
+          end = pending.indexOf("\r\n\r\n");
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { proxy, port } = await startProxy();
+    const upstreamPort = (server.address() as AddressInfo).port;
+    proxy.setRoutes({
+      backends: [
+        { version: "v1", weight: 100, endpoints: [{ id: "raw", host: "127.0.0.1", port: upstreamPort }] },
+      ],
+    });
+    const total = 2_000;
+    const client = connect(port, "127.0.0.1");
+    sockets.push(client);
+    client.pause();
+    client.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n".repeat(total));
+    // Until the upstream stops getting requests (bounded: 200 polls of 20 ms).
+    let last = -1;
+    for (let i = 0; i < 200 && received !== last; i++) {
+      last = received;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // 2,000 responses of 32 KiB would be 64 MiB queued; the socket buffers hold a few MiB at most.
+    expect(received).toBeLessThan(total / 2);
+    // Every response has the same head (the Date is as long every second): its length from the first one.
+    let bytes = 0;
+    let first = "";
+    let expected = Number.POSITIVE_INFINITY;
+    await new Promise<void>((resolve) => {
+      client.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (expected === Number.POSITIVE_INFINITY) {
+          first += chunk.toString("latin1", 0, Math.min(chunk.length, 1024));
+          const headLength = first.indexOf("\r\n\r\n");
+          if (headLength >= 0) expected = total * (headLength + 4 + body.length);
+        }
+        if (bytes >= expected) resolve();
+      });
+      client.resume();
+    });
+    expect(bytes).toBe(expected);
+    expect(received).toBe(total);
+    server.close();
+  }, 30_000);
+
   it("stays up and answers after thousands of random, truncated and oversized heads", async () => {
     const v1 = await upstream("v1");
     const { proxy, port } = await startProxy();

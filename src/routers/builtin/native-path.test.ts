@@ -295,6 +295,114 @@ describe.runIf(native)("native data plane", () => {
     server.close();
   }, 30_000);
 
+  it("sends upstream and to the client the same bytes as the JS path, for random heads", async () => {
+    let seed = 777;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const requestFields = [
+      "Host: a.example",
+      "host: b.example:8080",
+      "Content-Length: 3",
+      "Connection: keep-alive",
+      "Connection: x-a, Host",
+      "connection: X-B",
+      "X-A: 1",
+      "x-b:  2 ",
+      "X-Forwarded-For: 10.1.1.1",
+      "X-Forwarded-For:",
+      "x-forwarded-proto: https",
+      "X-Forwarded-Host: pub.example",
+      "TE: trailers",
+      "Proxy-Authorization: basic x",
+      "User-Agent: one",
+      "User-Agent: two",
+      "Keep-Alive: timeout=1",
+    ];
+    const responseFields = [
+      "Content-Type: text/plain",
+      "content-type: text/html",
+      "Connection: keep-alive",
+      "Connection: x-c",
+      "X-C: gone?",
+      "Keep-Alive: timeout=30",
+      "Set-Cookie: a=1",
+      "Set-Cookie: b=2",
+      "Server: s1",
+      "Server: s2",
+      "Date: Mon, 01 Jan 2024 00:00:00 GMT",
+      "Trailer: x",
+      "Proxy-Authenticate: y",
+    ];
+    const pick = (list: string[], count: number) =>
+      Array.from({ length: count }, () => list[random(list.length)]!);
+    const cases = Array.from({ length: 150 }, () => {
+      const fields = pick(requestFields, random(8));
+      const body = fields.some((f) => /^content-length/i.test(f)) ? "abc" : "";
+      const request = `${random(2) === 0 ? "GET" : "POST"} /p${random(100)}?q=${random(9)} HTTP/1.1\r\n${fields.map((f) => `${f}\r\n`).join("")}Connection: close\r\n\r\n${body}`;
+      const answer = pick(responseFields, random(7));
+      const framing = random(3);
+      const responseHead = `HTTP/1.1 ${[200, 201, 404, 500][random(4)]} Some Reason\r\n${answer.map((f) => `${f}\r\n`).join("")}Date: Tue, 02 Jan 2024 00:00:00 GMT\r\n`;
+      const response =
+        framing === 0
+          ? `${responseHead}Content-Length: 5\r\n\r\nhello`
+          : framing === 1
+            ? `${responseHead}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`
+            : `${responseHead}Content-Length: 0\r\n\r\n`;
+      return { request, response };
+    });
+    // One raw upstream: answers the case named by the request's sequence number (X-Case), records the bytes.
+    const seen = new Map<string, string>();
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      socket.on("error", () => {});
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString("latin1");
+        const end = text.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        const length = /\r\ncontent-length: (\d+)/i.exec(text.slice(0, end));
+        const total = end + 4 + (length ? Number(length[1]) : 0);
+        if (text.length < total) return;
+        const key = /\r\nx-case: (\S+)/i.exec(text)![1]!;
+        seen.set(key, text.slice(0, total));
+        socket.write(cases[Number(key.split(":")[1])]!.response);
+        text = text.slice(total);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const upstreamPort = (server.address() as AddressInfo).port;
+    const answers = new Map<string, string>();
+    for (const nativeOn of [true, false]) {
+      const { proxy, port } = await startProxy(nativeOn);
+      proxy.setRoutes({
+        backends: [
+          { version: "v1", weight: 100, endpoints: [{ id: "raw", host: "127.0.0.1", port: upstreamPort }] },
+        ],
+      });
+      for (const [index, { request }] of cases.entries()) {
+        const tagged = request.replace("\r\n", `\r\nX-Case: ${nativeOn}:${index}\r\n`);
+        const answer = await exchange(port, [tagged]);
+        answers.set(`${nativeOn}:${index}`, answer.replace(/\r\nDate: [^\r]*/g, "\r\nDate: -"));
+      }
+    }
+    server.close();
+    const differences: string[] = [];
+    for (let index = 0; index < cases.length; index++) {
+      const upstreamNative = seen.get(`true:${index}`)?.replace("X-Case: true:", "X-Case: ");
+      const upstreamJs = seen.get(`false:${index}`)?.replace("X-Case: false:", "X-Case: ");
+      if (upstreamNative !== upstreamJs)
+        differences.push(`upstream ${index}:\n${upstreamNative}\n---\n${upstreamJs}`);
+      if (answers.get(`true:${index}`) !== answers.get(`false:${index}`))
+        differences.push(
+          `client ${index}:\n${answers.get(`true:${index}`)}\n---\n${answers.get(`false:${index}`)}`,
+        );
+    }
+    expect(seen.size).toBe(cases.length * 2);
+    expect(differences.slice(0, 3)).toEqual([]);
+  }, 60_000);
+
   it("stays up and answers after thousands of random, truncated and oversized heads", async () => {
     const v1 = await upstream("v1");
     const { proxy, port } = await startProxy();

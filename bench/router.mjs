@@ -168,8 +168,16 @@ async function startRouter(cpuProfileDir) {
   children.add(child);
   child.once("exit", () => children.delete(child));
   let log = "";
+  // Which data plane the daemon uses (native addon or JS fast path), from its first log line.
+  let dataPlane = "unknown";
   child.stderr.on("data", (chunk) => {
-    log = (log + chunk.toString("utf8")).slice(-4000);
+    const text = chunk.toString("utf8");
+    const line = /\{[^\n]*"message":"router data plane"[^\n]*\}/.exec(text);
+    if (line) {
+      const { path, reason } = JSON.parse(line[0]);
+      dataPlane = `${path} (${reason})`;
+    }
+    log = (log + text).slice(-4000);
   });
   const ready = await firstJsonLine(child, "router daemon", 15_000);
   if (ready.ready !== true) throw new Error(`router daemon did not start: ${JSON.stringify(ready)}`);
@@ -181,6 +189,7 @@ async function startRouter(cpuProfileDir) {
     // The primary and its workers (a single-process daemon has none).
     pids: () => [child.pid, ...childrenOf(child.pid)],
     log: () => log,
+    dataPlane: () => dataPlane,
   };
 }
 
@@ -380,6 +389,7 @@ async function main() {
       }
       for (const target of order) latency[target.name].push(await fixedRate(h2load, target.url));
     }
+    process.stdout.write(`builtin router data plane: ${router.dataPlane()}\n`);
     const passed = report({
       closed,
       latency,

@@ -174,6 +174,19 @@ describe.runIf(native)("native data plane", () => {
     expect(wrong).toEqual([]);
   });
 
+  it("leaves a table with a host name (not an IP address) to the JS fast path", async () => {
+    const v1 = await upstream("v1");
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({
+      backends: [{ version: "v1", weight: 100, endpoints: [{ id: v1.id, host: "localhost", port: v1.port }] }],
+    });
+    const agent = keepAlive();
+    expect((await send(port, "/", { agent })).body).toBe("v1");
+    expect((await send(port, "/", { agent })).body).toBe("v1");
+    expect(proxy.nativeConnections()!.handedBack).toBe(1);
+    expect(proxy.stats().v1).toMatchObject({ requests: 2, errors: 0 });
+  });
+
   it("retries a refused connect on another endpoint", async () => {
     const live = await upstream("v1");
     const closed = createServer();

@@ -178,13 +178,31 @@ describe.runIf(native)("native data plane", () => {
     const v1 = await upstream("v1");
     const { proxy, port } = await startProxy();
     proxy.setRoutes({
-      backends: [{ version: "v1", weight: 100, endpoints: [{ id: v1.id, host: "localhost", port: v1.port }] }],
+      backends: [
+        { version: "v1", weight: 100, endpoints: [{ id: v1.id, host: "localhost", port: v1.port }] },
+      ],
     });
     const agent = keepAlive();
     expect((await send(port, "/", { agent })).body).toBe("v1");
     expect((await send(port, "/", { agent })).body).toBe("v1");
     expect(proxy.nativeConnections()!.handedBack).toBe(1);
     expect(proxy.stats().v1).toMatchObject({ requests: 2, errors: 0 });
+  });
+
+  it("opens at most maxSocketsPerEndpoint upstream connections, queueing the rest", async () => {
+    const v1 = await upstream("v1");
+    let connections = 0;
+    v1.server.on("connection", () => connections++);
+    const proxy = new RouterProxy({ holdTimeoutMs: 2_000, holdMaxRequests: 10, maxSocketsPerEndpoint: 2 });
+    proxies.push(proxy);
+    const { port } = await proxy.listen(0, "127.0.0.1");
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+    const pending = Array.from({ length: 10 }, () => send(port, "/slow/50"));
+    await until(() => proxy.inFlight(v1.id) === 10, "all ten requests to be in flight");
+    const bodies = await Promise.all(pending);
+    expect(bodies.map((r) => r.body)).toEqual(Array(10).fill("v1"));
+    expect(connections).toBe(2);
+    expect(proxy.inFlight(v1.id)).toBe(0);
   });
 
   it("retries a refused connect on another endpoint", async () => {

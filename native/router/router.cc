@@ -188,6 +188,7 @@ void released(Router* r, const std::shared_ptr<Endpoint>& e);
 void upstreamResume(Upstream* u);
 void handBack(Client* c);
 void clientResume(Client* c);
+void endClient(Client* c);
 
 void refreshDate(Router* r) {
   time_t t = time(nullptr);
@@ -234,6 +235,10 @@ void onClientWrite(uv_write_t* req, int status) {
     }
     next(c);
     if (c->closing) return;
+    if (!c->busy && c->closeAfter) {
+      endClient(c);  // the client had ended its side: nothing more will come
+      return;
+    }
   }
   if (c->pendingWrites == 0 && c->handBackPending) {
     handBack(c);
@@ -765,6 +770,7 @@ void upstreamBroken(Client* c, const char* why) {
   }
   settle(c);
   if (c->headSent) {
+    c->dead = true;  // no further request starts on a connection about to close
     finish(c, 502);
     closeClient(c);
   } else {
@@ -861,6 +867,8 @@ void onUpstreamClose(Client* c, const char* code, bool connected) {
   if (!c->busy) return;
   if (c->headSent) {
     if (c->framing == UNTIL_CLOSE && code == nullptr) { finish(c, c->status); return; }
+    // Cut in the middle of the body: the client sees its connection close too.
+    c->dead = true;
     finish(c, 502);
     closeClient(c);
     return;
@@ -947,8 +955,10 @@ void clientRead(uv_stream_t* stream, ssize_t n, const uv_buf_t*) {
   if (n == UV_EOF) {
     // The client sent all it will: answer what is in flight, then close.
     uv_read_stop(stream);
-    if (c->busy)
+    if (c->busy || c->waitDrain)
       c->closeAfter = true;
+    else if (c->pendingWrites > 0)
+      endClient(c);  // what was written still goes out
     else if (!c->shuttingDown)
       closeClient(c);
     return;

@@ -60,6 +60,11 @@ export function restoreEnvPlaceholders<T>(value: T): T {
   }) as T;
 }
 
+/** Whether any secret is known: when none is, redacting and restoring placeholders change nothing. */
+export function secretsKnown(): boolean {
+  return secrets.size > 0 || placeholders.size > 0;
+}
+
 export function redactSecrets(text: string): string {
   if (secrets.size === 0) return text;
   return maskText(text, [...secrets]);

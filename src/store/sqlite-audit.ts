@@ -1,4 +1,4 @@
-import { sanitizeDraft } from "../audit/draft.js";
+import { sanitizeDraftWithJson } from "../audit/draft.js";
 import { auditHash, GENESIS_HASH } from "../audit/hash.js";
 import type { AuditDraft, AuditEntry, AuditFilter, AuditHead, AuditOrigin } from "../audit/types.js";
 import { insertRows } from "./sqlite-batch.js";
@@ -44,10 +44,13 @@ export function insertAudit(sql: SqliteConnection, drafts: readonly AuditDraft[]
     | undefined;
   let seq = last?.seq ?? 0;
   let prevHash = last?.hash ?? GENESIS_HASH;
-  const entries = drafts.map((draft) => {
+  // The data as sanitizing serialised it: written as is, not serialised again.
+  const dataJson = new Array<string | undefined>(drafts.length);
+  const entries = drafts.map((draft, index) => {
     seq += 1;
-    const clean = sanitizeDraft(draft);
-    const entry: AuditEntry = { ...clean, seq, prevHash, hash: "" };
+    const clean = sanitizeDraftWithJson(draft);
+    dataJson[index] = clean.dataJson;
+    const entry: AuditEntry = { ...clean.draft, seq, prevHash, hash: "" };
     entry.hash = auditHash(entry);
     prevHash = entry.hash;
     return entry;
@@ -63,7 +66,7 @@ export function insertAudit(sql: SqliteConnection, drafts: readonly AuditDraft[]
     params[offset + 6] = entry.action;
     params[offset + 7] = entry.subject;
     params[offset + 8] = entry.reason ?? null;
-    params[offset + 9] = entry.data === undefined ? null : JSON.stringify(entry.data);
+    params[offset + 9] = dataJson[index] ?? null;
   });
   sql
     .statement(

@@ -2,7 +2,14 @@ import { createServer as createHttpServer, type Server } from "node:http";
 import { type AddressInfo, connect, createServer, type Socket, type Server as TcpServer } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { RouterProxy } from "./proxy.js";
-import { backendOf, send, startUpstream, type TestUpstream } from "./test-upstream.js";
+import {
+  backendOf,
+  rawExchange,
+  send,
+  startUpstream,
+  statusLines,
+  type TestUpstream,
+} from "./test-upstream.js";
 
 // The fast path through the real proxy, with raw bytes on both sides: hostile and unusual client input,
 // pipelining, the hand-off to node:http, and upstream framings (chunked, until close, malformed).
@@ -60,32 +67,8 @@ async function viaRawUpstream(answer: (socket: Socket, data: string) => void): P
   return port;
 }
 
-/** Writes `chunks` on one connection (in order, each after the previous was written) and reads until it closes. */
-function exchange(port: number, chunks: (string | Buffer)[], deadlineMs = 5_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    sockets.push(socket);
-    let received = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close within ${deadlineMs}ms; received: ${received.slice(0, 500)}`));
-    }, deadlineMs);
-    socket.on("data", (chunk) => {
-      received += chunk.toString("latin1");
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(received);
-    });
-    const write = (i: number) => {
-      if (i < chunks.length) socket.write(chunks[i]!, () => write(i + 1));
-    };
-    write(0);
-  });
-}
-
-const statusLines = (text: string) => text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
+const exchange = (port: number, chunks: (string | Buffer)[], deadlineMs?: number) =>
+  rawExchange(port, chunks, sockets, deadlineMs);
 
 describe("RouterProxy fast path: hostile client input", () => {
   it("answers 431 to a head over 16 KiB, complete or not, and closes", async () => {

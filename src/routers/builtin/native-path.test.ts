@@ -3,7 +3,14 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { dataPlaneStatus } from "./native-path.js";
 import { RouterProxy } from "./proxy.js";
-import { backendOf, send, startUpstream, type TestUpstream } from "./test-upstream.js";
+import {
+  backendOf,
+  rawExchange,
+  send,
+  startUpstream,
+  statusLines,
+  type TestUpstream,
+} from "./test-upstream.js";
 
 // The native data plane (native/router/) through the real proxy: that it is the one serving, hand-backs to
 // JS mid-connection, the same statistics as the JS path, route swaps, retries, hostile input, and clients
@@ -46,32 +53,8 @@ function keepAlive(): Agent {
   return agent;
 }
 
-/** Writes `chunks` on one connection (each after the previous was written) and reads until it closes. */
-function exchange(port: number, chunks: (string | Buffer)[], deadlineMs = 5_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1");
-    sockets.push(socket);
-    let received = "";
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`no close within ${deadlineMs}ms; received: ${received.slice(0, 300)}`));
-    }, deadlineMs);
-    socket.on("data", (chunk) => {
-      received += chunk.toString("latin1");
-    });
-    socket.on("error", () => {});
-    socket.on("close", () => {
-      clearTimeout(timer);
-      resolve(received);
-    });
-    const write = (i: number) => {
-      if (i < chunks.length) socket.write(chunks[i]!, () => write(i + 1));
-    };
-    write(0);
-  });
-}
-
-const statusLines = (text: string) => text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];
+const exchange = (port: number, chunks: (string | Buffer)[], deadlineMs?: number) =>
+  rawExchange(port, chunks, sockets, deadlineMs);
 
 async function until(condition: () => boolean, what: string, deadlineMs = 5_000): Promise<void> {
   const deadline = Date.now() + deadlineMs;

@@ -1,5 +1,5 @@
 import { type Agent, createServer, type IncomingHttpHeaders, request, type Server } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { type AddressInfo, connect, type Socket } from "node:net";
 import type { RouteBackend } from "../types.js";
 
 /** A real HTTP server standing in for one instance of a version, for router tests. */
@@ -113,3 +113,39 @@ export function send(
     req.end(options.body);
   });
 }
+
+/**
+ * Writes `chunks` on one raw connection (each after the previous was written) and reads until it closes;
+ * the socket goes into `track` so the test's cleanup can destroy it.
+ */
+export function rawExchange(
+  port: number,
+  chunks: (string | Buffer)[],
+  track: Socket[],
+  deadlineMs = 5_000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1");
+    track.push(socket);
+    let received = "";
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close within ${deadlineMs}ms; received: ${received.slice(0, 500)}`));
+    }, deadlineMs);
+    socket.on("data", (chunk) => {
+      received += chunk.toString("latin1");
+    });
+    socket.on("error", () => {});
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve(received);
+    });
+    const write = (i: number) => {
+      if (i < chunks.length) socket.write(chunks[i]!, () => write(i + 1));
+    };
+    write(0);
+  });
+}
+
+/** The status lines of every response in a raw exchange's text. */
+export const statusLines = (text: string): string[] => text.match(/^HTTP\/1\.1 \d{3}/gm) ?? [];

@@ -233,6 +233,25 @@ describe.runIf(native)("native data plane", () => {
     expect((await send(port, "/")).body).toBe("v1");
   });
 
+  it("answers a client that sends its request and half-closes, then closes", async () => {
+    const v1 = await upstream("v1");
+    const { proxy, port } = await startProxy();
+    proxy.setRoutes({ backends: [backendOf("v1", 100, [v1])] });
+    const received = await new Promise<string>((resolve) => {
+      const socket = connect(port, "127.0.0.1");
+      sockets.push(socket);
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString("latin1");
+      });
+      socket.on("error", () => {});
+      socket.on("close", () => resolve(text));
+      socket.end("GET /status/201 HTTP/1.1\r\nHost: x\r\n\r\n");
+    });
+    // (Requests pipelined behind the first are dropped once the client has ended, as on the JS fast path.)
+    expect(statusLines(received)).toEqual(["HTTP/1.1 201"]);
+  });
+
   it("counts a client that closes mid-response, and releases its endpoint", async () => {
     const v1 = await upstream("v1");
     const { proxy, port } = await startProxy();

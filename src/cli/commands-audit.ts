@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { type AuditFilterText, auditFilter } from "../audit/filter.js";
 import { AUDIT_ORIGINS, type AuditEntry } from "../audit/types.js";
-import { assertSound } from "../store/index.js";
+import { assertSound, storeName } from "../store/index.js";
 import { EXIT, type GlobalOptions, printJson } from "./context.js";
 import { withClient } from "./remote.js";
 
@@ -38,7 +38,11 @@ export function registerAuditCommands(program: Command, globals: Globals): void 
       withClient(globals(), async (client, local) => {
         // Local only: the chain is only as good as the file holding it, a damaged file is never "OK".
         // (Through a server, the server's file is its operator's to check.)
-        if (local) assertSound(local.config.store.path, await local.store.checkIntegrity("full"));
+        // (PostgreSQL: the schema only; its pages are the server's to check, the chain is checked below.)
+        if (local) {
+          const mode = local.config.store.type === "postgres" ? "quick" : "full";
+          assertSound(storeName(local.config.store), await local.store.checkIntegrity(mode));
+        }
         const verdict = await client.verifyAudit(flags.expectHead);
         if (globals().json) printJson(verdict);
         if (verdict.ok) {

@@ -105,6 +105,12 @@ function parseWithRaw(text: string, file: string, options: LoadOptions): LoadedC
   };
 }
 
+/** The SQLite file: `<stateDir>/tandem.db` unless `path` is given (relative to the config file). */
+function sqlitePath(path: string | undefined, stateDir: string, baseDir: string): string {
+  if (path === undefined) return join(stateDir, "tandem.db");
+  return path === ":memory:" ? path : resolve(baseDir, path);
+}
+
 function buildConfig(
   data: FileConfig,
   perEnvironment: Record<string, Record<string, ServiceConfig>>,
@@ -115,21 +121,15 @@ function buildConfig(
     Object.entries(data.services).map(([name, service]) => [name, { name, ...service }]),
   );
   const stateDir = resolve(baseDir, data.stateDir);
-  const storePath = data.store.path;
   return {
     project: data.project,
     file,
     baseDir,
     stateDir,
-    store: {
-      type: data.store.type,
-      path:
-        storePath === undefined
-          ? join(stateDir, "tandem.db")
-          : storePath === ":memory:"
-            ? storePath
-            : resolve(baseDir, storePath),
-    },
+    store:
+      data.store.type === "postgres"
+        ? { type: "postgres", url: data.store.url }
+        : { type: "sqlite", path: sqlitePath(data.store.path, stateDir, baseDir) },
     environments: Object.fromEntries(
       Object.entries(data.environments).map(([name, environment]) => [
         name,

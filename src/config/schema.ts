@@ -16,6 +16,7 @@ import {
   unlessMissing,
 } from "./schema-primitives.js";
 import { healthSchema } from "./schema-probes.js";
+import { storeSchema } from "./schema-store.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
 import { nginxRouterSchema } from "./schema-router-nginx.js";
 import { strategySchema } from "./schema-strategy.js";
@@ -116,13 +117,6 @@ const defaultsSchema = strictObject({
     .optional()
     .meta({ description: "Strategy used by services that name none, merged when they name the same one" }),
   pauseTimeout: duration.optional(),
-});
-
-const storeSchema = strictObject({
-  type: z.literal("sqlite").default("sqlite"),
-  path: nonEmptyString
-    .optional()
-    .meta({ description: "Relative to the config file. Default <stateDir>/tandem.db" }),
 });
 
 export const fileSchema = strictObject({

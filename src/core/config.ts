@@ -256,10 +256,19 @@ export interface EnvironmentConfig {
   services: Record<string, ServiceConfig>;
 }
 
-export interface StoreConfig {
+/** Where the project's state is kept: a SQLite file (the default) or a PostgreSQL database. */
+export type StoreConfig = SqliteStoreConfig | PostgresStoreConfig;
+
+export interface SqliteStoreConfig {
   type: "sqlite";
   /** Relative to the config file. Default `.tandem/tandem.db`. */
   path: string;
+}
+
+export interface PostgresStoreConfig {
+  type: "postgres";
+  /** `postgres://user:password@host:port/database`: a secret (it holds the password), never logged. */
+  url: string;
 }
 
 export interface TandemConfig {

@@ -1,16 +1,21 @@
 import { isAbsolute, resolve } from "node:path";
-import type { StoreConfig } from "../core/config.js";
+import type { SqliteStoreConfig, StoreConfig } from "../core/config.js";
 import { UnknownTypeError } from "../core/errors.js";
+import { maskUrl } from "./postgres/url.js";
+import { PostgresStore } from "./postgres/store.js";
 import { SqliteStore } from "./sqlite.js";
 import type { Store, StoreOptions } from "./types.js";
 
 export { MIGRATIONS, type Migration } from "./migrations.js";
+export { PG_MIGRATIONS } from "./postgres/migrations.js";
+export { PostgresStore, type PostgresStoreOptions } from "./postgres/store.js";
+export { maskUrl } from "./postgres/url.js";
 export { SqliteStore } from "./sqlite.js";
 export { checkStoreFile, type StoreCheckItem, type StoreFileReport } from "./sqlite-check.js";
 export { assertSound, faultHint, StoreFaultError, type StoreFaultKind } from "./sqlite-faults.js";
 export type * from "./types.js";
 
-export const STORE_TYPES = ["sqlite"] as const;
+export const STORE_TYPES = ["sqlite", "postgres"] as const;
 
 export interface OpenStoreOptions extends StoreOptions {
   /** Directory a relative `path` resolves against (the config file's). Default: the working directory. */
@@ -18,29 +23,39 @@ export interface OpenStoreOptions extends StoreOptions {
 }
 
 /** The file of the configured SQLite store, absolute (or `:memory:`). */
-export function storeFile(config: StoreConfig, baseDir = "."): string {
+export function storeFile(config: SqliteStoreConfig, baseDir = "."): string {
   return config.path === ":memory:" || isAbsolute(config.path) ? config.path : resolve(baseDir, config.path);
+}
+
+/** The configured store, opened but not migrated. An unknown `type` is an error. */
+export function createStore(config: StoreConfig, options: OpenStoreOptions = {}): SqliteStore | PostgresStore {
+  const type = (config as { type: string }).type;
+  const { baseDir: _, ...storeOptions } = options;
+  switch (config.type) {
+    case "sqlite":
+      return new SqliteStore(storeFile(config, options.baseDir), storeOptions);
+    case "postgres":
+      return new PostgresStore(config.url, storeOptions);
+    default:
+      throw new UnknownTypeError("store", type, STORE_TYPES);
+  }
 }
 
 /** Opens the configured store and applies pending migrations. An unknown `type` is an error. */
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
-  const type = (config as { type: string }).type;
-  switch (config.type) {
-    case "sqlite": {
-      const file = storeFile(config, options.baseDir);
-      const { baseDir: _, ...storeOptions } = options;
-      const store = new SqliteStore(file, storeOptions);
-      try {
-        await store.migrate();
-      } catch (error) {
-        await store.close();
-        throw error;
-      }
-      return store;
-    }
-    default:
-      throw new UnknownTypeError("store", type, STORE_TYPES);
+  const store = createStore(config, options);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
   }
+  return store;
+}
+
+/** How the configured store is named in messages: the file, or the URL with its password masked. */
+export function storeName(config: StoreConfig): string {
+  return config.type === "postgres" ? maskUrl(config.url) : config.path;
 }
 
 /**

@@ -6,7 +6,7 @@ import type {
   TandemEvent,
   VersionMetadata,
 } from "../core/types.js";
-import { applyMigrations } from "./migrations.js";
+import { applyMigrations, MIGRATIONS, type Migration } from "./migrations.js";
 import * as audit from "./sqlite-audit.js";
 import { guard, SqliteConnection } from "./sqlite-connection.js";
 import { checkPages } from "./sqlite-faults.js";
@@ -62,7 +62,13 @@ export class SqliteStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    this.guard("migrate", () => applyMigrations(this.sql.db));
+    await this.applyMigrations();
+  }
+
+  /** Applies pending migrations; returns those this call applied (`tandem store migrate` prints them). */
+  async applyMigrations(): Promise<Migration[]> {
+    const versions = this.guard("migrate", () => applyMigrations(this.sql.db));
+    return MIGRATIONS.filter((migration) => versions.includes(migration.version));
   }
 
   async close(): Promise<void> {

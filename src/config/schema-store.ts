@@ -21,7 +21,7 @@ const postgresUrl = credential(nonEmptyString)
     if (!url || (url.protocol !== "postgres:" && url.protocol !== "postgresql:")) {
       ctx.issues.push({
         code: "custom",
-        message: "expected a postgres:// (or postgresql://) URL, e.g. ${env:DATABASE_URL}",
+        message: `expected a postgres:// (or postgresql://) URL, e.g. \${env:DATABASE_URL}`,
         input: "",
       });
     }
@@ -35,8 +35,7 @@ const postgresUrl = credential(nonEmptyString)
 const postgresStore = strictObject({
   type: z.literal("postgres"),
   url: postgresUrl.meta({
-    description:
-      "postgres://user:password@host:port/database, a secret: write ${env:DATABASE_URL} rather than the URL",
+    description: `postgres://user:password@host:port/database, a secret: write \${env:DATABASE_URL} rather than the URL`,
   }),
 });
 

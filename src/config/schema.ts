@@ -16,9 +16,9 @@ import {
   unlessMissing,
 } from "./schema-primitives.js";
 import { healthSchema } from "./schema-probes.js";
-import { storeSchema } from "./schema-store.js";
 import { dependencySchema, environmentSchema, hooksSchema } from "./schema-release.js";
 import { nginxRouterSchema } from "./schema-router-nginx.js";
+import { storeSchema } from "./schema-store.js";
 import { strategySchema } from "./schema-strategy.js";
 import { commandTarget } from "./schema-target-command.js";
 import { githubActionsTarget } from "./schema-target-github.js";

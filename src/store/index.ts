@@ -1,12 +1,13 @@
 import { isAbsolute, resolve } from "node:path";
 import type { SqliteStoreConfig, StoreConfig } from "../core/config.js";
 import { UnknownTypeError } from "../core/errors.js";
-import { maskUrl } from "./postgres/url.js";
 import { PostgresStore } from "./postgres/store.js";
+import { maskUrl } from "./postgres/url.js";
 import { SqliteStore } from "./sqlite.js";
 import type { Store, StoreOptions } from "./types.js";
 
 export { MIGRATIONS, type Migration } from "./migrations.js";
+export { type CopyReport, copySqliteToPostgres, type TableCount } from "./postgres/copy.js";
 export { PG_MIGRATIONS } from "./postgres/migrations.js";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres/store.js";
 export { maskUrl } from "./postgres/url.js";
@@ -28,7 +29,10 @@ export function storeFile(config: SqliteStoreConfig, baseDir = "."): string {
 }
 
 /** The configured store, opened but not migrated. An unknown `type` is an error. */
-export function createStore(config: StoreConfig, options: OpenStoreOptions = {}): SqliteStore | PostgresStore {
+export function createStore(
+  config: StoreConfig,
+  options: OpenStoreOptions = {},
+): SqliteStore | PostgresStore {
   const type = (config as { type: string }).type;
   const { baseDir: _, ...storeOptions } = options;
   switch (config.type) {

@@ -23,7 +23,10 @@ interface AuditRow {
  * first, in the caller's transaction (held until it commits): two writers, in this process or any
  * other, never chain after the same entry, so the log stays one chain.
  */
-export async function insertAudit(sql: Sql, drafts: readonly AuditDraft[] | undefined): Promise<AuditEntry[]> {
+export async function insertAudit(
+  sql: Sql,
+  drafts: readonly AuditDraft[] | undefined,
+): Promise<AuditEntry[]> {
   if (!drafts || drafts.length === 0) return [];
   await lock(sql, "audit");
   const last = await sql.query<{ seq: number; hash: string }>(
@@ -79,7 +82,10 @@ export async function insertEntries(
 }
 
 /** Appends entries on their own (a change that is not a store write, or a later caller's). */
-export function appendAudit(connection: PostgresConnection, drafts: readonly AuditDraft[]): Promise<AuditEntry[]> {
+export function appendAudit(
+  connection: PostgresConnection,
+  drafts: readonly AuditDraft[],
+): Promise<AuditEntry[]> {
   return connection.transaction((sql) => insertAudit(sql, drafts));
 }
 

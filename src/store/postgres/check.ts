@@ -1,7 +1,7 @@
 import { verifyStoredAudit } from "../../audit/store-verify.js";
+import { allAudit, auditHead } from "./audit.js";
 import type { PostgresConnection } from "./connection.js";
 import { PG_MIGRATIONS, schemaVersion } from "./migrations.js";
-import { allAudit, auditHead } from "./audit.js";
 
 /** The tables schema version 1 creates: each must be there. */
 const TABLES = [
@@ -27,11 +27,15 @@ const TABLES = [
  * `full` also that the audit head is the last entry and the audit trail's whole hash chain. Returns the
  * problems found.
  */
-export async function checkPostgres(connection: PostgresConnection, mode: "quick" | "full"): Promise<string[]> {
+export async function checkPostgres(
+  connection: PostgresConnection,
+  mode: "quick" | "full",
+): Promise<string[]> {
   const problems: string[] = [];
   const version = await schemaVersion(connection);
   const known = PG_MIGRATIONS.at(-1)?.version ?? 0;
-  if (version !== known) problems.push(`schema version ${version}, expected ${known} (run \`tandem store migrate\`)`);
+  if (version !== known)
+    problems.push(`schema version ${version}, expected ${known} (run \`tandem store migrate\`)`);
   const present = await connection.query<{ name: string }>(
     "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()",
   );
@@ -56,7 +60,9 @@ export async function checkPostgres(connection: PostgresConnection, mode: "quick
       auditHead: () => auditHead(connection),
     });
     if (!verdict.ok) {
-      problems.push(`audit chain broken at entry ${verdict.problem.seq} (${verdict.problem.kind}): ${verdict.problem.message}`);
+      problems.push(
+        `audit chain broken at entry ${verdict.problem.seq} (${verdict.problem.kind}): ${verdict.problem.message}`,
+      );
     }
   }
   return problems;

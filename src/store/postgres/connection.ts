@@ -178,11 +178,19 @@ export class PostgresConnection {
   }
 }
 
-function hintFor(code: string | undefined, error: unknown, poolError: string | undefined): string | undefined {
+function hintFor(
+  code: string | undefined,
+  error: unknown,
+  poolError: string | undefined,
+): string | undefined {
   const errno = String((error as { code?: unknown }).code ?? "");
   if (code === "28P01" || code === "28000") return "check the user and password of the store's url";
   if (code === "3D000") return "create the database first (`createdb`), or fix the url's database name";
-  if (code?.startsWith("08") || code === "57P01" || /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET)$/.test(errno)) {
+  if (
+    code?.startsWith("08") ||
+    code === "57P01" ||
+    /^(ECONNREFUSED|ENOTFOUND|ETIMEDOUT|ECONNRESET)$/.test(errno)
+  ) {
     return `is PostgreSQL running and reachable at the store's url?${poolError ? ` (last connection error: ${poolError})` : ""}`;
   }
   if (code === "40001" || code === "40P01") return "another writer held the same rows; retry";

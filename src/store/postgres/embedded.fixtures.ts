@@ -55,11 +55,16 @@ async function startOnce(): Promise<TestPostgres> {
     persistent: false,
     createPostgresUser: true,
     postgresFlags: [
-      "-c", "listen_addresses=127.0.0.1",
-      "-c", "unix_socket_directories=",
-      "-c", "fsync=off",
-      "-c", "synchronous_commit=off",
-      "-c", "full_page_writes=off",
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "fsync=off",
+      "-c",
+      "synchronous_commit=off",
+      "-c",
+      "full_page_writes=off",
     ],
     onLog: (message) => {
       log.push(String(message));
@@ -99,7 +104,9 @@ async function startOnce(): Promise<TestPostgres> {
     },
     async dropDatabase(databaseUrl) {
       const name = new URL(databaseUrl).pathname.slice(1);
-      await admin((client) => client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`));
+      await admin((client) =>
+        client.query(`DROP DATABASE IF EXISTS ${client.escapeIdentifier(name)} WITH (FORCE)`),
+      );
     },
     async stop() {
       try {

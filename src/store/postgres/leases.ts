@@ -35,7 +35,10 @@ export async function releaseLease(sql: Sql, name: string, holder: string): Prom
 }
 
 /** The stored lease, even if expired: callers compare `expiresAt` with their clock. */
-export async function getLease(sql: Sql, name: string): Promise<{ holder: string; expiresAt: number } | undefined> {
+export async function getLease(
+  sql: Sql,
+  name: string,
+): Promise<{ holder: string; expiresAt: number } | undefined> {
   const result = await sql.query<{ holder: string; expires_at: number }>(
     "SELECT holder, expires_at FROM leases WHERE name = $1",
     [name],

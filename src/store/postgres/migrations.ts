@@ -217,7 +217,11 @@ CREATE TRIGGER audit_head_is_not_truncated BEFORE TRUNCATE ON audit_head
 
 /** Every PostgreSQL migration, oldest first. Append new ones; never edit one that has shipped. */
 export const PG_MIGRATIONS: readonly Migration[] = [
-  { version: 1, name: "initial schema (sqlite schema 7: rollout rows, outbox, tokens, audit; lease epochs)", sql: initialSchema },
+  {
+    version: 1,
+    name: "initial schema (sqlite schema 7: rollout rows, outbox, tokens, audit; lease epochs)",
+    sql: initialSchema,
+  },
 ];
 
 const createMigrationsTable = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -105,7 +105,10 @@ async function openGroupDue(sql: Sql, channel: string, group: string): Promise<n
  * fix one digest group into two batches), and the due rows are read FOR UPDATE SKIP LOCKED: a row being
  * marked delivered by another dispatcher's transaction right now is left to it.
  */
-export async function claimOutbox(connection: PostgresConnection, claim: OutboxClaim): Promise<OutboxDelivery[]> {
+export async function claimOutbox(
+  connection: PostgresConnection,
+  claim: OutboxClaim,
+): Promise<OutboxDelivery[]> {
   if (claim.channels.length === 0) return [];
   return connection.transaction(async (sql) => {
     await lock(sql, "outbox");
@@ -189,7 +192,12 @@ export function markDead(connection: PostgresConnection, ids: string[], error: s
 }
 
 /** Only pending rows change: a row another dispatcher already delivered stays delivered. One statement. */
-async function update(connection: PostgresConnection, ids: string[], set: string, params: unknown[]): Promise<void> {
+async function update(
+  connection: PostgresConnection,
+  ids: string[],
+  set: string,
+  params: unknown[],
+): Promise<void> {
   if (ids.length === 0) return;
   await connection.query(`UPDATE outbox SET ${set} WHERE id = ANY($1::text[]) AND status = 'pending'`, [
     ids,
@@ -225,7 +233,8 @@ export async function listOutbox(sql: Sql, filter: OutboxFilter): Promise<Outbox
 }
 
 export async function reviveOutbox(sql: Sql, ids: string[] | undefined, now: number): Promise<number> {
-  const set = "status = 'pending', attempts = 0, next_attempt_at = $1, claimed_by = NULL, claimed_until = NULL";
+  const set =
+    "status = 'pending', attempts = 0, next_attempt_at = $1, claimed_by = NULL, claimed_until = NULL";
   const result =
     ids === undefined
       ? await sql.query(`UPDATE outbox SET ${set} WHERE status = 'dead'`, [now])

@@ -148,7 +148,12 @@ export async function getRouter(
   return row ? routerFromRow(row) : undefined;
 }
 
-export async function deleteRouter(sql: Sql, project: string, environment: string, service: string): Promise<void> {
+export async function deleteRouter(
+  sql: Sql,
+  project: string,
+  environment: string,
+  service: string,
+): Promise<void> {
   await sql.query("DELETE FROM routers WHERE project = $1 AND environment = $2 AND service = $3", [
     project,
     environment,

@@ -7,7 +7,13 @@ import {
   type TandemEvent,
   TERMINAL_STATUSES,
 } from "../../core/types.js";
-import { type CommandRow, commandFromRow, type EventRow, eventFromRow, releaseFromRows } from "../sqlite-rows.js";
+import {
+  type CommandRow,
+  commandFromRow,
+  type EventRow,
+  eventFromRow,
+  releaseFromRows,
+} from "../sqlite-rows.js";
 import type { EventFilter, LeaseClaim, OutboxRouting, ReleaseFilter, ReleaseWrite } from "../types.js";
 import { insertAudit } from "./audit.js";
 import type { PostgresConnection, Sql } from "./connection.js";
@@ -105,9 +111,9 @@ async function assemble(sql: Sql, rows: readonly ReleaseRowWithId[]): Promise<Re
   const servicesOf = new Map(services.rows.map((row) => [row.release_id, row.services]));
   const rolloutsOf = new Map<string, string[]>();
   for (const row of rollouts.rows) {
-    let list = rolloutsOf.get(row.release_id);
-    if (!list) rolloutsOf.set(row.release_id, (list = []));
-    list.push(row.state);
+    const list = rolloutsOf.get(row.release_id);
+    if (list) list.push(row.state);
+    else rolloutsOf.set(row.release_id, [row.state]);
   }
   return rows.map((row) => releaseFromRows(row, servicesOf.get(row.id), rolloutsOf.get(row.id) ?? []));
 }
@@ -122,7 +128,9 @@ export async function listReleases(sql: Sql, filter: ReleaseFilter): Promise<Rel
   const conditions = [`r.project = ${param(filter.project)}`];
   if (filter.environment !== undefined) conditions.push(`r.environment = ${param(filter.environment)}`);
   if (filter.service !== undefined) {
-    conditions.push(`EXISTS (SELECT 1 FROM rollouts o WHERE o.release_id = r.id AND o.service = ${param(filter.service)})`);
+    conditions.push(
+      `EXISTS (SELECT 1 FROM rollouts o WHERE o.release_id = r.id AND o.service = ${param(filter.service)})`,
+    );
   }
   if (filter.active) conditions.push(`NOT (r.status = ANY(${param([...TERMINAL_STATUSES])}::text[]))`);
   if (filter.statuses && filter.statuses.length > 0) {
@@ -172,7 +180,11 @@ export async function writeRelease(
       ],
     );
     if (updated.rowCount === 0) {
-      throw new CasConflictError(`release ${release.id}`, expectedRevision, await releaseRevision(sql, release.id));
+      throw new CasConflictError(
+        `release ${release.id}`,
+        expectedRevision,
+        await releaseRevision(sql, release.id),
+      );
     }
     if (write.changedRollouts === undefined) await writeAllRollouts(sql, release);
     else await writeChangedRollouts(sql, release, write.changedRollouts);

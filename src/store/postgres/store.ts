@@ -216,7 +216,9 @@ export class PostgresStore implements Store {
     now: number,
     stealFrom?: string,
   ): Promise<boolean> {
-    return this.guard("acquireLease", (sql) => leases.acquireLeaseIn(sql, name, holder, ttlMs, now, stealFrom));
+    return this.guard("acquireLease", (sql) =>
+      leases.acquireLeaseIn(sql, name, holder, ttlMs, now, stealFrom),
+    );
   }
 
   async releaseLease(name: string, holder: string): Promise<void> {

@@ -300,7 +300,7 @@ describe("PostgresStore specifics", () => {
       const [a, b] = await Promise.all([open(), open()]);
       const results = await Promise.allSettled([
         a!.putToken(token("ci", "h1")),
-        b!.putToken(token("ci", "h2")),
+        b!.putToken({ ...token("ci", "h2"), id: "id-other" }),
       ]);
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
       const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
@@ -366,9 +366,10 @@ describe("PostgresStore specifics", () => {
       expect(refused?.hint).toMatch(/user and password/);
       const closedPort = new PostgresStore(`postgres://tandem:${password}@127.0.0.1:1/postgres`);
       opened.push(closedPort);
-      const unreachable = await closedPort
-        .getLease("x")
-        .catch((error: unknown) => error as Error & { hint?: string });
+      const unreachable = await closedPort.getLease("x").then(
+        () => undefined,
+        (error: unknown) => error as Error & { hint?: string },
+      );
       expect(`${unreachable?.message} ${unreachable?.hint}`).not.toContain(password);
       expect(unreachable?.hint).toMatch(/running and reachable/);
     });

@@ -56,7 +56,7 @@ export async function putToken(sql: Sql, token: TokenRecord): Promise<void> {
     ]);
   } catch (error) {
     const constraint = (error as { constraint?: unknown }).constraint;
-    if (sqlState(error) === "23505" && constraint === "api_tokens_name_key") throw nameTaken(token.name);
+    if (sqlState(error) === "23505" && String(constraint).includes("name")) throw nameTaken(token.name);
     throw error;
   }
 }

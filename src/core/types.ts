@@ -350,9 +350,30 @@ export interface Logger {
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** `log` with `fields` on every line (a line's own fields win): the release id, the service. */
+/**
+ * `log` with `fields` on every line (a line's own fields win): the release id, the service. One small
+ * object (its methods on the prototype, not four closures): an engine keeps a logger per service of
+ * every release it drives, thousands at scale. The silent logger stays itself: nothing is written.
+ */
 export function withFields(log: Logger, fields: Record<string, unknown>): Logger {
-  const at = (write: Logger["info"]) => (message: string, extra?: Record<string, unknown>) =>
-    write.call(log, message, { ...fields, ...extra });
-  return { debug: at(log.debug), info: at(log.info), warn: at(log.warn), error: at(log.error) };
+  return log === silentLogger ? silentLogger : new FieldsLogger(log, fields);
+}
+
+class FieldsLogger implements Logger {
+  constructor(
+    private readonly log: Logger,
+    private readonly fields: Record<string, unknown>,
+  ) {}
+  debug(message: string, extra?: Record<string, unknown>): void {
+    this.log.debug(message, { ...this.fields, ...extra });
+  }
+  info(message: string, extra?: Record<string, unknown>): void {
+    this.log.info(message, { ...this.fields, ...extra });
+  }
+  warn(message: string, extra?: Record<string, unknown>): void {
+    this.log.warn(message, { ...this.fields, ...extra });
+  }
+  error(message: string, extra?: Record<string, unknown>): void {
+    this.log.error(message, { ...this.fields, ...extra });
+  }
 }

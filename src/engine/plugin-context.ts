@@ -22,6 +22,8 @@ export function pluginContext(
     baseDir: project.baseDir,
     store: shared.store,
     clock: shared.clock,
-    log: withFields(shared.log, { ...(releaseId ? { releaseId } : {}), environment, service }),
+    // Fields built as a literal: an object spread followed by more properties gives each object a
+    // hidden class of its own in V8 (Node 20), and an engine keeps one of these per release's service.
+    log: withFields(shared.log, releaseId ? { releaseId, environment, service } : { environment, service }),
   };
 }

@@ -126,12 +126,7 @@ export class ProbeMonitor {
     }
     for (const endpoint of endpoints) {
       if (this.watched.has(endpoint.id)) continue;
-      const health: EndpointHealth = Object.freeze({
-        endpointId: endpoint.id,
-        state: "starting",
-        consecutiveSuccesses: 0,
-        consecutiveFailures: 0,
-      });
+      const health: EndpointHealth = new Health(endpoint.id, "starting", 0, 0);
       const watched = new Watched(
         this,
         endpoint,
@@ -312,7 +307,14 @@ export class ProbeMonitor {
       message,
       at: this.clock.now(),
     });
-    watched.health = Object.freeze({ ...health, state: "failed", failure });
+    watched.health = new Health(
+      health.endpointId,
+      "failed",
+      health.consecutiveSuccesses,
+      health.consecutiveFailures,
+      failure,
+      health.lastResult,
+    );
     for (const listener of this.failedListeners) {
       try {
         listener(endpoint, watched.health);
@@ -344,19 +346,51 @@ function lastResult(
   return Object.freeze(shown);
 }
 
+/**
+ * An endpoint's health, frozen. A class rather than an object literal: a literal's hidden class hangs
+ * off the one every small plain object starts from, and in V8 (Node 20) when that one is out of room
+ * (objects keyed by service names fill it), each health built and frozen gets a hidden class of its own
+ * (~0.3 kB, a new one for every endpoint's every round). A class's instances start from its own.
+ */
+class Health implements EndpointHealth {
+  declare readonly endpointId: string;
+  declare readonly state: EndpointHealth["state"];
+  declare readonly consecutiveSuccesses: number;
+  declare readonly consecutiveFailures: number;
+  declare readonly failure?: EndpointHealth["failure"];
+  declare readonly lastResult?: EndpointHealth["lastResult"];
+
+  constructor(
+    endpointId: string,
+    state: EndpointHealth["state"],
+    consecutiveSuccesses: number,
+    consecutiveFailures: number,
+    failure?: EndpointHealth["failure"],
+    lastResult?: EndpointHealth["lastResult"],
+  ) {
+    this.endpointId = endpointId;
+    this.state = state;
+    this.consecutiveSuccesses = consecutiveSuccesses;
+    this.consecutiveFailures = consecutiveFailures;
+    // Only when set, as the literal had them: no own property holding undefined.
+    if (failure) this.failure = failure;
+    if (lastResult) this.lastResult = lastResult;
+    Object.freeze(this);
+  }
+}
+
 /** The next frozen health: `counts` over `health`, the failure kept, `last` as the last result. */
 function withResult(
   health: EndpointHealth,
   counts: Pick<EndpointHealth, "state" | "consecutiveSuccesses" | "consecutiveFailures">,
   last: EndpointHealth["lastResult"],
 ): EndpointHealth {
-  const next: EndpointHealth = {
-    endpointId: health.endpointId,
-    state: counts.state,
-    consecutiveSuccesses: counts.consecutiveSuccesses,
-    consecutiveFailures: counts.consecutiveFailures,
-  };
-  if (health.failure) next.failure = health.failure;
-  if (last) next.lastResult = last;
-  return Object.freeze(next);
+  return new Health(
+    health.endpointId,
+    counts.state,
+    counts.consecutiveSuccesses,
+    counts.consecutiveFailures,
+    health.failure,
+    last,
+  );
 }

@@ -4,16 +4,17 @@
 // For each N, two shapes of N concurrent rollouts, each in a fresh store and process state:
 //   one  — one release of N services;
 //   many — N releases of one service each.
-// Each (shape, N) runs in its own node process, so its RSS (peak, as the process reports it at the end) is
-// its own and not the largest earlier run's.
+// Each (shape, N) runs in its own node process, so its RSS is its own and not the largest earlier run's.
+// RSS is the process's peak (VmHWM, Linux), the figure the goal is judged on; the RSS at the end is shown
+// beside it (lower when a full GC ran just before).
 // Every service: a canary (setWeight 50, pause 5 s) on the sim target (1 replica, startupTime 2 s, the
 // sim's default probe), behind its own in-memory router; one engine, a manual clock, a pass per active
 // release then PASS_INTERVAL_MS of virtual time (the way `Engine.run` drives them), until all end.
 // Printed per run: time to create, pass p50/p99 (one reconcileOnce), total virtual and wall time, RSS
-// and store size; then the growth law over N (exponent of a log-log least-squares fit) and the goals.
+// (peak) and store size; then the growth law over N (exponent of a log-log least-squares fit) and the goals.
 // The anchor is the smallest N of the same run: times are also printed as ratios to it.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,6 +119,16 @@ function harness(n) {
   return { names, clock, store, engine, create, storeBytes, close };
 }
 
+/** Peak resident set size of this process (Linux: VmHWM in /proc/self/status), or undefined elsewhere. */
+function peakRssMb() {
+  try {
+    const line = readFileSync("/proc/self/status", "utf8").match(/^VmHWM:\s+(\d+) kB/m);
+    return line ? Number(line[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 async function run(n, shape) {
@@ -146,7 +157,9 @@ async function run(n, shape) {
       passes: passes.length,
       virtualMs: h.clock.now() - virtualStart,
       wallMs: performance.now() - wallStart,
-      rssMb: process.memoryUsage().rss / 2 ** 20,
+      // The peak (VmHWM): the RSS at the end misses what a full GC gave back before it.
+      rssMb: peakRssMb() ?? process.memoryUsage().rss / 2 ** 20,
+      endRssMb: process.memoryUsage().rss / 2 ** 20,
       storeMb: h.storeBytes() / 2 ** 20,
     };
   } finally {
@@ -228,7 +241,7 @@ async function main() {
         `${shape === "one" ? "1 release of N" : "N releases of 1"}  N=${String(n).padStart(6)}  ` +
           `create ${ms(r.createMs).padStart(9)} (${(r.createMs / anchor.createMs).toFixed(1)}×)  ` +
           `pass p50 ${ms(r.passP50).padStart(9)} p99 ${ms(r.passP99).padStart(9)} (p99 ${(r.passP99 / anchor.passP99).toFixed(1)}×, ${r.passes} passes)  ` +
-          `virtual ${(r.virtualMs / 1000).toFixed(0)} s  wall ${ms(r.wallMs)}  RSS ${r.rssMb.toFixed(0)} MB  store ${r.storeMb.toFixed(1)} MB`,
+          `virtual ${(r.virtualMs / 1000).toFixed(0)} s  wall ${ms(r.wallMs)}  RSS peak ${r.rssMb.toFixed(0)} MB (at end ${r.endRssMb.toFixed(0)})  store ${r.storeMb.toFixed(1)} MB`,
       );
     }
   }
@@ -245,7 +258,7 @@ async function main() {
   }
   const largest = Math.max(...sizes);
   console.log(
-    `\ngoals at N=${largest} (stated for 10,000): pass p99 ≤ ${GOALS.passP99Ms} ms, create ≤ ${GOALS.createMs / 1000} s, RSS ≤ ${GOALS.rssMb} MB`,
+    `\ngoals at N=${largest} (stated for 10,000): pass p99 ≤ ${GOALS.passP99Ms} ms, create ≤ ${GOALS.createMs / 1000} s, RSS (peak) ≤ ${GOALS.rssMb} MB`,
   );
   for (const r of results.filter((x) => x.n === largest)) {
     const ok = (c) => (c ? "PASS" : "FAIL");

@@ -1,3 +1,4 @@
+import { recordOf } from "../core/record.js";
 import type { RegistryEntry, ReleaseCommand, ReleaseState, Status, VersionMetadata } from "../core/types.js";
 import { isTerminal } from "../core/types.js";
 import type { AuditDraft, AuditOrigin } from "./types.js";
@@ -89,7 +90,7 @@ export function engineEntries(
       data: {
         environment: after.environment,
         createdBy: after.createdBy,
-        rollouts: Object.fromEntries(after.rollouts.map((r) => [r.service, `${r.version} ${r.status}`])),
+        rollouts: recordOf(after.rollouts.map((r) => [r.service, `${r.version} ${r.status}`])),
       },
     });
   }

@@ -2,6 +2,7 @@ import type { AuditDraft } from "../audit/types.js";
 import { restoreEnvPlaceholders } from "../config/redact.js";
 import { serviceIn, type TandemConfig } from "../core/config.js";
 import { ReleaseExistsError, TandemError } from "../core/errors.js";
+import { recordOf } from "../core/record.js";
 import type { ReleaseState, RolloutState, TandemEvent, VersionMetadata } from "../core/types.js";
 import type { LeaseClaim, Store } from "../store/types.js";
 import { describeGate, openGate } from "./approval.js";
@@ -172,7 +173,7 @@ export async function createRelease(
       createdAt: now,
       updatedAt: now,
       createdBy: request.actor,
-      services: Object.fromEntries(request.services.map(({ service }) => [service, deps.snapshot(service)])),
+      services: recordOf(request.services.map(({ service }) => [service, deps.snapshot(service)])),
       rollouts: rollouts.map((r) => ({
         ...r,
         steps: r.steps.map((step) =>

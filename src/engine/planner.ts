@@ -1,5 +1,6 @@
 import type { DependencyConfig } from "../core/config.js";
 import { TandemError } from "../core/errors.js";
+import { recordOf } from "../core/record.js";
 import type { Need } from "../core/types.js";
 
 /**
@@ -23,12 +24,14 @@ export function planDag(
   requirementEdges: ReadonlyArray<{ from: string; to: string; reason: string }> = [],
 ): ReleaseDag {
   const names = new Set(services.map((s) => s.service));
-  const needs: Record<string, Need[]> = {};
-  for (const { service, dependsOn } of services) {
-    needs[service] = dependsOn
-      .filter((d) => names.has(d.service) && d.service !== service)
-      .map((d) => (d.step === undefined ? { service: d.service } : { service: d.service, step: d.step }));
-  }
+  const needs = recordOf(
+    services.map(({ service, dependsOn }): [string, Need[]] => [
+      service,
+      dependsOn
+        .filter((d) => names.has(d.service) && d.service !== service)
+        .map((d) => (d.step === undefined ? { service: d.service } : { service: d.service, step: d.step })),
+    ]),
+  );
   for (const edge of requirementEdges) {
     if (!names.has(edge.from) || !names.has(edge.to) || edge.from === edge.to) continue;
     const list = needs[edge.to]!;

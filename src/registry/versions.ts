@@ -1,4 +1,5 @@
 import semver from "semver";
+import { recordOf } from "../core/record.js";
 import type { VersionMetadata } from "../core/types.js";
 
 /**
@@ -12,7 +13,8 @@ export function effectiveProvides(
   service: string,
   version: string,
 ): Record<string, string> {
-  const provides = { ...(meta?.provides ?? {}) };
+  // Keyed by service names: a dictionary-mode record (record.ts), not a plain object.
+  const provides = recordOf(Object.entries(meta?.provides ?? {}));
   const valid = semver.valid(version);
   if (valid) provides[service] = valid;
   return provides;

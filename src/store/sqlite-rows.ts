@@ -27,13 +27,13 @@ export function releaseFromRows(
   rollouts: string[],
 ): ReleaseState {
   const header = JSON.parse(row.state) as Omit<ReleaseState, "rollouts" | "services">;
-  const release = {
-    ...header,
-    // The column is authoritative: it is what the CAS compares against.
-    revision: row.revision,
-    ...(services !== undefined ? { services: JSON.parse(services) as Record<string, unknown> } : {}),
-    rollouts: rollouts.map((state) => JSON.parse(state) as RolloutState),
-  } as ReleaseState;
+  // Not a spread: a spread site that sees many shapes (Node 20's V8) gives each object a hidden class
+  // of its own, and every later copy of the release (a pass's `{ ...release, ... }`) another one.
+  const release = Object.assign({}, header) as ReleaseState;
+  // The column is authoritative: it is what the CAS compares against.
+  release.revision = row.revision;
+  if (services !== undefined) release.services = JSON.parse(services) as Record<string, unknown>;
+  release.rollouts = rollouts.map((state) => JSON.parse(state) as RolloutState);
   return release;
 }
 

@@ -4,7 +4,8 @@ import type { TokenRecord, TokenRole } from "./types.js";
 
 /** API tokens (src/api/tokens.ts): one row per token, holding only the token's sha256. */
 
-interface TokenRow {
+/** A token's row, as both stores return it. */
+export interface TokenRow {
   id: string;
   name: string;
   role: TokenRole;
@@ -16,7 +17,7 @@ interface TokenRow {
   revoked_at: number | null;
 }
 
-function fromRow(row: TokenRow): TokenRecord {
+export function tokenFromRow(row: TokenRow): TokenRecord {
   return {
     id: row.id,
     name: row.name,
@@ -57,12 +58,12 @@ export function putToken(sql: SqliteConnection, token: TokenRecord): void {
 
 export function tokenByHash(sql: SqliteConnection, hash: string): TokenRecord | undefined {
   const row = sql.statement("SELECT * FROM api_tokens WHERE hash = ?").get(hash) as TokenRow | undefined;
-  return row ? fromRow(row) : undefined;
+  return row ? tokenFromRow(row) : undefined;
 }
 
 export function listTokens(sql: SqliteConnection): TokenRecord[] {
   return (sql.statement("SELECT * FROM api_tokens ORDER BY created_at, rowid").all() as TokenRow[]).map(
-    fromRow,
+    tokenFromRow,
   );
 }
 

@@ -1,36 +1,11 @@
 import { TandemError } from "../../core/errors.js";
-import type { TokenRecord, TokenRole } from "../types.js";
+import { type TokenRow, tokenFromRow } from "../sqlite-tokens.js";
+import type { TokenRecord } from "../types.js";
 import { type Sql, sqlState } from "./connection.js";
 
 /** API tokens (src/api/tokens.ts): one row per token, holding only the token's sha256. */
 
-interface TokenRow {
-  id: string;
-  name: string;
-  role: TokenRole;
-  actor: string;
-  environments: string;
-  hash: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
-
 const COLUMNS = "id, name, role, actor, environments, hash, created_at, expires_at, revoked_at";
-
-function fromRow(row: TokenRow): TokenRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role,
-    actor: row.actor,
-    environments: JSON.parse(row.environments) as string[],
-    hash: row.hash,
-    createdAt: row.created_at,
-    ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
-    ...(row.revoked_at === null ? {} : { revokedAt: row.revoked_at }),
-  };
-}
 
 function nameTaken(name: string): TandemError {
   return new TandemError("TANDEM_ERR_INVALID_REQUEST", `a token named "${name}" exists already`, {
@@ -64,12 +39,12 @@ export async function putToken(sql: Sql, token: TokenRecord): Promise<void> {
 export async function tokenByHash(sql: Sql, hash: string): Promise<TokenRecord | undefined> {
   const result = await sql.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens WHERE hash = $1`, [hash]);
   const row = result.rows[0];
-  return row ? fromRow(row) : undefined;
+  return row ? tokenFromRow(row) : undefined;
 }
 
 export async function listTokens(sql: Sql): Promise<TokenRecord[]> {
   const result = await sql.query<TokenRow>(`SELECT ${COLUMNS} FROM api_tokens ORDER BY created_at, ord`);
-  return result.rows.map(fromRow);
+  return result.rows.map(tokenFromRow);
 }
 
 export async function revokeToken(sql: Sql, idOrName: string, at: number): Promise<boolean> {

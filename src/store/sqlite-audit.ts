@@ -19,7 +19,8 @@ const AUDIT_COLUMNS = [
 
 /** The audit trail's rows. Call `insertAudit` inside the transaction that writes the change. */
 
-interface AuditRow {
+/** An audit entry's row, as both stores return it. */
+export interface AuditRow {
   seq: number;
   prev_hash: string;
   hash: string;
@@ -128,7 +129,7 @@ export function auditHead(sql: SqliteConnection): AuditHead | undefined {
   return sql.statement("SELECT seq, hash FROM audit_head WHERE id = 1").get() as AuditHead | undefined;
 }
 
-function auditFromRow(row: AuditRow): AuditEntry {
+export function auditFromRow(row: AuditRow): AuditEntry {
   return {
     seq: row.seq,
     prevHash: row.prev_hash,

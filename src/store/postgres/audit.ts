@@ -1,22 +1,10 @@
 import { sanitizeDraftWithJson } from "../../audit/draft.js";
 import { auditHash, GENESIS_HASH } from "../../audit/hash.js";
-import type { AuditDraft, AuditEntry, AuditFilter, AuditHead, AuditOrigin } from "../../audit/types.js";
+import type { AuditDraft, AuditEntry, AuditFilter, AuditHead } from "../../audit/types.js";
+import { type AuditRow, auditFromRow } from "../sqlite-audit.js";
 import { lock, type PostgresConnection, type Sql } from "./connection.js";
 
 /** The audit trail's rows. Call `insertAudit` inside the transaction that writes the change. */
-
-interface AuditRow {
-  seq: number;
-  prev_hash: string;
-  hash: string;
-  at: number;
-  actor: string;
-  origin: string;
-  action: string;
-  subject: string;
-  reason: string | null;
-  data: string | null;
-}
 
 /**
  * Chains the drafts after the current last entry and inserts them, with the head. Takes the audit lock
@@ -140,19 +128,4 @@ export async function allAudit(sql: Sql): Promise<AuditEntry[]> {
 export async function auditHead(sql: Sql): Promise<AuditHead | undefined> {
   const result = await sql.query<AuditHead>("SELECT seq, hash FROM audit_head WHERE id = 1");
   return result.rows[0];
-}
-
-export function auditFromRow(row: AuditRow): AuditEntry {
-  return {
-    seq: row.seq,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-    at: row.at,
-    actor: row.actor,
-    origin: row.origin as AuditOrigin,
-    action: row.action,
-    subject: row.subject,
-    ...(row.reason === null ? {} : { reason: row.reason }),
-    ...(row.data === null ? {} : { data: JSON.parse(row.data) as Record<string, unknown> }),
-  };
 }
